@@ -1,0 +1,79 @@
+"""Liveness of the site's moving parts, for /healthz and for operators."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_CACHE_KEY = "health:worker-heartbeat"
+OK = "ok"
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    database: str
+    broker: str
+    worker: str
+
+    @property
+    def healthy(self) -> bool:
+        return self.database == OK and self.broker == OK and self.worker == OK
+
+    def as_dict(self) -> dict[str, str]:
+        return {"database": self.database, "broker": self.broker, "worker": self.worker}
+
+
+def record_worker_heartbeat(*, hostname: str) -> None:
+    """Called by a worker: remember when a worker last proved it was consuming tasks."""
+    cache.set(
+        HEARTBEAT_CACHE_KEY,
+        {"at": time.time(), "hostname": hostname},
+        timeout=settings.WORKER_HEARTBEAT_MAX_AGE * 10,
+    )
+
+
+def check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:
+        logger.warning("Health: database unreachable: %s", error)
+        return f"error: {type(error).__name__}"
+    return OK
+
+
+def check_broker() -> str:
+    from portal.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as error:
+        logger.warning("Health: broker unreachable: %s", error)
+        return f"error: {type(error).__name__}"
+    return OK
+
+
+def check_worker(*, now: float | None = None) -> str:
+    try:
+        beat = cache.get(HEARTBEAT_CACHE_KEY)
+    except Exception as error:
+        return f"unknown: cache unreachable ({type(error).__name__})"
+    if not beat:
+        return "error: no heartbeat received from any worker"
+    age = (now or time.time()) - float(beat["at"])
+    if age > settings.WORKER_HEARTBEAT_MAX_AGE:
+        return f"error: last heartbeat {int(age)} s ago"
+    return OK
+
+
+def health_report() -> HealthReport:
+    return HealthReport(database=check_database(), broker=check_broker(), worker=check_worker())

@@ -1,0 +1,46 @@
+"""Staff roles as Django groups, kept in step with the code after every migration.
+
+Later features add their permissions to these roles here, in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
+
+
+class Role(TextChoices):
+    PUBLISHER = "publisher", _("Publisher")
+    APPROVER = "approver", _("Approver")
+    CONSENT_OFFICER = "consent_officer", _("Consent officer")
+
+
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.PUBLISHER: ["portal.access_staff_console"],
+    Role.APPROVER: ["portal.access_staff_console"],
+    Role.CONSENT_OFFICER: ["portal.access_staff_console"],
+}
+
+
+def sync_role_groups(**kwargs: Any) -> None:
+    """Create each role's group and give it exactly the permissions listed above."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, permission_names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        permissions = []
+        for name in permission_names:
+            app_label, codename = name.split(".")
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is None:
+                logger.warning("Role %s names unknown permission %s", role, name)
+                continue
+            permissions.append(permission)
+        group.permissions.set(permissions)

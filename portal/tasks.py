@@ -1,0 +1,19 @@
+"""Worker tasks of the portal app. Thin: each calls one domain function."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.management import call_command
+
+from portal.health import record_worker_heartbeat
+
+
+@shared_task(bind=True, ignore_result=True)
+def heartbeat(self) -> None:  # type: ignore[no-untyped-def]
+    """Beat sends this every 30 s; /healthz reports the worker down when it stops arriving."""
+    record_worker_heartbeat(hostname=str(self.request.hostname or ""))
+
+
+@shared_task(ignore_result=True)
+def clear_expired_sessions() -> None:
+    call_command("clearsessions")

@@ -1,0 +1,30 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from portal import views
+
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = _("Machi+ administration")
+admin.site.site_title = _("Machi+")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("shelters/", views.shelters, name="shelters"),
+    path("preferences/text-size/", views.toggle_text_size, name="toggle_text_size"),
+    path("staff/", views.staff_console, name="staff_console"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.views import defaults
+
+    urlpatterns += [
+        path("__errors__/404", defaults.page_not_found, {"exception": Exception()}),
+        path("__errors__/500", defaults.server_error),
+    ]
