@@ -76,7 +76,7 @@ def main() -> None:
     socket_path = unix_socket_path(settings.REDIS_URL)
     if socket_path is None:
         # Stay up without serving: honcho stops every process when one of them exits.
-        print(f"REDIS_URL points at an external Redis; nothing to embed.", flush=True)  # noqa: T201
+        print("REDIS_URL points at an external Redis; nothing to embed.", flush=True)  # noqa: T201
         signal.pause()
         return
     serve_forever(socket_path)

@@ -88,7 +88,10 @@ def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
         if "timeout" in query:
             options["timeout"] = int(query["timeout"][0])
         return {
-            "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": options,
+            }
         }
     raise ImproperlyConfigured(
         f"EMAIL_URL scheme {scheme!r} is not supported "

@@ -24,7 +24,10 @@ class StaffRequireMFAMiddleware:
         if self._needs_mfa_setup(request):
             messages.warning(
                 request,
-                _("Staff pages require two-factor authentication. Please set up an authenticator app first."),
+                _(
+                    "Staff pages require two-factor authentication. "
+                    "Please set up an authenticator app first."
+                ),
             )
             return HttpResponseRedirect(reverse("mfa_activate_totp"))
         return self.get_response(request)

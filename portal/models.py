@@ -1,32 +1,30 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from typing import Any
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
-class PortalUserManager(UserManager["User"]):
+class PortalUserManager(BaseUserManager["User"]):
     """Accounts are identified by email address; there is no username."""
 
     use_in_migrations = True
 
-    def _create_user_object(self, username, email, password, **extra_fields):  # type: ignore[no-untyped-def,override]
-        email = self.normalize_email(email)
-        user = self.model(email=email, **extra_fields)
-        user.password = ""
-        if password is not None:
-            user.set_password(password)
-        return user
-
-    def create_user(self, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
+    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> User:
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
-        user = self._create_user_object(None, email, password, **extra_fields)
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
+    def create_superuser(
+        self, email: str, password: str | None = None, **extra_fields: Any
+    ) -> User:
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self.create_user(email, password, **extra_fields)
@@ -42,10 +40,10 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
 
-    objects = PortalUserManager()  # type: ignore[misc]
+    objects = PortalUserManager()  # type: ignore[assignment,misc]
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("user")

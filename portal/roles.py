@@ -29,7 +29,13 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 
 def sync_role_groups(**kwargs: Any) -> None:
     """Create each role's group and give it exactly the permissions listed above."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
+
+    # post_migrate may reach this handler before auth has created this run's permissions.
+    for app_label in {name.split(".")[0] for names in ROLE_PERMISSIONS.values() for name in names}:
+        create_permissions(apps.get_app_config(app_label), verbosity=0)
 
     for role, permission_names in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role.value)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from portal.models import Area, School, Shelter
 from portal.roles import Role
@@ -31,9 +31,16 @@ def city_overview() -> CityOverview:
 
 
 def districts_with_shelters() -> QuerySet[Area]:
+    """Districts holding at least one shelter, directly or in one of their neighbourhoods."""
+    count_below = (
+        Shelter.objects.filter(Q(area=OuterRef("pk")) | Q(area__parent=OuterRef("pk")))
+        .order_by()
+        .annotate(n=Func("pk", function="COUNT"))
+        .values("n")
+    )
     return (
         Area.objects.filter(kind=Area.Kind.DISTRICT)
-        .annotate(shelter_count=Count("shelters"))
+        .annotate(shelter_count=Subquery(count_below, output_field=IntegerField()))
         .filter(shelter_count__gt=0)
         .order_by("code")
     )

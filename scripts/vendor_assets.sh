@@ -1,0 +1,31 @@
+#!/bin/sh
+# Re-vendor front-end assets into static/vendor/ from the exact versions pinned in
+# package-lock.json. Pages load these copies only: nothing comes from a CDN at run time.
+# node_modules/ is a scratch area (git-ignored); the copied files under static/vendor/ are
+# what gets committed. To upgrade: edit package.json, run `npm install --ignore-scripts`,
+# run this script, and update static/vendor/README.md.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+if ! command -v npm >/dev/null 2>&1; then
+    echo "vendor_assets.sh: npm not found; install Node.js (Debian: apt-get install npm)." >&2
+    exit 1
+fi
+
+# --ignore-scripts: vendored packages never get to run install hooks on this machine.
+npm ci --ignore-scripts --no-audit --no-fund
+
+vendor_copy() {
+    package=$1
+    target=$2
+    shift 2
+    mkdir -p "static/vendor/$target"
+    for file in "$@"; do
+        cp "node_modules/$package/$file" "static/vendor/$target/"
+    done
+    version=$(node -p "require('./node_modules/$package/package.json').version")
+    echo "vendored $package $version -> static/vendor/$target/"
+}
+
+vendor_copy htmx.org htmx dist/htmx.min.js LICENSE

@@ -1,0 +1,52 @@
+"""The production settings documented in README.md pass Django's deployment checklist."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PRODUCTION_ENVIRONMENT = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k3v9-Q2xP!m8Zr4#tL6wY1nB7cD0fH5jS2aE9uI3oG8pR6sT4vW1xZ7yQ0eK5lM2",
+    "ALLOWED_HOSTS": "machi.example.jp",
+    "SITE_URL": "https://machi.example.jp",
+    "DATABASE_URL": "postgres://machiplus:secret@db.internal:5432/machiplus",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.jp:587",
+    "BEHIND_PROXY": "1",
+    "SECURE_SSL_REDIRECT": "1",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+    "SECURE_HSTS_PRELOAD": "1",
+}
+
+
+def run_manage(*args: str, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEBUG"))}
+    env.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_passes_with_the_documented_production_environment() -> None:
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", extra_env=PRODUCTION_ENVIRONMENT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_site_refuses_to_start_without_a_secret_key_when_debug_is_off() -> None:
+    environment = {**PRODUCTION_ENVIRONMENT, "SECRET_KEY": ""}
+    result = run_manage("check", extra_env=environment)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr

@@ -1,0 +1,97 @@
+"""The public pages: Japanese first, English on request, usable without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import ShelterFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_is_in_japanese_by_default(client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="ja"' in html
+    assert "会津" in html or "あなたのまち" in html
+
+
+def test_language_switcher_turns_the_site_to_english(client) -> None:
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
+    html = response.content.decode()
+    assert '<html lang="en"' in html
+    assert "Your city, for you" in html
+
+
+def test_every_page_has_a_skip_link_and_main_landmark(client) -> None:
+    html = client.get("/").content.decode()
+    assert 'class="skip-link" href="#main"' in html
+    assert '<main id="main"' in html
+
+
+def test_pages_load_no_script_or_style_from_another_host(client) -> None:
+    html = client.get("/").content.decode()
+    assert "//cdn" not in html
+    assert 'src="http' not in html
+    assert 'href="http' not in html.replace('href="http://testserver', "")
+
+
+def test_large_text_toggle_is_remembered_in_a_cookie_and_applied_on_the_next_page(client) -> None:
+    response = client.post("/preferences/text-size/", {"next": "/shelters/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/shelters/"
+    assert response.cookies["machiplus_text_size"].value == "large"
+    assert 'class="text-large"' in client.get("/").content.decode()
+
+
+def test_large_text_toggle_switches_back_to_normal(client) -> None:
+    client.post("/preferences/text-size/", {"next": "/"})
+    response = client.post("/preferences/text-size/", {"next": "/"})
+    assert response.cookies["machiplus_text_size"].value == "normal"
+
+
+def test_large_text_toggle_never_redirects_to_another_site(client) -> None:
+    response = client.post("/preferences/text-size/", {"next": "https://evil.example.com/"})
+    assert response["Location"] == "/"
+
+
+def test_text_size_cookie_with_a_forged_value_falls_back_to_normal(client) -> None:
+    client.cookies["machiplus_text_size"] = "<script>"
+    html = client.get("/").content.decode()
+    assert 'class="text-normal"' in html
+
+
+def test_large_text_toggle_refuses_get(client) -> None:
+    assert client.get("/preferences/text-size/").status_code == 405
+
+
+def test_shelter_list_filters_by_district_without_javascript(client) -> None:
+    inside = ShelterFactory.create(name_ja="鶴城小学校")
+    ShelterFactory.create(name_ja="河東中学校")
+    html = client.get("/shelters/", {"area": inside.area.code}).content.decode()
+    assert "鶴城小学校" in html
+    assert "河東中学校" not in html
+
+
+def test_shelter_page_credits_the_geospatial_information_authority(client) -> None:
+    assert "出典：国土地理院" in client.get("/shelters/").content.decode()
+
+
+def test_unknown_url_gets_the_styled_404_page(client) -> None:
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert 'class="skip-link"' in html
+    assert "ページが見つかりません" in html
+
+
+@pytest.mark.urls("tests.portal.failing_urls")
+def test_server_error_shows_the_styled_500_page_without_a_traceback(client) -> None:
+    client.raise_request_exception = False
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "エラーが発生しました" in html
+    assert "Traceback" not in html
+    assert "RuntimeError" not in html

@@ -1,0 +1,68 @@
+"""Staff pages and the admin need a staff role and two-factor authentication."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+
+from tests.factories import StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def with_totp(user):
+    TOTP.activate(user, "JBSWY3DPEHPK3PXP")
+    return user
+
+
+def test_anonymous_visitor_is_sent_to_log_in_for_the_staff_console(client) -> None:
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_resident_is_refused_the_staff_console(client) -> None:
+    client.force_login(UserFactory.create())
+    assert client.get("/staff/").status_code == 403
+
+
+def test_staff_without_mfa_is_sent_to_set_up_totp_before_the_staff_console(client) -> None:
+    client.force_login(StaffFactory.create(roles=["publisher"]))
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_staff_without_mfa_is_sent_to_set_up_totp_before_the_admin(client) -> None:
+    client.force_login(StaffFactory.create(is_superuser=True))
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_staff_with_totp_and_a_role_reaches_the_staff_console(client) -> None:
+    client.force_login(with_totp(StaffFactory.create(roles=["consent_officer"])))
+    response = client.get("/staff/")
+    assert response.status_code == 200
+    assert "consent_officer" not in response.content.decode()  # the label, not the code
+
+
+def test_superuser_with_totp_reaches_the_admin(client) -> None:
+    client.force_login(with_totp(StaffFactory.create(is_superuser=True)))
+    assert client.get("/admin/").status_code == 200
+
+
+def test_admin_login_page_is_allauths_login_not_djangos(client) -> None:
+    response = client.get("/admin/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_every_role_group_exists_after_migrate() -> None:
+    from django.contrib.auth.models import Group
+
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        "publisher",
+        "approver",
+        "consent_officer",
+    }
