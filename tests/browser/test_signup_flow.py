@@ -52,6 +52,12 @@ def test_sign_up_verify_log_in_enable_totp_and_log_out(page, smtp_mailbox) -> No
     assert EmailAddress.objects.get(email=EMAIL).verified
 
     page.goto("/accounts/2fa/totp/activate/")
+    # Signing in by the emailed code proved the address, not the password: a sensitive change
+    # asks for the password first.
+    page.wait_for_url("**/accounts/reauthenticate/**")
+    page.locator("input[name=password]").fill(PASSWORD)
+    submit_main_form(page)
+    page.wait_for_url("**/accounts/2fa/totp/activate/")
     secret = page.locator("#authenticator_secret").input_value()
     counter, code = totp_now(secret)
     page.locator("input[name=code]").fill(code)
