@@ -143,6 +143,17 @@ class Shelter(LocalisedNameMixin):
     for_inland_flooding = models.BooleanField(_("inland flooding"), default=False)
     for_volcano = models.BooleanField(_("volcano"), default=False)
 
+    HAZARD_FIELDS = (
+        "for_flood",
+        "for_landslide",
+        "for_storm_surge",
+        "for_earthquake",
+        "for_tsunami",
+        "for_large_fire",
+        "for_inland_flooding",
+        "for_volcano",
+    )
+
     class Meta:
         verbose_name = _("shelter")
         verbose_name_plural = _("shelters")
@@ -153,6 +164,13 @@ class Shelter(LocalisedNameMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    def hazard_labels(self) -> list[str]:
+        """The hazards this site is designated for, in the active language."""
+        fields = {field.name: field for field in self._meta.fields}
+        return [
+            str(fields[name].verbose_name) for name in self.HAZARD_FIELDS if getattr(self, name)
+        ]
 
 
 class School(LocalisedNameMixin):

@@ -95,3 +95,9 @@ def test_server_error_shows_the_styled_500_page_without_a_traceback(client) -> N
     assert "エラーが発生しました" in html
     assert "Traceback" not in html
     assert "RuntimeError" not in html
+
+
+def test_shelter_list_names_the_hazards_a_site_is_designated_for(client) -> None:
+    ShelterFactory.create(for_flood=True, for_earthquake=True, for_landslide=False)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "flood, earthquake" in client.get("/shelters/").content.decode()

@@ -66,3 +66,22 @@ def test_every_role_group_exists_after_migrate() -> None:
         "approver",
         "consent_officer",
     }
+
+
+def test_a_recovery_code_completes_a_two_factor_login_once(client) -> None:
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    from tests.factories import DEFAULT_PASSWORD
+
+    user = with_totp(StaffFactory.create())
+    code = RecoveryCodes.activate(user).get_unused_codes()[0]
+
+    response = client.post("/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD})
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+    client.logout()
+    client.post("/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD})
+    client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert "_auth_user_id" not in client.session
