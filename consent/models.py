@@ -1,1 +1,300 @@
-from django.db import models  # noqa: F401
+"""Consent catalogue, versioned terms, the append-only hash-chained ledger and its state.
+
+The ledger (`ConsentEvent`) is the record of truth; `ConsentState` is the current state per
+(resident, purpose, category) derived from it, kept in the same transaction for fast reads.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from consent.catalogue import Category, PurposeCode, RecipientCode
+
+
+class LocalisedTextMixin(models.Model):
+    name_ja = models.CharField(_("name (Japanese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    description_ja = models.TextField(_("description (Japanese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        return self.name_en if get_language() == "en" else self.name_ja
+
+    @property
+    def description(self) -> str:
+        return self.description_en if get_language() == "en" else self.description_ja
+
+
+class DataCategory(LocalisedTextMixin):
+    code = models.CharField(_("code"), max_length=32, unique=True, choices=Category.choices)
+    dpv_term = models.CharField(_("DPV term"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("data category")
+        verbose_name_plural = _("data categories")
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Purpose(LocalisedTextMixin):
+    code = models.CharField(_("code"), max_length=32, unique=True, choices=PurposeCode.choices)
+    dpv_term = models.CharField(_("DPV term"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("purpose")
+        verbose_name_plural = _("purposes")
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Recipient(LocalisedTextMixin):
+    class Role(models.TextChoices):
+        CONTROLLER = "controller", _("controller")
+        PROCESSOR = "processor", _("processor")
+        THIRD_PARTY = "third_party", _("third party")
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    dpv_term = models.CharField(_("DPV term"), max_length=100)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImmutableQuerySet(models.QuerySet[Any]):
+    """Bulk UPDATE and DELETE are refused: some rows are records that must never change."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise ImmutableRecordError(f"{self.model.__name__} rows cannot be updated")
+
+    def delete(self) -> NoReturn:
+        raise ImmutableRecordError(f"{self.model.__name__} rows cannot be deleted")
+
+
+class ImmutableRecordError(Exception):
+    pass
+
+
+class ConsentTerms(models.Model):
+    """One published version of the terms a resident agrees to for one purpose.
+
+    Identified by the SHA-256 of its content. A version that ``requires_reconsent`` makes
+    every consent given to an earlier version unusable until the resident agrees again.
+    """
+
+    purpose = models.ForeignKey(
+        Purpose, verbose_name=_("purpose"), on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    category_codes = models.JSONField(_("data categories"))
+    recipient_codes = models.JSONField(_("recipients"))
+    text_ja = models.TextField(_("text (Japanese)"))
+    text_en = models.TextField(_("text (English)"))
+    retention_days = models.PositiveIntegerField(
+        _("retention (days)"),
+        help_text=_("How long the data is kept after the consent ends, at most."),
+    )
+    valid_days = models.PositiveIntegerField(
+        _("consent valid for (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Consents expire after this many days; empty: until withdrawn."),
+    )
+    withdrawal_method_ja = models.TextField(_("how to withdraw (Japanese)"))
+    withdrawal_method_en = models.TextField(_("how to withdraw (English)"))
+    requires_reconsent = models.BooleanField(_("requires re-consent"), default=True)
+    content_hash = models.CharField(_("content hash"), max_length=64, unique=True)
+    published_at = models.DateTimeField(_("published at"))
+
+    objects: ClassVar[models.Manager[ConsentTerms]] = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent terms")
+        verbose_name_plural = _("consent terms")
+        ordering = ["purpose", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "version"], name="terms_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ImmutableRecordError("published consent terms cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ImmutableRecordError("published consent terms cannot be deleted")
+
+    @property
+    def text(self) -> str:
+        return self.text_en if get_language() == "en" else self.text_ja
+
+    @property
+    def withdrawal_method(self) -> str:
+        return self.withdrawal_method_en if get_language() == "en" else self.withdrawal_method_ja
+
+
+class EventKind(models.TextChoices):
+    GRANT = "grant", _("granted")
+    REFUSE = "refuse", _("refused")
+    WITHDRAW = "withdraw", _("withdrawn")
+    EXPIRE = "expire", _("expired")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("web")
+    COUNTER = "counter", _("city counter (paper form)")
+    API = "api", _("API")
+    SYSTEM = "system", _("system")
+
+
+class ActorKind(models.TextChoices):
+    RESIDENT = "resident", _("the resident")
+    STAFF = "staff", _("a staff member")
+    SYSTEM = "system", _("the system")
+
+
+class ConsentEvent(models.Model):
+    """One entry of the append-only consent ledger, chained to the one before by its hash.
+
+    It names the resident only by pseudonym, so erasing an account never touches the ledger.
+    UPDATE and DELETE are refused here and, by triggers, in the database.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("event"), max_length=8, choices=EventKind.choices)
+    subject_pseudonym = models.UUIDField(_("resident (pseudonym)"), db_index=True)
+    terms = models.ForeignKey(ConsentTerms, on_delete=models.PROTECT, related_name="+")
+    purpose_code = models.CharField(_("purpose"), max_length=32)
+    category_codes = models.JSONField(_("data categories"))
+    recipient_codes = models.JSONField(_("recipients"))
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    actor_kind = models.CharField(_("recorded by"), max_length=8, choices=ActorKind.choices)
+    actor_pseudonym = models.UUIDField(_("recorded by (pseudonym)"), null=True, blank=True)
+    paper_form_reference = models.CharField(_("paper form reference"), max_length=64, blank=True)
+    occurred_at = models.DateTimeField(_("time"))
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects: ClassVar[models.Manager[ConsentEvent]] = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.purpose_code} #{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ImmutableRecordError("consent ledger events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ImmutableRecordError("consent ledger events cannot be deleted")
+
+
+class LedgerHead(models.Model):
+    """The newest hash of the ledger; locking this row serialises appends to the chain."""
+
+    singleton = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_hash = models.CharField(max_length=64)
+    event_count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(singleton=1), name="ledger_head_singleton")
+        ]
+
+    def __str__(self) -> str:
+        return self.last_hash
+
+
+class ConsentStatus(models.TextChoices):
+    GRANTED = "granted", _("granted")
+    REFUSED = "refused", _("refused")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    EXPIRED = "expired", _("expired")
+
+
+class ConsentState(models.Model):
+    """Where (resident, purpose, category) stands now, as the ledger's last event says."""
+
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(DataCategory, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    terms = models.ForeignKey(ConsentTerms, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey(ConsentEvent, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident", "purpose", "category"], name="consent_state_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["purpose", "status", "resident"])]
+
+    def __str__(self) -> str:
+        return f"{self.status} #{self.pk}"
+
+
+class ReaderKind(models.TextChoices):
+    VIEW = "view", _("a page of the portal")
+    TASK = "task", _("a background task")
+    STAFF = "staff", _("a staff member")
+
+
+class DataUseEvent(models.Model):
+    """One read of a resident's attributes through consent.policy, shown to that resident."""
+
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    purpose_code = models.CharField(_("purpose"), max_length=32)
+    category_codes = models.JSONField(_("data categories"))
+    reader_kind = models.CharField(_("reader"), max_length=8, choices=ReaderKind.choices)
+    reader_name = models.CharField(_("reader name"), max_length=100)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("time"), db_index=True)
+
+    class Meta:
+        verbose_name = _("data use")
+        verbose_name_plural = _("data uses")
+        indexes = [models.Index(fields=["resident", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose_code} #{self.pk}"
+
+
+__all__ = ["Category", "PurposeCode", "RecipientCode"]

@@ -9,6 +9,11 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from consent.signals import categories_uncovered
+        from portal.interest_seed import ensure_interest_tags
+        from portal.profile_services import erase_on_uncovered
         from portal.roles import sync_role_groups
 
         post_migrate.connect(sync_role_groups, sender=self)
+        post_migrate.connect(ensure_interest_tags, sender=self)
+        categories_uncovered.connect(erase_on_uncovered, dispatch_uid="portal.erase_on_uncovered")

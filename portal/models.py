@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth.base_user import BaseUserManager
@@ -39,6 +40,9 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
+    # The resident's identity in the consent ledger: the ledger never names the account, so
+    # deleting the account leaves only pseudonymous events behind.
+    pseudonym = models.UUIDField(_("pseudonym"), default=uuid.uuid4, unique=True, editable=False)
 
     objects = PortalUserManager()  # type: ignore[assignment,misc]
 
@@ -92,7 +96,7 @@ class Area(LocalisedNameMixin):
         "self",
         verbose_name=_("parent area"),
         on_delete=models.PROTECT,
-        related_name="children",
+        related_name="subareas",
         null=True,
         blank=True,
     )
@@ -207,3 +211,118 @@ class School(LocalisedNameMixin):
             self.Kind.COMPULSORY: range(1, 10),
             self.Kind.HIGH: range(1, 4),
         }.get(self.Kind(self.kind), range(1, 7))
+
+
+# ------------------------------------------------------------------------------------------------
+# Resident attributes. Every one of them is consented data: read them ONLY through consent.policy
+# and write them only through portal.profile_services. Reverse accessors are switched off
+# (related_name="+") so that no code can reach them from a User by accident; a test enforces
+# that no other module imports these models.
+# ------------------------------------------------------------------------------------------------
+
+
+class InterestTag(LocalisedNameMixin):
+    """A curated interest residents can pick (childcare, sports, disaster preparedness…)."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("interest")
+        verbose_name_plural = _("interests")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PreferredLanguage(models.TextChoices):
+    JAPANESE = "ja", "日本語"
+    ENGLISH = "en", "English"
+
+
+class ResidentProfile(models.Model):
+    """The single-valued attributes of a resident; each column belongs to one data category."""
+
+    resident = models.OneToOneField(User, on_delete=models.CASCADE, related_name="+")
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=PreferredLanguage.choices, blank=True
+    )
+    needs_large_text = models.BooleanField(_("large text"), default=False)
+    needs_easy_japanese = models.BooleanField(_("easy Japanese (やさしい日本語)"), default=False)
+    home_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    home_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    interests = models.ManyToManyField(InterestTag, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("resident profile")
+        verbose_name_plural = _("resident profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(birth_year__isnull=True)
+                | models.Q(birth_year__gte=1900, birth_year__lte=2100),
+                name="profile_birth_year_plausible",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(home_latitude__isnull=True, home_longitude__isnull=True)
+                | models.Q(home_latitude__isnull=False, home_longitude__isnull=False),
+                name="profile_home_location_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"profile #{self.pk}"
+
+
+class PlaceKind(models.TextChoices):
+    HOME = "home", _("home")
+    WORK = "work", _("work")
+    SCHOOL = "school", _("school")
+    FAMILY = "family", _("family")
+    OTHER = "other", _("other")
+
+
+class ResidentPlace(models.Model):
+    """A place in the resident's living sphere (生活圏); areas may be in other municipalities."""
+
+    resident = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=8, choices=PlaceKind.choices)
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        constraints = [
+            models.UniqueConstraint(fields=["resident", "kind", "area"], name="place_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"place #{self.pk}"
+
+
+class ResidentChild(models.Model):
+    """A child in the household, known only by school and grade (for school letters)."""
+
+    resident = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    grade = models.PositiveSmallIntegerField(_("grade"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("child")
+        verbose_name_plural = _("children")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grade__gte=1, grade__lte=9), name="child_grade_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"child #{self.pk}"

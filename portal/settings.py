@@ -174,6 +174,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    "expire-consents": {
+        "task": "consent.tasks.expire_consents",
+        "schedule": crontab(minute=5),
+    },
+    "prune-data-use-log": {
+        "task": "consent.tasks.prune_data_use_log",
+        "schedule": crontab(hour=4, minute=11),
+    },
     "clear-expired-sessions": {
         "task": "portal.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
@@ -181,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("BEAT_SCHEDULE_FILE", str(VAR_DIR / "celerybeat-schedule"))
+# How long residents can look back at each use of their data on the "my data" page.
+DATA_USE_LOG_RETENTION_DAYS = env_int("DATA_USE_LOG_RETENTION_DAYS", 400)
 # How old the last worker heartbeat may be before /healthz reports the worker as down.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 120)
 

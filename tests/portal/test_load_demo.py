@@ -174,7 +174,7 @@ def test_neighbouring_municipalities_are_roots() -> None:
         municipality = Area.objects.get(code=code)
         assert municipality.kind == Area.Kind.MUNICIPALITY
         assert municipality.parent is None
-        assert municipality.children.filter(kind=Area.Kind.DISTRICT).exists()
+        assert municipality.subareas.filter(kind=Area.Kind.DISTRICT).exists()
 
 
 def test_every_area_has_an_english_name_and_a_point() -> None:

@@ -1,0 +1,189 @@
+"""Read-only queries of the consent app: terms, states, ledger history, data-use log.
+
+These never touch resident attributes; those are read through consent.policy only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from consent.models import (
+    ConsentEvent,
+    ConsentState,
+    ConsentStatus,
+    ConsentTerms,
+    DataCategory,
+    DataUseEvent,
+    Purpose,
+)
+
+
+def current_terms(*, purpose_code: str) -> ConsentTerms | None:
+    return (
+        ConsentTerms.objects.filter(purpose__code=purpose_code)
+        .select_related("purpose")
+        .order_by("-version")
+        .first()
+    )
+
+
+def all_current_terms() -> list[ConsentTerms]:
+    """The newest terms of every purpose, in the catalogue's order."""
+    newest: dict[int, ConsentTerms] = {}
+    for terms in ConsentTerms.objects.select_related("purpose").order_by("purpose_id", "-version"):
+        newest.setdefault(terms.purpose_id, terms)
+    return sorted(newest.values(), key=lambda terms: terms.purpose.position)
+
+
+def usable_terms_ids() -> set[int]:
+    """Terms whose consents still count: no later version of the purpose requires re-consent."""
+    usable: set[int] = set()
+    by_purpose: dict[int, list[ConsentTerms]] = defaultdict(list)
+    for terms in ConsentTerms.objects.order_by("purpose_id", "version"):
+        by_purpose[terms.purpose_id].append(terms)
+    for versions in by_purpose.values():
+        cut = max((i for i, t in enumerate(versions) if t.requires_reconsent), default=0)
+        usable.update(t.pk for t in versions[cut:])
+    return usable
+
+
+def active_grants_q(*, now: datetime | None = None) -> Q:
+    """The condition for a ConsentState row that lets its purpose read its category now."""
+    moment = now or timezone.now()
+    return Q(status=ConsentStatus.GRANTED, terms_id__in=usable_terms_ids()) & (
+        Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
+    )
+
+
+def states_of(*, resident_id: int) -> QuerySet[ConsentState]:
+    return ConsentState.objects.filter(resident_id=resident_id).select_related(
+        "purpose", "category", "terms", "event"
+    )
+
+
+def covered_categories(*, resident_id: int, now: datetime | None = None) -> set[str]:
+    """Categories some purpose may use now: only these attributes may be stored."""
+    return set(
+        ConsentState.objects.filter(active_grants_q(now=now), resident_id=resident_id)
+        .values_list("category__code", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    """One (purpose, category) cell of a resident's consent overview."""
+
+    purpose: Purpose
+    category: DataCategory
+    status: str | None
+    active: bool
+    needs_reconsent: bool
+    expires_at: datetime | None
+
+
+def consent_overview(*, resident_id: int) -> list[tuple[ConsentTerms, list[ConsentRow]]]:
+    """For each purpose's current terms, the state of each category those terms cover."""
+    usable = usable_terms_ids()
+    now = timezone.now()
+    states = {(s.purpose_id, s.category.code): s for s in states_of(resident_id=resident_id)}
+    categories = {c.code: c for c in DataCategory.objects.all()}
+    overview = []
+    for terms in all_current_terms():
+        rows = []
+        for code in terms.category_codes:
+            state = states.get((terms.purpose_id, code))
+            granted = state is not None and state.status == ConsentStatus.GRANTED
+            rows.append(
+                ConsentRow(
+                    purpose=terms.purpose,
+                    category=categories[code],
+                    status=state.status if state else None,
+                    active=granted
+                    and state is not None
+                    and state.terms_id in usable
+                    and (state.expires_at is None or state.expires_at > now),
+                    needs_reconsent=granted and state is not None and state.terms_id not in usable,
+                    expires_at=state.expires_at if state else None,
+                )
+            )
+        overview.append((terms, rows))
+    return overview
+
+
+def ledger_history(*, pseudonym: UUID) -> QuerySet[ConsentEvent]:
+    return (
+        ConsentEvent.objects.filter(subject_pseudonym=pseudonym)
+        .select_related("terms", "terms__purpose")
+        .order_by("-id")
+    )
+
+
+def receipt_event(*, public_id: UUID, pseudonym: UUID) -> ConsentEvent | None:
+    """An event, only if it belongs to this resident (a receipt id is no bearer token)."""
+    return (
+        ConsentEvent.objects.filter(public_id=public_id, subject_pseudonym=pseudonym)
+        .select_related("terms", "terms__purpose")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class DataUseSummary:
+    category_code: str
+    purpose_code: str
+    uses: int
+
+
+def data_use_summary(*, resident_id: int, days: int = 7) -> list[DataUseSummary]:
+    """How often each category was read for each purpose in the last ``days`` days."""
+    since = timezone.now() - timedelta(days=days)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    rows = (
+        DataUseEvent.objects.filter(resident_id=resident_id, at__gte=since)
+        .values_list("purpose_code", "category_codes")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for purpose_code, category_codes, n in rows:
+        for code in category_codes:
+            counts[(code, purpose_code)] += n
+    return [
+        DataUseSummary(category_code=c, purpose_code=p, uses=n)
+        for (c, p), n in sorted(counts.items())
+    ]
+
+
+def recent_data_uses(*, resident_id: int, limit: int = 50) -> QuerySet[DataUseEvent]:
+    return DataUseEvent.objects.filter(resident_id=resident_id).order_by("-at")[:limit]
+
+
+def purposes_using(*, category_code: str, resident_id: int) -> list[str]:
+    """Purposes that may read this category of this resident now."""
+    return list(
+        ConsentState.objects.filter(
+            active_grants_q(), resident_id=resident_id, category__code=category_code
+        ).values_list("purpose__code", flat=True)
+    )
+
+
+def active_purposes_by_category(*, resident_id: int) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = defaultdict(list)
+    for category_code, purpose_code in ConsentState.objects.filter(
+        active_grants_q(), resident_id=resident_id
+    ).values_list("category__code", "purpose__code"):
+        result[category_code].append(purpose_code)
+    return dict(result)
+
+
+def residents_with_states(*, ids: Iterable[int]) -> set[int]:
+    return set(
+        ConsentState.objects.filter(resident_id__in=list(ids)).values_list("resident_id", flat=True)
+    )

@@ -1,0 +1,413 @@
+"""Writes of the consent app: publishing terms, and granting, refusing, withdrawing and
+expiring consent. Every change appends to the ledger and updates the state in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consent.catalogue import Category
+from consent.ledger import append_event, content_hash
+from consent.models import (
+    ActorKind,
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    ConsentStatus,
+    ConsentTerms,
+    DataCategory,
+    EventKind,
+    Purpose,
+    Recipient,
+)
+from consent.selectors import active_purposes_by_category, covered_categories
+from consent.signals import categories_uncovered
+
+if TYPE_CHECKING:
+    from portal.models import User
+
+
+class ConsentError(ValueError):
+    """A consent request that cannot be carried out; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who records a consent: the resident on the web, or a staff member at the counter."""
+
+    kind: str
+    user: User
+    channel: str
+    paper_form_reference: str = ""
+
+    @classmethod
+    def resident(cls, user: User, *, channel: str = Channel.WEB) -> Actor:
+        return cls(kind=ActorKind.RESIDENT, user=user, channel=channel)
+
+    @classmethod
+    def counter_staff(cls, staff: User, *, paper_form_reference: str) -> Actor:
+        reference = paper_form_reference.strip()
+        if not reference:
+            raise ConsentError(
+                _("A consent recorded at the counter needs the paper form's reference.")
+            )
+        return cls(
+            kind=ActorKind.STAFF,
+            user=staff,
+            channel=Channel.COUNTER,
+            paper_form_reference=reference,
+        )
+
+
+_STATUS_OF_KIND = {
+    EventKind.GRANT: ConsentStatus.GRANTED,
+    EventKind.REFUSE: ConsentStatus.REFUSED,
+    EventKind.WITHDRAW: ConsentStatus.WITHDRAWN,
+    EventKind.EXPIRE: ConsentStatus.EXPIRED,
+}
+
+MATERIAL_FIELDS = ("category_codes", "recipient_codes", "retention_days", "valid_days")
+
+
+def terms_content(
+    *,
+    purpose_code: str,
+    version: int,
+    category_codes: Collection[str],
+    recipient_codes: Collection[str],
+    text_ja: str,
+    text_en: str,
+    retention_days: int,
+    valid_days: int | None,
+    withdrawal_method_ja: str,
+    withdrawal_method_en: str,
+) -> dict[str, object]:
+    return {
+        "purpose": purpose_code,
+        "version": version,
+        "categories": sorted(category_codes),
+        "recipients": sorted(recipient_codes),
+        "text_ja": text_ja,
+        "text_en": text_en,
+        "retention_days": retention_days,
+        "valid_days": valid_days,
+        "withdrawal_method_ja": withdrawal_method_ja,
+        "withdrawal_method_en": withdrawal_method_en,
+    }
+
+
+@transaction.atomic
+def terms_publish(
+    *,
+    purpose_code: str,
+    category_codes: Collection[str],
+    recipient_codes: Collection[str],
+    text_ja: str,
+    text_en: str,
+    retention_days: int,
+    valid_days: int | None,
+    withdrawal_method_ja: str,
+    withdrawal_method_en: str,
+    requires_reconsent: bool = True,
+) -> ConsentTerms:
+    """Publish the next version of a purpose's terms.
+
+    A version that does not require re-consent may only change wording: a change to the
+    categories, recipients, retention or validity always requires re-consent.
+    """
+    purpose = Purpose.objects.select_for_update().filter(code=purpose_code).first()
+    if purpose is None:
+        raise ConsentError(_("Unknown purpose: %(code)s") % {"code": purpose_code})
+    _check_known(DataCategory, category_codes, _("Unknown data category: %(code)s"))
+    _check_known(Recipient, recipient_codes, _("Unknown recipient: %(code)s"))
+    if not category_codes or not recipient_codes:
+        raise ConsentError(_("Terms must name at least one data category and one recipient."))
+    if not text_ja.strip() or not text_en.strip():
+        raise ConsentError(_("Terms need their text in Japanese and in English."))
+    previous = ConsentTerms.objects.filter(purpose=purpose).order_by("-version").first()
+    new_values = {
+        "category_codes": sorted(category_codes),
+        "recipient_codes": sorted(recipient_codes),
+        "retention_days": retention_days,
+        "valid_days": valid_days,
+    }
+    if previous is not None and not requires_reconsent:
+        changed = [
+            name
+            for name in MATERIAL_FIELDS
+            if _normalised(getattr(previous, name)) != _normalised(new_values[name])
+        ]
+        if changed:
+            raise ConsentError(
+                _("Changing %(fields)s is a material change: it requires re-consent.")
+                % {"fields": ", ".join(changed)}
+            )
+    version = previous.version + 1 if previous else 1
+    content = terms_content(
+        purpose_code=purpose_code,
+        version=version,
+        category_codes=category_codes,
+        recipient_codes=recipient_codes,
+        text_ja=text_ja,
+        text_en=text_en,
+        retention_days=retention_days,
+        valid_days=valid_days,
+        withdrawal_method_ja=withdrawal_method_ja,
+        withdrawal_method_en=withdrawal_method_en,
+    )
+    return ConsentTerms.objects.create(
+        purpose=purpose,
+        version=version,
+        text_ja=text_ja,
+        text_en=text_en,
+        withdrawal_method_ja=withdrawal_method_ja,
+        withdrawal_method_en=withdrawal_method_en,
+        requires_reconsent=requires_reconsent or previous is None,
+        content_hash=content_hash(content),
+        published_at=timezone.now(),
+        **new_values,
+    )
+
+
+@transaction.atomic
+def consent_grant(
+    *, resident: User, terms_id: int, category_codes: Collection[str], actor: Actor
+) -> ConsentEvent:
+    """Record that the resident agrees to ``terms`` for these categories."""
+    terms = _current_terms_for_decision(terms_id)
+    codes = _validated_categories(terms, category_codes)
+    return _record(resident=resident, terms=terms, codes=codes, kind=EventKind.GRANT, actor=actor)
+
+
+@transaction.atomic
+def consent_refuse(
+    *, resident: User, terms_id: int, category_codes: Collection[str], actor: Actor
+) -> ConsentEvent:
+    """Record that the resident was asked and said no. Ends any earlier consent for them."""
+    terms = _current_terms_for_decision(terms_id)
+    codes = _validated_categories(terms, category_codes)
+    covered_before = covered_categories(resident_id=resident.pk)
+    event = _record(resident=resident, terms=terms, codes=codes, kind=EventKind.REFUSE, actor=actor)
+    _erase_uncovered(resident_id=resident.pk, before=covered_before)
+    return event
+
+
+@dataclass(frozen=True)
+class WithdrawalOutcome:
+    """What a withdrawal did, so the resident can be told exactly."""
+
+    events: list[ConsentEvent] = field(default_factory=list)
+    withdrawn: list[tuple[str, str]] = field(default_factory=list)  # (purpose, category)
+    erased: frozenset[str] = frozenset()
+    kept: dict[str, list[str]] = field(default_factory=dict)  # category -> purposes still using
+
+
+@transaction.atomic
+def consent_withdraw(
+    *,
+    resident: User,
+    actor: Actor,
+    purpose_code: str | None = None,
+    category_code: str | None = None,
+) -> WithdrawalOutcome:
+    """Withdraw every active consent of a purpose, of a category, or of both together.
+
+    The attributes of categories no longer covered by any consent are erased at once.
+    """
+    if purpose_code is None and category_code is None:
+        raise ConsentError(_("Say which purpose or category to withdraw."))
+    if purpose_code is not None and not Purpose.objects.filter(code=purpose_code).exists():
+        raise ConsentError(_("Unknown purpose: %(code)s") % {"code": purpose_code})
+    if category_code is not None and category_code not in Category.values:
+        raise ConsentError(_("Unknown data category: %(code)s") % {"code": category_code})
+
+    states = ConsentState.objects.filter(resident=resident, status=ConsentStatus.GRANTED)
+    if purpose_code is not None:
+        states = states.filter(purpose__code=purpose_code)
+    if category_code is not None:
+        states = states.filter(category__code=category_code)
+    return _end_states(
+        resident=resident, states=list(states.select_related("terms__purpose", "category")),
+        kind=EventKind.WITHDRAW, actor=actor,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def consents_withdraw_all(*, resident: User, actor: Actor) -> WithdrawalOutcome:
+    """Withdraw everything (before an account is deleted)."""
+    states = ConsentState.objects.filter(resident=resident, status=ConsentStatus.GRANTED)
+    return _end_states(
+        resident=resident,
+        states=list(states.select_related("terms__purpose", "category")),
+        kind=EventKind.WITHDRAW,
+        actor=actor,
+    )
+
+
+def consents_expire(*, now: datetime | None = None) -> int:
+    """Append an expiry event for every consent whose validity ran out; returns how many."""
+    moment = now or timezone.now()
+    due = (
+        ConsentState.objects.filter(status=ConsentStatus.GRANTED, expires_at__lte=moment)
+        .values_list("resident_id", flat=True)
+        .distinct()
+    )
+    expired = 0
+    user_model = get_user_model()
+    for resident_id in list(due):
+        with transaction.atomic():
+            resident = user_model.objects.select_for_update().get(pk=resident_id)
+            states = ConsentState.objects.filter(
+                resident=resident, status=ConsentStatus.GRANTED, expires_at__lte=moment
+            ).select_related("terms__purpose", "category")
+            outcome = _end_states(
+                resident=resident,
+                states=list(states),
+                kind=EventKind.EXPIRE,
+                actor=Actor(kind=ActorKind.SYSTEM, user=resident, channel=Channel.SYSTEM),
+                now=moment,
+            )
+            expired += len(outcome.withdrawn)
+    return expired
+
+
+def _end_states(
+    *,
+    resident: User,
+    states: list[ConsentState],
+    kind: EventKind,
+    actor: Actor,
+    now: datetime | None = None,
+) -> WithdrawalOutcome:
+    moment = now or timezone.now()
+    # An expiring consent no longer counts as covering at ``moment``: its categories are
+    # candidates for erasure all the same.
+    covered_before = covered_categories(resident_id=resident.pk, now=moment) | {
+        state.category.code for state in states
+    }
+    by_terms: dict[int, list[ConsentState]] = {}
+    for state in states:
+        by_terms.setdefault(state.terms_id, []).append(state)
+    events = [
+        _record(
+            resident=resident,
+            terms=group[0].terms,
+            codes=[state.category.code for state in group],
+            kind=kind,
+            actor=actor,
+            now=moment,
+        )
+        for group in by_terms.values()
+    ]
+    erased = _erase_uncovered(resident_id=resident.pk, before=covered_before, now=moment)
+    still = active_purposes_by_category(resident_id=resident.pk)
+    withdrawn = [(state.terms.purpose.code, state.category.code) for state in states]
+    kept = {category: still[category] for _purpose, category in withdrawn if category in still}
+    return WithdrawalOutcome(events=events, withdrawn=withdrawn, erased=erased, kept=kept)
+
+
+def _erase_uncovered(
+    *, resident_id: int, before: set[str], now: datetime | None = None
+) -> frozenset[str]:
+    """Tell the receivers to erase categories no active consent covers any more."""
+    uncovered = frozenset(before - covered_categories(resident_id=resident_id, now=now))
+    if uncovered:
+        categories_uncovered.send(
+            sender=ConsentState, resident_id=resident_id, categories=uncovered
+        )
+    return uncovered
+
+
+def _record(
+    *,
+    resident: User,
+    terms: ConsentTerms,
+    codes: Iterable[str],
+    kind: EventKind,
+    actor: Actor,
+    now: datetime | None = None,
+) -> ConsentEvent:
+    moment = now or timezone.now()
+    codes = sorted(set(codes))
+    event = append_event(
+        kind=kind,
+        subject_pseudonym=resident.pseudonym,
+        terms=terms,
+        category_codes=codes,
+        channel=actor.channel,
+        actor_kind=actor.kind,
+        actor_pseudonym=actor.user.pseudonym if actor.kind == ActorKind.STAFF else None,
+        paper_form_reference=actor.paper_form_reference,
+        occurred_at=moment,
+    )
+    status = _STATUS_OF_KIND[kind]
+    expires_at = (
+        moment + timedelta(days=terms.valid_days)
+        if kind == EventKind.GRANT and terms.valid_days
+        else None
+    )
+    categories = {c.code: c for c in DataCategory.objects.filter(code__in=codes)}
+    for code in codes:
+        ConsentState.objects.update_or_create(
+            resident=resident,
+            purpose_id=terms.purpose_id,
+            category=categories[code],
+            defaults={
+                "status": status,
+                "terms": terms,
+                "event": event,
+                "changed_at": moment,
+                "expires_at": expires_at,
+            },
+        )
+    return event
+
+
+def _current_terms_for_decision(terms_id: int) -> ConsentTerms:
+    terms: ConsentTerms | None = (
+        ConsentTerms.objects.select_related("purpose").filter(pk=terms_id).first()
+    )
+    if terms is None:
+        raise ConsentError(_("These terms do not exist."))
+    newest = ConsentTerms.objects.filter(purpose=terms.purpose).order_by("-version").first()
+    if newest is None or newest.pk != terms.pk:
+        raise ConsentError(
+            _("These terms have been replaced: please read the new version and decide again.")
+        )
+    return terms
+
+
+def _validated_categories(terms: ConsentTerms, codes: Collection[str]) -> list[str]:
+    unknown = sorted(set(codes) - set(Category.values))
+    if unknown:
+        raise ConsentError(_("Unknown data category: %(code)s") % {"code": ", ".join(unknown)})
+    outside = sorted(set(codes) - set(terms.category_codes))
+    if outside:
+        raise ConsentError(
+            _("The terms for %(purpose)s do not cover: %(codes)s")
+            % {"purpose": terms.purpose.name, "codes": ", ".join(outside)}
+        )
+    if not codes:
+        raise ConsentError(_("Choose at least one data category."))
+    return sorted(set(codes))
+
+
+def _check_known(
+    model: type[DataCategory] | type[Recipient], codes: Iterable[str], message: str
+) -> None:
+    known = set(model.objects.filter(code__in=list(codes)).values_list("code", flat=True))
+    for code in codes:
+        if code not in known:
+            raise ConsentError(message % {"code": code})
+
+
+def _normalised(value: object) -> object:
+    return sorted(value) if isinstance(value, list) else value

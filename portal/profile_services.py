@@ -1,0 +1,199 @@
+"""Writes of resident attributes. Each write first asks consent.policy whether the attribute's
+category may be stored; erasure runs when the last consent covering a category ends.
+
+Reads of attributes do not belong here: they go through consent.policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consent.catalogue import Category
+from consent.policy import may_store
+from portal.models import (
+    Area,
+    InterestTag,
+    PlaceKind,
+    PreferredLanguage,
+    ResidentChild,
+    ResidentPlace,
+    ResidentProfile,
+    School,
+)
+
+OLDEST_BIRTH_YEAR = 1900
+MAX_PLACES = 20
+MAX_CHILDREN = 12
+
+
+class ProfileError(ValueError):
+    """An attribute that cannot be stored; nothing was changed."""
+
+
+def _require_consent(resident_id: int, category: str) -> None:
+    if not may_store(resident_id=resident_id, category=category):
+        raise ProfileError(
+            _("You have not agreed to share this information, so it cannot be stored.")
+        )
+
+
+def _profile_for_update(resident_id: int) -> ResidentProfile:
+    profile, _created = ResidentProfile.objects.select_for_update().get_or_create(
+        resident_id=resident_id
+    )
+    return profile
+
+
+@transaction.atomic
+def profile_set_birth_year(*, resident_id: int, birth_year: int | None) -> None:
+    _require_consent(resident_id, Category.AGE)
+    this_year = timezone.localdate().year
+    if birth_year is not None and not OLDEST_BIRTH_YEAR <= birth_year <= this_year:
+        raise ProfileError(
+            _("Enter a birth year between %(low)s and %(high)s.")
+            % {"low": OLDEST_BIRTH_YEAR, "high": this_year}
+        )
+    profile = _profile_for_update(resident_id)
+    profile.birth_year = birth_year
+    profile.save(update_fields=["birth_year", "updated_at"])
+
+
+@transaction.atomic
+def profile_set_language(
+    *, resident_id: int, preferred_language: str, large_text: bool, easy_japanese: bool
+) -> None:
+    _require_consent(resident_id, Category.LANGUAGE)
+    if preferred_language and preferred_language not in PreferredLanguage.values:
+        raise ProfileError(_("Choose Japanese or English."))
+    profile = _profile_for_update(resident_id)
+    profile.preferred_language = preferred_language
+    profile.needs_large_text = large_text
+    profile.needs_easy_japanese = easy_japanese
+    profile.save(
+        update_fields=[
+            "preferred_language",
+            "needs_large_text",
+            "needs_easy_japanese",
+            "updated_at",
+        ]
+    )
+
+
+@transaction.atomic
+def profile_set_home_location(
+    *, resident_id: int, latitude: Decimal | None, longitude: Decimal | None
+) -> None:
+    _require_consent(resident_id, Category.LOCATION)
+    if (latitude is None) != (longitude is None):
+        raise ProfileError(_("Enter both latitude and longitude, or neither."))
+    if latitude is not None and longitude is not None and not _in_japan(latitude, longitude):
+        raise ProfileError(_("This location is not in Japan. Check latitude and longitude."))
+    profile = _profile_for_update(resident_id)
+    profile.home_latitude = latitude
+    profile.home_longitude = longitude
+    profile.save(update_fields=["home_latitude", "home_longitude", "updated_at"])
+
+
+def _in_japan(latitude: Decimal, longitude: Decimal) -> bool:
+    # Japan lies within these bounds; anything else is a typo or a swapped pair.
+    return Decimal("20") <= latitude <= Decimal("46") and Decimal("122") <= longitude <= Decimal(
+        "154"
+    )
+
+
+@transaction.atomic
+def profile_set_interests(*, resident_id: int, interest_codes: Collection[str]) -> None:
+    _require_consent(resident_id, Category.INTERESTS)
+    tags = list(InterestTag.objects.filter(code__in=list(interest_codes)))
+    unknown = set(interest_codes) - {tag.code for tag in tags}
+    if unknown:
+        raise ProfileError(_("Unknown interest: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+    _profile_for_update(resident_id).interests.set(tags)
+
+
+@transaction.atomic
+def place_add(*, resident_id: int, kind: str, area_code: str) -> ResidentPlace:
+    _require_consent(resident_id, Category.PLACES)
+    if kind not in PlaceKind.values:
+        raise ProfileError(_("Choose what kind of place this is."))
+    area = Area.objects.filter(code=area_code).first()
+    if area is None:
+        raise ProfileError(_("Unknown area. Choose an area from the list."))
+    places = ResidentPlace.objects.select_for_update().filter(resident_id=resident_id)
+    if places.filter(kind=kind, area=area).exists():
+        raise ProfileError(_("This place is already in your list."))
+    if places.count() >= MAX_PLACES:
+        raise ProfileError(_("You can register at most %(n)s places.") % {"n": MAX_PLACES})
+    return ResidentPlace.objects.create(resident_id=resident_id, kind=kind, area=area)
+
+
+@transaction.atomic
+def place_remove(*, resident_id: int, place_id: int) -> bool:
+    """Remove one of the resident's own places; another resident's id removes nothing."""
+    deleted, _detail = ResidentPlace.objects.filter(pk=place_id, resident_id=resident_id).delete()
+    return deleted > 0
+
+
+@transaction.atomic
+def child_add(*, resident_id: int, school_code: str, grade: int) -> ResidentChild:
+    _require_consent(resident_id, Category.HOUSEHOLD)
+    school = School.objects.filter(code=school_code).first()
+    if school is None:
+        raise ProfileError(_("Unknown school. Choose a school from the list."))
+    if grade not in school.grades:
+        raise ProfileError(
+            _("%(school)s has grades %(low)s to %(high)s.")
+            % {"school": school.name, "low": school.grades.start, "high": school.grades.stop - 1}
+        )
+    children = ResidentChild.objects.select_for_update().filter(resident_id=resident_id)
+    if children.count() >= MAX_CHILDREN:
+        raise ProfileError(_("You can register at most %(n)s children.") % {"n": MAX_CHILDREN})
+    return ResidentChild.objects.create(resident_id=resident_id, school=school, grade=grade)
+
+
+@transaction.atomic
+def child_remove(*, resident_id: int, child_id: int) -> bool:
+    deleted, _detail = ResidentChild.objects.filter(pk=child_id, resident_id=resident_id).delete()
+    return deleted > 0
+
+
+def erase_categories(*, resident_id: int, categories: Iterable[str]) -> None:
+    """Delete every stored attribute of these categories (the last consent for them ended)."""
+    codes = set(categories)
+    if Category.PLACES in codes:
+        ResidentPlace.objects.filter(resident_id=resident_id).delete()
+    if Category.HOUSEHOLD in codes:
+        ResidentChild.objects.filter(resident_id=resident_id).delete()
+    profile = ResidentProfile.objects.filter(resident_id=resident_id).first()
+    if profile is None:
+        return
+    cleared: dict[str, Any] = {}
+    if Category.AGE in codes:
+        cleared["birth_year"] = None
+    if Category.LANGUAGE in codes:
+        cleared |= {
+            "preferred_language": "",
+            "needs_large_text": False,
+            "needs_easy_japanese": False,
+        }
+    if Category.LOCATION in codes:
+        cleared |= {"home_latitude": None, "home_longitude": None}
+    if Category.INTERESTS in codes:
+        profile.interests.clear()
+    if cleared:
+        for name, value in cleared.items():
+            setattr(profile, name, value)
+        profile.save(update_fields=[*cleared, "updated_at"])
+
+
+def erase_on_uncovered(
+    sender: object, *, resident_id: int, categories: frozenset[str], **kwargs: Any
+) -> None:
+    """Receiver of consent.signals.categories_uncovered."""
+    erase_categories(resident_id=resident_id, categories=categories)
