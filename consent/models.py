@@ -205,6 +205,9 @@ class ConsentEvent(models.Model):
         verbose_name = _("consent event")
         verbose_name_plural = _("consent events")
         ordering = ["id"]
+        permissions = [
+            ("record_counter_consent", _("Can record a resident's paper consent at the counter")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.purpose_code} #{self.pk}"

@@ -18,12 +18,14 @@ class Role(TextChoices):
     PUBLISHER = "publisher", _("Publisher")
     APPROVER = "approver", _("Approver")
     CONSENT_OFFICER = "consent_officer", _("Consent officer")
+    COUNTER_CLERK = "counter_clerk", _("Counter clerk")
 
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.PUBLISHER: ["portal.access_staff_console"],
     Role.APPROVER: ["portal.access_staff_console"],
-    Role.CONSENT_OFFICER: ["portal.access_staff_console"],
+    Role.CONSENT_OFFICER: ["portal.access_staff_console", "consent.record_counter_consent"],
+    Role.COUNTER_CLERK: ["portal.access_staff_console", "consent.record_counter_consent"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,17 +11,35 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.management import call_command
+from django.test.utils import override_settings
 
 from portal import embedded_redis
-from portal.env import unix_socket_path
+from portal.celery import app
+from portal.env import celery_broker_url, unix_socket_path
 
 
 @pytest.fixture(scope="session", autouse=True)
 def redis_server() -> Iterator[str]:
-    """The tests' Redis: the one REDIS_URL names, or an embedded one started for the run."""
-    socket_path = unix_socket_path(settings.REDIS_URL)
-    process = embedded_redis.start(socket_path) if socket_path else None
-    yield settings.REDIS_URL
+    """The tests' Redis: the one REDIS_URL names, or an embedded one of this test run's own.
+
+    An embedded server gets a socket named after this process, so that two test runs in one
+    checkout never share (or stop) each other's Redis.
+    """
+    if unix_socket_path(settings.REDIS_URL) is None:
+        yield settings.REDIS_URL
+        return
+    socket_path = Path(settings.VAR_DIR) / "redis" / f"test-{os.getpid()}.sock"
+    process = embedded_redis.start(socket_path)
+    url = f"unix://{socket_path}?db=0"
+    overrides = override_settings(
+        REDIS_URL=url,
+        CACHES={"default": {**settings.CACHES["default"], "LOCATION": url}},
+        CELERY_BROKER_URL=celery_broker_url(url),
+    )
+    overrides.enable()
+    app.conf.update(broker_url=celery_broker_url(url))
+    yield url
+    overrides.disable()
     if process is not None:
         process.terminate()
         process.wait(timeout=10)
