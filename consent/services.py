@@ -104,6 +104,46 @@ def terms_content(
     }
 
 
+def terms_check(
+    *,
+    purpose_code: str,
+    category_codes: Collection[str],
+    recipient_codes: Collection[str],
+    text_ja: str,
+    text_en: str,
+    retention_days: int,
+    valid_days: int | None,
+    requires_reconsent: bool,
+) -> None:
+    """Raise ConsentError if these terms cannot be published as the purpose's next version.
+
+    A version that does not require re-consent may only change wording: a change to the
+    categories, recipients, retention or validity always requires re-consent.
+    """
+    if not Purpose.objects.filter(code=purpose_code).exists():
+        raise ConsentError(_("Unknown purpose: %(code)s") % {"code": purpose_code})
+    _check_known(DataCategory, category_codes, _("Unknown data category: %(code)s"))
+    _check_known(Recipient, recipient_codes, _("Unknown recipient: %(code)s"))
+    if not category_codes or not recipient_codes:
+        raise ConsentError(_("Terms must name at least one data category and one recipient."))
+    if not text_ja.strip() or not text_en.strip():
+        raise ConsentError(_("Terms need their text in Japanese and in English."))
+    previous = ConsentTerms.objects.filter(purpose__code=purpose_code).order_by("-version").first()
+    if previous is None or requires_reconsent:
+        return
+    new_values = _material_values(category_codes, recipient_codes, retention_days, valid_days)
+    changed = [
+        name
+        for name in MATERIAL_FIELDS
+        if _normalised(getattr(previous, name)) != _normalised(new_values[name])
+    ]
+    if changed:
+        raise ConsentError(
+            _("Changing %(fields)s is a material change: it requires re-consent.")
+            % {"fields": ", ".join(changed)}
+        )
+
+
 @transaction.atomic
 def terms_publish(
     *,
@@ -118,38 +158,20 @@ def terms_publish(
     withdrawal_method_en: str,
     requires_reconsent: bool = True,
 ) -> ConsentTerms:
-    """Publish the next version of a purpose's terms.
-
-    A version that does not require re-consent may only change wording: a change to the
-    categories, recipients, retention or validity always requires re-consent.
-    """
+    """Publish the next version of a purpose's terms (see terms_check for the rules)."""
     purpose = Purpose.objects.select_for_update().filter(code=purpose_code).first()
-    if purpose is None:
-        raise ConsentError(_("Unknown purpose: %(code)s") % {"code": purpose_code})
-    _check_known(DataCategory, category_codes, _("Unknown data category: %(code)s"))
-    _check_known(Recipient, recipient_codes, _("Unknown recipient: %(code)s"))
-    if not category_codes or not recipient_codes:
-        raise ConsentError(_("Terms must name at least one data category and one recipient."))
-    if not text_ja.strip() or not text_en.strip():
-        raise ConsentError(_("Terms need their text in Japanese and in English."))
+    terms_check(
+        purpose_code=purpose_code,
+        category_codes=category_codes,
+        recipient_codes=recipient_codes,
+        text_ja=text_ja,
+        text_en=text_en,
+        retention_days=retention_days,
+        valid_days=valid_days,
+        requires_reconsent=requires_reconsent,
+    )
+    assert purpose is not None
     previous = ConsentTerms.objects.filter(purpose=purpose).order_by("-version").first()
-    new_values = {
-        "category_codes": sorted(category_codes),
-        "recipient_codes": sorted(recipient_codes),
-        "retention_days": retention_days,
-        "valid_days": valid_days,
-    }
-    if previous is not None and not requires_reconsent:
-        changed = [
-            name
-            for name in MATERIAL_FIELDS
-            if _normalised(getattr(previous, name)) != _normalised(new_values[name])
-        ]
-        if changed:
-            raise ConsentError(
-                _("Changing %(fields)s is a material change: it requires re-consent.")
-                % {"fields": ", ".join(changed)}
-            )
     version = previous.version + 1 if previous else 1
     content = terms_content(
         purpose_code=purpose_code,
@@ -173,8 +195,25 @@ def terms_publish(
         requires_reconsent=requires_reconsent or previous is None,
         content_hash=content_hash(content),
         published_at=timezone.now(),
-        **new_values,
+        category_codes=sorted(category_codes),
+        recipient_codes=sorted(recipient_codes),
+        retention_days=retention_days,
+        valid_days=valid_days,
     )
+
+
+def _material_values(
+    category_codes: Collection[str],
+    recipient_codes: Collection[str],
+    retention_days: int,
+    valid_days: int | None,
+) -> dict[str, object]:
+    return {
+        "category_codes": sorted(category_codes),
+        "recipient_codes": sorted(recipient_codes),
+        "retention_days": retention_days,
+        "valid_days": valid_days,
+    }
 
 
 @transaction.atomic

@@ -1,0 +1,81 @@
+"""City staff publish new terms in the admin; the ledger there is read-only."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+
+from consent.models import ConsentTerms
+from tests.consent.helpers import grant, terms_of
+from tests.factories import StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    admin = StaffFactory.create(is_superuser=True)
+    TOTP.activate(admin, "JBSWY3DPEHPK3PXP")
+    client.force_login(admin)
+    return client
+
+
+def publish_form(**overrides):
+    old = terms_of("school_letters")
+    data = {
+        "purpose": old.purpose_id,
+        "category_codes": old.category_codes,
+        "recipient_codes": old.recipient_codes,
+        "text_ja": old.text_ja,
+        "text_en": old.text_en,
+        "retention_days": old.retention_days,
+        "valid_days": old.valid_days,
+        "withdrawal_method_ja": old.withdrawal_method_ja,
+        "withdrawal_method_en": old.withdrawal_method_en,
+        "requires_reconsent": "on",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_adding_terms_in_the_admin_publishes_the_next_version(admin_client) -> None:
+    response = admin_client.post(
+        "/admin/consent/consentterms/add/", publish_form(text_en="Letters, now also by post.")
+    )
+    assert response.status_code == 302
+    newest = terms_of("school_letters")
+    assert newest.version == 2
+    assert newest.text_en == "Letters, now also by post."
+    assert len(newest.content_hash) == 64
+
+
+def test_an_editorial_version_that_changes_the_categories_is_refused_in_the_admin(
+    admin_client,
+) -> None:
+    form = publish_form(category_codes=["household", "age"])
+    del form["requires_reconsent"]
+    response = admin_client.post("/admin/consent/consentterms/add/", form)
+    assert response.status_code == 200
+    assert "material change" in response.content.decode()
+    assert terms_of("school_letters").version == 1
+
+
+def test_published_terms_cannot_be_edited_in_the_admin(admin_client) -> None:
+    terms = terms_of("school_letters")
+    response = admin_client.post(
+        f"/admin/consent/consentterms/{terms.pk}/change/", publish_form(text_en="changed")
+    )
+    assert response.status_code == 403
+    assert ConsentTerms.objects.get(pk=terms.pk).text_en != "changed"
+
+
+def test_the_ledger_is_read_only_in_the_admin(admin_client) -> None:
+    event = grant(UserFactory.create(), "school_letters", "household")
+    assert admin_client.get("/admin/consent/consentevent/").status_code == 200
+    assert (
+        admin_client.post(
+            f"/admin/consent/consentevent/{event.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert admin_client.get("/admin/consent/consentevent/add/").status_code == 403
