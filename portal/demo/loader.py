@@ -576,6 +576,50 @@ def _ensure_recovery_codes(user: User) -> bool:
     return not exists
 
 
+# The demo resident shares a little, through the real consent services, so that "my data",
+# receipts and the data-use log have something to show. Only done once: a resident who has any
+# consent history (the demo's or their own) is left alone.
+DEMO_RESIDENT_EMAIL = "resident@example.jp"
+DEMO_RESIDENT_CONSENTS = {
+    "personalised_home": ["age", "places", "interests", "household"],
+    "disaster_warnings": ["places", "language"],
+    "school_letters": ["household"],
+}
+
+
+def ensure_demo_resident_consents() -> bool:
+    from consent.models import ConsentEvent
+    from consent.selectors import current_terms
+    from consent.services import Actor, consent_grant
+    from portal import profile_services
+
+    resident = User.objects.get(email=DEMO_RESIDENT_EMAIL)
+    if ConsentEvent.objects.filter(subject_pseudonym=resident.pseudonym).exists():
+        return False
+    for purpose, categories in DEMO_RESIDENT_CONSENTS.items():
+        terms = current_terms(purpose_code=purpose)
+        assert terms is not None
+        consent_grant(
+            resident=resident,
+            terms_id=terms.pk,
+            category_codes=categories,
+            actor=Actor.resident(resident),
+        )
+    profile_services.profile_set_birth_year(resident_id=resident.pk, birth_year=1988)
+    profile_services.place_add(
+        resident_id=resident.pk, kind="home", area_code="072028-kakujo-higashisakaemachi"
+    )
+    profile_services.place_add(resident_id=resident.pk, kind="work", area_code="072087-kitakata")
+    profile_services.profile_set_interests(
+        resident_id=resident.pk, interest_codes=["childcare", "snow", "disaster_preparedness"]
+    )
+    profile_services.child_add(resident_id=resident.pk, school_code="072028-es-kakujo", grade=3)
+    profile_services.profile_set_language(
+        resident_id=resident.pk, preferred_language="ja", large_text=False, easy_japanese=False
+    )
+    return True
+
+
 # ------------------------------------------------------------------------------------------------
 # Entry point
 # ------------------------------------------------------------------------------------------------
@@ -597,6 +641,7 @@ def load_demo(*, data_dir: Path = DATA_DIR, totp_secret: str = DEMO_TOTP_SECRET)
             records=school_records, index=index, coarse_placements=coarse_placements
         )
         accounts = ensure_demo_accounts(totp_secret=totp_secret)
+        ensure_demo_resident_consents()
     return DemoReport(
         areas=areas,
         shelters=shelters,

@@ -378,3 +378,20 @@ def test_summary_lists_counts_accounts_and_how_to_get_a_totp_code() -> None:
 
 def test_quiet_prints_nothing() -> None:
     assert run_load_demo("--quiet") == ""
+
+
+def test_demo_resident_shares_some_data_through_real_consents_once() -> None:
+    from consent import policy
+    from consent.models import ConsentEvent
+
+    call_command("load_demo", "--quiet", "--allow-production")
+    call_command("load_demo", "--quiet", "--allow-production")
+    resident = User.objects.get(email="resident@example.jp")
+    assert ConsentEvent.objects.filter(subject_pseudonym=resident.pseudonym).count() == 3
+    projection = policy.read_profile(
+        resident_id=resident.pk,
+        purpose="disaster_warnings",
+        reader=policy.Reader(kind="task", name="test"),
+    )
+    assert projection.categories == {"places", "language"}
+    assert len(projection.places) == 2

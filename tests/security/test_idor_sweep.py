@@ -1,0 +1,102 @@
+"""No resident can see, export or change another resident's data through an id in a URL.
+
+Every URL of the portal's own apps that takes an id is listed in OBJECT_OF_ANOTHER_RESIDENT;
+a test fails when a new one is added without being listed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from consent import policy
+from portal import profile_services
+from tests.consent.helpers import grant
+from tests.factories import DistrictFactory, SchoolFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+OWN_NAMESPACES = {"me", "consent", "consent_staff"}
+ID_CONVERTERS = ("int", "uuid", "slug", "path", "str")
+
+
+def victim_place(victim) -> dict[str, Any]:
+    grant(victim, "disaster_warnings", "places")
+    place = profile_services.place_add(
+        resident_id=victim.pk, kind="home", area_code=DistrictFactory.create().code
+    )
+    return {"place_id": place.pk}
+
+
+def victim_child(victim) -> dict[str, Any]:
+    grant(victim, "school_letters", "household")
+    child = profile_services.child_add(
+        resident_id=victim.pk, school_code=SchoolFactory.create().code, grade=1
+    )
+    return {"child_id": child.pk}
+
+
+def victim_receipt(victim) -> dict[str, Any]:
+    return {"public_id": grant(victim, "personalised_home", "interests").public_id}
+
+
+OBJECT_OF_ANOTHER_RESIDENT: dict[str, tuple[Callable[[Any], dict[str, Any]], str]] = {
+    "me:place_remove": (victim_place, "post"),
+    "me:child_remove": (victim_child, "post"),
+    "consent:receipt": (victim_receipt, "get"),
+    "consent:receipt_json": (victim_receipt, "get"),
+}
+# URLs whose parameter is a catalogue code, not a resident's object.
+CATALOGUE_PARAMETERS = {"category", "purpose", "section"}
+
+
+def id_taking_url_names() -> Iterator[str]:
+    def walk(patterns: list[Any], namespace: str | None) -> Iterator[str]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and namespace in OWN_NAMESPACES:
+                parameters = set(pattern.pattern.converters) - CATALOGUE_PARAMETERS
+                if parameters:
+                    yield f"{namespace}:{pattern.name}"
+
+    yield from walk(get_resolver().url_patterns, None)
+
+
+def test_every_url_that_takes_an_id_is_in_the_sweep() -> None:
+    assert set(id_taking_url_names()) <= set(OBJECT_OF_ANOTHER_RESIDENT)
+
+
+@pytest.mark.parametrize("url_name", sorted(OBJECT_OF_ANOTHER_RESIDENT))
+def test_another_residents_object_is_not_found(client, url_name) -> None:
+    make_object, method = OBJECT_OF_ANOTHER_RESIDENT[url_name]
+    victim, attacker = UserFactory.create(), UserFactory.create()
+    kwargs = make_object(victim)
+    before = _everything_of(victim.pk)
+    client.force_login(attacker)
+
+    response = getattr(client, method)(reverse(url_name, kwargs=kwargs))
+
+    assert response.status_code == 404
+    assert _everything_of(victim.pk) == before
+    assert victim.email not in response.content.decode()
+
+
+def test_the_export_holds_only_the_logged_in_residents_data(client) -> None:
+    victim, attacker = UserFactory.create(), UserFactory.create()
+    victim_place(victim)
+    victim_receipt(victim)
+    client.force_login(attacker)
+    body = client.get(reverse("me:export")).content.decode()
+    assert victim.email not in body
+    assert str(victim.pseudonym) not in body
+
+
+def _everything_of(resident_id: int) -> policy.ProfileProjection:
+    own = policy.read_own_data(
+        resident_id=resident_id, reader=policy.Reader(kind="view", name="idor sweep")
+    )
+    return own
