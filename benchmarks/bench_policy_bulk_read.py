@@ -111,9 +111,8 @@ def main() -> None:
     with_interests = sum(1 for p in projections.values() if p.interests)
     chunks = -(-n // policy.BULK_CHUNK)
     print(f"read_profiles: {n:,} residents in {elapsed:.2f} s = {n / elapsed:,.0f} residents/s")
-    print(
-        f"queries: {len(queries)} in all, {len(queries) / chunks:.1f} per {policy.BULK_CHUNK:,}-resident chunk"
-    )
+    per_chunk = len(queries) / chunks
+    print(f"queries: {len(queries)} in all, {per_chunk:.1f} per {policy.BULK_CHUNK:,} residents")
     print(f"projections with interests: {with_interests:,} (expected about {n * 2 // 3:,})")
     print(f"data-use log rows written: {DataUseEvent.objects.count():,}")
 
