@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from consent import views
 
 app_name = "consent_staff"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("counter/", views.counter, name="counter"),
+]

@@ -7,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from consent import selectors as consent_selectors
 from portal import selectors
 from portal.health import health_report
 from portal.preferences import TEXT_SIZE_COOKIE, TEXT_SIZE_COOKIE_MAX_AGE, TextSize
@@ -14,7 +15,14 @@ from portal.preferences import TEXT_SIZE_COOKIE, TEXT_SIZE_COOKIE_MAX_AGE, TextS
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"overview": selectors.city_overview()})
+    shares = None
+    if request.user.is_authenticated:
+        shares = consent_selectors.covered_categories(resident_id=request.user.pk)
+    return render(
+        request,
+        "portal/home.html",
+        {"overview": selectors.city_overview(), "shared_category_count": len(shares or ())},
+    )
 
 
 @require_GET

@@ -4,14 +4,23 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0002_append_only_ledger_triggers'),
+        ("consent", "0002_append_only_ledger_triggers"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='consentevent',
-            options={'ordering': ['id'], 'permissions': [('record_counter_consent', "Can record a resident's paper consent at the counter")], 'verbose_name': 'consent event', 'verbose_name_plural': 'consent events'},
+            name="consentevent",
+            options={
+                "ordering": ["id"],
+                "permissions": [
+                    (
+                        "record_counter_consent",
+                        "Can record a resident's paper consent at the counter",
+                    )
+                ],
+                "verbose_name": "consent event",
+                "verbose_name_plural": "consent events",
+            },
         ),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import ShelterFactory
+from tests.factories import ShelterFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +101,21 @@ def test_shelter_list_names_the_hazards_a_site_is_designated_for(client) -> None
     ShelterFactory.create(for_flood=True, for_earthquake=True, for_landslide=False)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "flood, earthquake" in client.get("/shelters/").content.decode()
+
+
+def test_home_invites_a_resident_who_shares_nothing_to_choose_what_to_share(client) -> None:
+    client.force_login(UserFactory.create())
+    html = client.get("/").content.decode()
+    assert 'href="/consent/setup/"' in html
+
+
+def test_home_tells_a_resident_how_much_they_share_and_links_to_my_data(client) -> None:
+    from tests.consent.helpers import grant
+
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "places", "language")
+    client.force_login(resident)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get("/").content.decode()
+    assert "You share 2 kinds of information" in html
+    assert 'href="/me/"' in html

@@ -1,0 +1,221 @@
+"""Forms of the consent pages. They only parse and validate: the services record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.forms.boundfield import BoundField, BoundWidget
+from django.utils.translation import gettext_lazy as _
+
+from consent.models import ConsentTerms, DataCategory
+from portal.models import User
+
+
+class SetupAction:
+    SAVE = "save"
+    SKIP = "skip"
+
+
+class SetupStepForm(forms.Form):
+    """One step of the opt-in: which purposes may use this category. Nothing is pre-ticked.
+
+    ``terms`` carries the versions the resident read, so a version published while they
+    were reading is not agreed to unseen.
+    """
+
+    purposes = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("“%(value)s” is not one of the purposes offered in this step.")
+        },
+    )
+    terms = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        widget=forms.MultipleHiddenInput,
+        error_messages={
+            "invalid_choice": _("These terms have changed: please read the new version.")
+        },
+    )
+
+    def __init__(self, *args: Any, offered: Sequence[ConsentTerms], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offered = list(offered)
+        purposes = self.fields["purposes"]
+        assert isinstance(purposes, forms.MultipleChoiceField)
+        purposes.choices = [(t.purpose.code, t.purpose.name) for t in self.offered]
+        terms = self.fields["terms"]
+        assert isinstance(terms, forms.TypedMultipleChoiceField)
+        terms.choices = [(t.pk, str(t.pk)) for t in self.offered]
+        self.initial.setdefault("terms", [t.pk for t in self.offered])
+
+    def clean_terms(self) -> list[int]:
+        shown: list[int] = self.cleaned_data["terms"]
+        if set(shown) != {t.pk for t in self.offered}:
+            raise forms.ValidationError(
+                _("These terms have changed: please read the new version."), code="stale"
+            )
+        return shown
+
+    def ticked(self) -> list[ConsentTerms]:
+        chosen = set(self.cleaned_data["purposes"])
+        return [t for t in self.offered if t.purpose.code in chosen]
+
+    def unticked(self) -> list[ConsentTerms]:
+        chosen = set(self.cleaned_data["purposes"])
+        return [t for t in self.offered if t.purpose.code not in chosen]
+
+
+class PurposeChoiceForm(forms.Form):
+    """Which categories one purpose may use, under its current terms."""
+
+    categories = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("“%(value)s” is not a data category these terms cover.")
+        },
+    )
+    terms = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        terms: ConsentTerms,
+        categories: Sequence[DataCategory],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.current_terms = terms
+        field = self.fields["categories"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(c.code, c.name) for c in categories]
+        self.initial.setdefault("terms", terms.pk)
+
+    def clean_terms(self) -> int:
+        terms_id: int = self.cleaned_data["terms"]
+        if terms_id != self.current_terms.pk:
+            raise forms.ValidationError(
+                _(
+                    "These terms were replaced while you were reading them: "
+                    "please read the new version and choose again."
+                ),
+                code="stale",
+            )
+        return terms_id
+
+
+class CounterAction:
+    GRANT = "grant"
+    WITHDRAW = "withdraw"
+
+
+@dataclass(frozen=True)
+class CounterSection:
+    """One purpose on the counter form: its radio button and its categories."""
+
+    terms: ConsentTerms
+    radio: BoundWidget
+    categories: BoundField
+
+
+class CounterConsentForm(forms.Form):
+    """A resident's paper consent form, as typed in by a member of staff at the counter."""
+
+    email = forms.EmailField(
+        label=_("Resident's email address"),
+        help_text=_("The email address of the resident's Machi+ account."),
+    )
+    purpose = forms.ChoiceField(
+        label=_("Purpose"),
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose one of the purposes listed.")},
+    )
+    action = forms.ChoiceField(
+        label=_("What the resident asks for"),
+        widget=forms.RadioSelect,
+        choices=[
+            (CounterAction.GRANT, _("Give consent for the ticked categories")),
+            (CounterAction.WITHDRAW, _("Withdraw consent for the ticked categories")),
+        ],
+    )
+    paper_form_reference = forms.CharField(
+        label=_("Paper form reference"),
+        max_length=64,
+        help_text=_("As printed on the signed form, e.g. AIZU-2026-0042."),
+        error_messages={"required": _("Enter the paper form's reference.")},
+    )
+
+    def __init__(self, *args: Any, terms: Sequence[ConsentTerms], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.terms = {t.purpose.code: t for t in terms}
+        self.resident: User | None = None
+        purpose = self.fields["purpose"]
+        assert isinstance(purpose, forms.ChoiceField)
+        purpose.choices = [(t.purpose.code, t.purpose.name) for t in terms]
+        categories = {c.code: c for c in DataCategory.objects.all()}
+        for t in terms:
+            self.fields[self.categories_field(t.purpose.code)] = forms.MultipleChoiceField(
+                label=_("Categories for “%(purpose)s”") % {"purpose": t.purpose.name},
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                choices=[
+                    (code, categories[code].name)
+                    for code in sorted(t.category_codes, key=lambda c: categories[c].position)
+                ],
+                error_messages={
+                    "invalid_choice": _("“%(value)s” is not a data category these terms cover.")
+                },
+            )
+
+    @staticmethod
+    def categories_field(purpose_code: str) -> str:
+        return f"categories_{purpose_code}"
+
+    def sections(self) -> list[CounterSection]:
+        radios = {radio.data["value"]: radio for radio in self["purpose"]}
+        return [
+            CounterSection(
+                terms=t, radio=radios[code], categories=self[self.categories_field(code)]
+            )
+            for code, t in self.terms.items()
+        ]
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        resident = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+        if resident is None:
+            raise forms.ValidationError(
+                _("No Machi+ account uses this email address. Check it against the paper form."),
+                code="unknown",
+            )
+        assert isinstance(resident, User)
+        self.resident = resident
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        chosen = cleaned.get("purpose")
+        for code in self.terms:
+            name = self.categories_field(code)
+            ticked = cleaned.get(name) or []
+            if code == chosen and not ticked:
+                self.add_error(name, _("Tick at least one category for the chosen purpose."))
+            elif chosen and code != chosen and ticked:
+                self.add_error(
+                    name,
+                    _("These categories are not under the chosen purpose: untick them."),
+                )
+        return cleaned
+
+    def chosen_terms(self) -> ConsentTerms:
+        return self.terms[self.cleaned_data["purpose"]]
+
+    def chosen_categories(self) -> list[str]:
+        codes: list[str] = self.cleaned_data[self.categories_field(self.cleaned_data["purpose"])]
+        return codes
