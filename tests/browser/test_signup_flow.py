@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+from tests.browser.steps import submit_main_form
 from tests.portal.test_accounts import emailed_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,11 +30,6 @@ def totp_after(secret: str, used_counter: int) -> str:
     while int(time.time()) // TOTP_PERIOD <= used_counter:
         time.sleep(0.5)
     return totp_now(secret)[1]
-
-
-def submit_main_form(page) -> None:
-    """Press the form's primary button (allauth puts a Cancel button after some of them)."""
-    page.locator("main form[method=post] button[type=submit]:not([form])").first.click()
 
 
 def test_sign_up_verify_log_in_enable_totp_and_log_out(page, smtp_mailbox) -> None:
