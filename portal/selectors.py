@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 
+from consent import policy
+from consent.catalogue import PurposeCode
 from portal.models import Area, School, Shelter
 from portal.roles import Role
 
@@ -63,3 +67,77 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> list[Role]:
         return []
     names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
     return [role for role in Role if role.value in names]
+
+
+@dataclass(frozen=True)
+class NearbyShelter:
+    shelter: Shelter
+    distance_m: int
+
+
+def nearest_shelters(
+    *, latitude: Decimal, longitude: Decimal, limit: int = 3
+) -> list[NearbyShelter]:
+    """The closest designated sites by great-circle distance.
+
+    A municipality has a few hundred sites, so computing every distance is cheaper than a
+    spatial index would be to maintain.
+    """
+    here = (float(latitude), float(longitude))
+    ranked = sorted(
+        (
+            NearbyShelter(
+                shelter=s,
+                distance_m=round(_haversine_m(here, (float(s.latitude), float(s.longitude)))),
+            )
+            for s in Shelter.objects.select_related("area")
+        ),
+        key=lambda nearby: nearby.distance_m,
+    )
+    return ranked[:limit]
+
+
+def shelters_near_areas(*, area_ids: list[int], limit: int = 5) -> QuerySet[Shelter]:
+    """Sites in the given areas or directly below them."""
+    return (
+        Shelter.objects.filter(Q(area_id__in=area_ids) | Q(area__parent_id__in=area_ids))
+        .select_related("area")
+        .order_by("name_ja")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class ShelterGuidance:
+    nearest: list[NearbyShelter]
+    in_my_areas: list[Shelter]
+
+
+def shelter_guidance(*, resident_id: int) -> ShelterGuidance | None:
+    """Shelters for the resident, from what they agreed to share for disaster warnings."""
+    shared = policy.read_profile(
+        resident_id=resident_id,
+        purpose=PurposeCode.DISASTER_WARNINGS,
+        reader=policy.Reader(kind="view", name="home page"),
+    )
+    if shared.home_location is not None:
+        latitude, longitude = shared.home_location
+        return ShelterGuidance(
+            nearest=nearest_shelters(latitude=latitude, longitude=longitude),
+            in_my_areas=[],
+        )
+    if shared.places:
+        area_ids = [place.area_id for place in shared.places]
+        return ShelterGuidance(nearest=[], in_my_areas=list(shelters_near_areas(area_ids=area_ids)))
+    return None
+
+
+EARTH_RADIUS_M = 6_371_000
+
+
+def _haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))

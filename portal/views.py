@@ -15,14 +15,13 @@ from portal.preferences import TEXT_SIZE_COOKIE, TEXT_SIZE_COOKIE_MAX_AGE, TextS
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    shares = None
+    context: dict[str, object] = {"overview": selectors.city_overview()}
     if request.user.is_authenticated:
-        shares = consent_selectors.covered_categories(resident_id=request.user.pk)
-    return render(
-        request,
-        "portal/home.html",
-        {"overview": selectors.city_overview(), "shared_category_count": len(shares or ())},
-    )
+        context["shared_category_count"] = len(
+            consent_selectors.covered_categories(resident_id=request.user.pk)
+        )
+        context["shelter_guidance"] = selectors.shelter_guidance(resident_id=request.user.pk)
+    return render(request, "portal/home.html", context)
 
 
 @require_GET

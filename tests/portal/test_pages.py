@@ -119,3 +119,47 @@ def test_home_tells_a_resident_how_much_they_share_and_links_to_my_data(client) 
     html = client.get("/").content.decode()
     assert "You share 2 kinds of information" in html
     assert 'href="/me/"' in html
+
+
+def test_home_shows_the_nearest_shelters_to_a_shared_home_location(client) -> None:
+    from decimal import Decimal
+
+    from consent.models import DataUseEvent
+    from portal import profile_services
+    from tests.consent.helpers import grant
+
+    near = ShelterFactory.create(
+        name_ja="近い避難所", latitude=Decimal("37.4950"), longitude=Decimal("139.9300")
+    )
+    ShelterFactory.create(
+        name_ja="遠い避難所", latitude=Decimal("37.60"), longitude=Decimal("139.80")
+    )
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "location")
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.4951"), longitude=Decimal("139.9301")
+    )
+    client.force_login(resident)
+
+    html = client.get("/").content.decode()
+
+    assert html.index(near.name_ja) < html.index("遠い避難所")
+    use = DataUseEvent.objects.get(resident=resident)
+    assert (use.purpose_code, use.category_codes) == ("disaster_warnings", ["location"])
+
+
+def test_home_shows_no_shelter_guidance_without_consent_for_disaster_warnings(client) -> None:
+    from consent.models import DataUseEvent
+    from portal import profile_services
+    from tests.consent.helpers import grant
+    from tests.factories import DistrictFactory
+
+    resident = UserFactory.create()
+    grant(resident, "personalised_home", "places")
+    profile_services.place_add(
+        resident_id=resident.pk, kind="home", area_code=DistrictFactory.create().code
+    )
+    client.force_login(resident)
+    html = client.get("/").content.decode()
+    assert 'id="shelters-title"' not in html
+    assert not DataUseEvent.objects.filter(resident=resident).exists()
