@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Area, School, Shelter, User
+from portal.models import Area, InterestTag, School, Shelter, User
 
 
 @admin.register(User)
@@ -40,3 +40,12 @@ class SchoolAdmin(admin.ModelAdmin[School]):
     list_filter = ["kind"]
     search_fields = ["code", "name_ja"]
     raw_id_fields = ["area"]
+
+
+@admin.register(InterestTag)
+class InterestTagAdmin(admin.ModelAdmin[InterestTag]):
+    """The curated interest list residents choose from (not residents' choices: those are
+    consented data and never shown here)."""
+
+    list_display = ["code", "name_ja", "name_en", "position"]
+    list_editable = ["position"]
