@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from consent.models import (
     ActorKind,
@@ -162,7 +163,7 @@ def _receipt(event: ConsentEvent, lang: str) -> dict[str, Any]:
                             "consentType": "EXPLICIT",
                             "piiCategory": [entry["name"] for entry in category_entries],
                             "primaryPurpose": True,
-                            "termination": _termination(validity),
+                            "termination": _termination(terms.valid_days),
                             "thirdPartyDisclosure": bool(third_parties),
                             "thirdPartyName": ", ".join(
                                 _text(r, "name", lang) for r in third_parties
@@ -200,7 +201,11 @@ def _collection_method(event: ConsentEvent) -> str:
     return _("Web form on the Machi+ portal")
 
 
-def _termination(validity: str | None) -> str:
-    if validity:
-        return _("When withdrawn, or after %(duration)s") % {"duration": validity}
+def _termination(valid_days: int | None) -> str:
+    if valid_days:
+        return ngettext(
+            "When withdrawn, or after %(days)s day",
+            "When withdrawn, or after %(days)s days",
+            valid_days,
+        ) % {"days": valid_days}
     return _("When withdrawn")

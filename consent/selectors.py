@@ -22,6 +22,7 @@ from consent.models import (
     DataCategory,
     DataUseEvent,
     Purpose,
+    Recipient,
 )
 
 
@@ -187,3 +188,52 @@ def residents_with_states(*, ids: Iterable[int]) -> set[int]:
     return set(
         ConsentState.objects.filter(resident_id__in=list(ids)).values_list("resident_id", flat=True)
     )
+
+
+def data_categories(*, codes: Iterable[str] | None = None) -> QuerySet[DataCategory]:
+    """Data categories in the catalogue's order: all of them, or those with these codes."""
+    categories = DataCategory.objects.order_by("position")
+    if codes is not None:
+        categories = categories.filter(code__in=list(codes))
+    return categories
+
+
+def category_by_code(*, code: str) -> DataCategory | None:
+    return DataCategory.objects.filter(code=code).first()
+
+
+def purpose_by_code(*, code: str) -> Purpose | None:
+    return Purpose.objects.filter(code=code).first()
+
+
+def purposes_by_code() -> dict[str, Purpose]:
+    return {purpose.code: purpose for purpose in Purpose.objects.all()}
+
+
+def recipients_by_code() -> dict[str, Recipient]:
+    return {recipient.code: recipient for recipient in Recipient.objects.all()}
+
+
+def granted_states(
+    *, resident_id: int, purpose_code: str | None = None, category_code: str | None = None
+) -> QuerySet[ConsentState]:
+    """States still marked granted (some may have expired or need re-consent), of one
+    purpose, one category, or both if named."""
+    states = states_of(resident_id=resident_id).filter(status=ConsentStatus.GRANTED)
+    if purpose_code is not None:
+        states = states.filter(purpose__code=purpose_code)
+    if category_code is not None:
+        states = states.filter(category__code=category_code)
+    return states
+
+
+def active_consent_count(*, resident_id: int) -> int:
+    """How many (purpose, category) consents let a purpose read this resident's data now."""
+    return sum(
+        len(purposes) for purposes in active_purposes_by_category(resident_id=resident_id).values()
+    )
+
+
+def data_uses(*, resident_id: int) -> QuerySet[DataUseEvent]:
+    """The resident's whole data-use log, oldest first."""
+    return DataUseEvent.objects.filter(resident_id=resident_id).order_by("at", "id")

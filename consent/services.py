@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from consent.catalogue import Category
 from consent.ledger import append_event, content_hash
@@ -74,7 +75,12 @@ _STATUS_OF_KIND = {
     EventKind.EXPIRE: ConsentStatus.EXPIRED,
 }
 
-MATERIAL_FIELDS = ("category_codes", "recipient_codes", "retention_days", "valid_days")
+MATERIAL_FIELDS = {
+    "category_codes": _lazy("the data categories"),
+    "recipient_codes": _lazy("the recipients"),
+    "retention_days": _lazy("the retention period"),
+    "valid_days": _lazy("how long a consent is valid"),
+}
 
 
 def terms_content(
@@ -133,8 +139,8 @@ def terms_check(
         return
     new_values = _material_values(category_codes, recipient_codes, retention_days, valid_days)
     changed = [
-        name
-        for name in MATERIAL_FIELDS
+        str(label)
+        for name, label in MATERIAL_FIELDS.items()
         if _normalised(getattr(previous, name)) != _normalised(new_values[name])
     ]
     if changed:

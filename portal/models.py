@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -277,11 +277,11 @@ class ResidentProfile(models.Model):
 
 
 class PlaceKind(models.TextChoices):
-    HOME = "home", _("home")
-    WORK = "work", _("work")
-    SCHOOL = "school", _("school")
-    FAMILY = "family", _("family")
-    OTHER = "other", _("other")
+    HOME = "home", pgettext_lazy("kind of place", "home")
+    WORK = "work", pgettext_lazy("kind of place", "work")
+    SCHOOL = "school", pgettext_lazy("kind of place", "school")
+    FAMILY = "family", pgettext_lazy("kind of place", "family")
+    OTHER = "other", pgettext_lazy("kind of place", "other")
 
 
 class ResidentPlace(models.Model):

@@ -17,6 +17,7 @@ def admin_client(client):
     admin = StaffFactory.create(is_superuser=True)
     TOTP.activate(admin, "JBSWY3DPEHPK3PXP")
     client.force_login(admin)
+    client.cookies["django_language"] = "en"
     return client
 
 

@@ -1,0 +1,352 @@
+"""The "my data" page and the export: everything stored about a resident, what it is used for,
+how often it was read, and the consent history, for that resident.
+
+Attributes are read through consent.policy.read_own_data, so each look lands in the
+resident's data-use log like any other read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
+
+from consent.catalogue import SUBJECT_ACCESS, Category, PurposeCode
+from consent.models import ConsentEvent, DataCategory, DataUseEvent
+from consent.policy import ProfileProjection, Reader, read_own_data
+from consent.receipts import consent_receipt
+from consent.selectors import (
+    active_purposes_by_category,
+    data_categories,
+    data_use_summary,
+    data_uses,
+    ledger_history,
+    purposes_by_code,
+    recent_data_uses,
+    states_of,
+)
+from portal.attribute_labels import area_paths, child_label, place_kind_label
+from portal.models import Area, InterestTag, PreferredLanguage, School, User
+
+USE_SUMMARY_DAYS = 7  # the sentences below say "in the last 7 days"
+RECENT_USES_SHOWN = 20
+
+# Plain-words pieces of the data-use sentences ("the portal used your places 14 times …").
+CATEGORY_PHRASES: dict[str, Promise] = {
+    Category.AGE: gettext_lazy("your age band"),
+    Category.PLACES: gettext_lazy("your places"),
+    Category.HOUSEHOLD: gettext_lazy("your children's schools and grades"),
+    Category.INTERESTS: gettext_lazy("your interests"),
+    Category.LANGUAGE: gettext_lazy("your language and accessibility needs"),
+    Category.LOCATION: gettext_lazy("your precise home location"),
+    Category.INTERACTIONS: gettext_lazy("your interaction history"),
+}
+PURPOSE_PHRASES: dict[str, Promise] = {
+    PurposeCode.PERSONALISED_HOME: gettext_lazy("to personalise your home page"),
+    PurposeCode.DISASTER_WARNINGS: gettext_lazy("to warn you of disasters in your areas"),
+    PurposeCode.SCHOOL_LETTERS: gettext_lazy("to deliver your children's school letters"),
+    PurposeCode.PLANNING_STATISTICS: gettext_lazy("for anonymous city planning statistics"),
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# My data
+# ------------------------------------------------------------------------------------------------
+
+
+def my_data_context(resident: User) -> dict[str, Any]:
+    """The "my data" page. Read first: the page's own read is then the newest use it lists."""
+    data = read_own_data(resident_id=resident.pk, reader=Reader(kind="view", name="me:data"))
+    names = _CatalogueNames.load()
+    purposes = active_purposes_by_category(resident_id=resident.pk)
+    return {
+        "categories": _stored_by_category(data, purposes, names),
+        "use_sentences": _use_sentences(resident.pk, names),
+        "recent_uses": [
+            _UseRow.of(use, names)
+            for use in recent_data_uses(resident_id=resident.pk, limit=RECENT_USES_SHOWN)
+        ],
+        "history": [
+            _HistoryRow.of(event, names) for event in ledger_history(pseudonym=resident.pseudonym)
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class _CatalogueNames:
+    """Names of categories and purposes in the active language, from the consent catalogue."""
+
+    categories: dict[str, DataCategory]
+    purposes: dict[str, str]
+
+    @classmethod
+    def load(cls) -> _CatalogueNames:
+        return cls(
+            categories={c.code: c for c in data_categories()},
+            purposes={code: purpose.name for code, purpose in purposes_by_code().items()}
+            | {SUBJECT_ACCESS: _("You, looking at your own data")},
+        )
+
+    def category(self, code: str) -> str:
+        category = self.categories.get(code)
+        return category.name if category else code
+
+    def category_list(self, codes: list[str]) -> str:
+        """Names in the catalogue's order, which is the order the resident sees everywhere."""
+        order = list(self.categories)
+        ranked = sorted(codes, key=lambda code: _position(order, code))
+        return ", ".join(self.category(code) for code in ranked)
+
+    def purpose(self, code: str) -> str:
+        return self.purposes.get(code, code)
+
+
+def _position(order: list[str], code: str) -> int:
+    return order.index(code) if code in order else len(order)
+
+
+@dataclass(frozen=True)
+class _StoredItem:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class _StoredCategory:
+    code: str
+    name: str
+    description: str
+    items: list[_StoredItem]
+    purposes: list[str]
+
+
+def _stored_by_category(
+    data: ProfileProjection, purposes: dict[str, list[str]], names: _CatalogueNames
+) -> list[_StoredCategory]:
+    items = _stored_items(data)
+    return [
+        _StoredCategory(
+            code=code,
+            name=category.name,
+            description=category.description,
+            items=items.get(code, []),
+            purposes=[names.purpose(purpose) for purpose in purposes.get(code, [])],
+        )
+        for code, category in names.categories.items()
+    ]
+
+
+def _stored_items(data: ProfileProjection) -> dict[str, list[_StoredItem]]:
+    """What is stored, category by category, as label and value."""
+    areas = area_paths({place.area_id for place in data.places})
+    schools = School.objects.in_bulk({child.school_id for child in data.children})
+    return {
+        Category.AGE: [
+            _StoredItem(_("Birth year"), str(data.birth_year)),
+            _StoredItem(_("Age band"), str(data.age_band)),
+        ]
+        if data.birth_year is not None
+        else [],
+        Category.PLACES: [
+            _StoredItem(place_kind_label(place.kind), areas.get(place.area_id, ""))
+            for place in data.places
+        ],
+        Category.HOUSEHOLD: [
+            _StoredItem(_("Child"), child_label(schools.get(child.school_id), child.grade))
+            for child in data.children
+        ],
+        Category.INTERESTS: [
+            _StoredItem(_("Interest"), tag.name)
+            for tag in InterestTag.objects.filter(code__in=data.interests)
+        ],
+        Category.LANGUAGE: _language_items(data),
+        Category.LOCATION: [
+            _StoredItem(_("Latitude"), str(data.home_location[0])),
+            _StoredItem(_("Longitude"), str(data.home_location[1])),
+        ]
+        if data.home_location is not None
+        else [],
+    }
+
+
+def _language_items(data: ProfileProjection) -> list[_StoredItem]:
+    items = []
+    if data.preferred_language:
+        label = PreferredLanguage(data.preferred_language).label
+        items.append(_StoredItem(_("Preferred language"), str(label)))
+    if data.needs_large_text:
+        items.append(_StoredItem(_("Large text"), _("needed")))
+    if data.needs_easy_japanese:
+        items.append(_StoredItem(_("Easy Japanese"), _("needed")))
+    return items
+
+
+def _use_sentences(resident_id: int, names: _CatalogueNames) -> list[str]:
+    # The resident's own look at their data is in the table below, not counted as a use here.
+    order = list(names.categories)
+    uses = sorted(
+        (
+            use
+            for use in data_use_summary(resident_id=resident_id, days=USE_SUMMARY_DAYS)
+            if use.purpose_code != SUBJECT_ACCESS
+        ),
+        key=lambda use: (_position(order, use.category_code), use.purpose_code),
+    )
+    return [
+        ngettext(
+            "In the last 7 days, the portal used %(what)s %(count)d time %(why)s.",
+            "In the last 7 days, the portal used %(what)s %(count)d times %(why)s.",
+            use.uses,
+        )
+        % {
+            "what": CATEGORY_PHRASES.get(use.category_code) or names.category(use.category_code),
+            "count": use.uses,
+            "why": PURPOSE_PHRASES.get(use.purpose_code)
+            or _("for “%(purpose)s”") % {"purpose": names.purpose(use.purpose_code)},
+        }
+        for use in uses
+    ]
+
+
+@dataclass(frozen=True)
+class _UseRow:
+    event: DataUseEvent
+    purpose: str
+    categories: str
+
+    @classmethod
+    def of(cls, event: DataUseEvent, names: _CatalogueNames) -> _UseRow:
+        return cls(
+            event=event,
+            purpose=names.purpose(event.purpose_code),
+            categories=names.category_list(event.category_codes),
+        )
+
+
+@dataclass(frozen=True)
+class _HistoryRow:
+    event: ConsentEvent
+    purpose: str
+    categories: str
+
+    @classmethod
+    def of(cls, event: ConsentEvent, names: _CatalogueNames) -> _HistoryRow:
+        return cls(
+            event=event,
+            purpose=names.purpose(event.purpose_code),
+            categories=names.category_list(event.category_codes),
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# Export
+# ------------------------------------------------------------------------------------------------
+
+
+def export_document(user: User) -> dict[str, Any]:
+    """Everything stored about the resident, as one JSON-ready document."""
+    data = read_own_data(resident_id=user.pk, reader=Reader(kind="view", name="me:export"))
+    language = get_language()
+    return {
+        "exported_at": timezone.now(),
+        "account": _export_account(user),
+        "profile": _export_profile(data),
+        "places": _export_places(data),
+        "children": _export_children(data),
+        "interests": list(data.interests),
+        "consents": _export_consents(user),
+        "receipts": [
+            consent_receipt(event, language=language)
+            for event in ledger_history(pseudonym=user.pseudonym).order_by("id")
+        ],
+        "data_use_log": [
+            {
+                "at": use.at,
+                "purpose": use.purpose_code,
+                "categories": use.category_codes,
+                "reader": {"kind": use.reader_kind, "name": use.reader_name},
+            }
+            for use in data_uses(resident_id=user.pk)
+        ],
+        # What the resident opened, saved or dismissed: the recommendations app records it and
+        # will add it here, read through consent.policy like every other attribute.
+        "interactions": [],
+    }
+
+
+def _export_account(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "email_addresses": [
+            {"email": address.email, "verified": address.verified, "primary": address.primary}
+            for address in EmailAddress.objects.filter(user_id=user.pk).order_by("email")
+        ],
+        "date_joined": user.date_joined,
+        "pseudonym": user.pseudonym,
+    }
+
+
+def _export_profile(data: ProfileProjection) -> dict[str, Any]:
+    return {
+        "birth_year": data.birth_year,
+        "age_band": data.age_band,
+        "preferred_language": data.preferred_language,
+        "needs_large_text": data.needs_large_text,
+        "needs_easy_japanese": data.needs_easy_japanese,
+        "home_location": {
+            "latitude": data.home_location[0],
+            "longitude": data.home_location[1],
+        }
+        if data.home_location is not None
+        else None,
+    }
+
+
+def _export_places(data: ProfileProjection) -> list[dict[str, Any]]:
+    areas = Area.objects.in_bulk({place.area_id for place in data.places})
+    return [
+        {
+            "kind": place.kind,
+            "area_code": areas[place.area_id].code,
+            "area_name_ja": areas[place.area_id].name_ja,
+            "area_name_en": areas[place.area_id].name_en,
+        }
+        for place in data.places
+    ]
+
+
+def _export_children(data: ProfileProjection) -> list[dict[str, Any]]:
+    schools = School.objects.in_bulk({child.school_id for child in data.children})
+    return [
+        {
+            "school_code": schools[child.school_id].code,
+            "school_name_ja": schools[child.school_id].name_ja,
+            "school_name_en": schools[child.school_id].name_en,
+            "grade": child.grade,
+        }
+        for child in data.children
+    ]
+
+
+def _export_consents(user: User) -> list[dict[str, Any]]:
+    active = active_purposes_by_category(resident_id=user.pk)
+    return [
+        {
+            "purpose": state.purpose.code,
+            "category": state.category.code,
+            "status": state.status,
+            "active": state.purpose.code in active.get(state.category.code, []),
+            "terms_version": state.terms.version,
+            "terms_hash": state.terms.content_hash,
+            "since": state.changed_at,
+            "expires_at": state.expires_at,
+        }
+        for state in states_of(resident_id=user.pk).order_by(
+            "purpose__position", "category__position"
+        )
+    ]
