@@ -74,6 +74,11 @@ def main() -> None:
     from portal.env import unix_socket_path
 
     socket_path = unix_socket_path(settings.REDIS_URL)
+    if sys.argv[1:] == ["--wait"]:
+        # Lets the worker and beat start only once the embedded server answers.
+        if socket_path is not None:
+            wait_until_alive(socket_path, timeout=60)
+        return
     if socket_path is None:
         # Stay up without serving: honcho stops every process when one of them exits.
         print("REDIS_URL points at an external Redis; nothing to embed.", flush=True)  # noqa: T201
