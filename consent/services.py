@@ -29,7 +29,7 @@ from consent.models import (
     Purpose,
     Recipient,
 )
-from consent.selectors import active_purposes_by_category, covered_categories
+from consent.selectors import active_purposes_by_category, covered_categories, usable_terms_ids
 from consent.signals import categories_uncovered
 
 if TYPE_CHECKING:
@@ -298,20 +298,23 @@ def consents_withdraw_all(*, resident: User, actor: Actor) -> WithdrawalOutcome:
 
 
 def consents_expire(*, now: datetime | None = None) -> int:
-    """Append an expiry event for every consent whose validity ran out; returns how many."""
+    """Append an expiry event for every consent that lapsed; returns how many.
+
+    A consent lapses when its validity runs out, or when its terms were replaced by a version
+    requiring re-consent and the resident did not agree again within the old terms' retention
+    period: the data is then not kept unused for ever.
+    """
     moment = now or timezone.now()
-    due = (
-        ConsentState.objects.filter(status=ConsentStatus.GRANTED, expires_at__lte=moment)
-        .values_list("resident_id", flat=True)
-        .distinct()
-    )
+    due_ids = _due_state_ids(moment)
     expired = 0
     user_model = get_user_model()
-    for resident_id in list(due):
+    residents = ConsentState.objects.filter(pk__in=due_ids).values_list("resident_id", flat=True)
+    for resident_id in sorted(set(residents)):
         with transaction.atomic():
             resident = user_model.objects.select_for_update().get(pk=resident_id)
+            # Re-read under the lock: a resident may have re-consented meanwhile.
             states = ConsentState.objects.filter(
-                resident=resident, status=ConsentStatus.GRANTED, expires_at__lte=moment
+                pk__in=_due_state_ids(moment, resident_id=resident_id)
             ).select_related("terms__purpose", "category")
             outcome = _end_states(
                 resident=resident,
@@ -322,6 +325,31 @@ def consents_expire(*, now: datetime | None = None) -> int:
             )
             expired += len(outcome.withdrawn)
     return expired
+
+
+def _due_state_ids(moment: datetime, *, resident_id: int | None = None) -> set[int]:
+    granted = ConsentState.objects.filter(status=ConsentStatus.GRANTED)
+    if resident_id is not None:
+        granted = granted.filter(resident_id=resident_id)
+    due = set(granted.filter(expires_at__lte=moment).values_list("pk", flat=True))
+    replaced_at = _last_reconsent_version_published_at()
+    for pk, purpose_id, retention_days in granted.exclude(
+        terms_id__in=usable_terms_ids()
+    ).values_list("pk", "purpose_id", "terms__retention_days"):
+        if replaced_at[purpose_id] + timedelta(days=retention_days) <= moment:
+            due.add(pk)
+    return due
+
+
+def _last_reconsent_version_published_at() -> dict[int, datetime]:
+    published: dict[int, datetime] = {}
+    for purpose_id, at in (
+        ConsentTerms.objects.filter(requires_reconsent=True)
+        .order_by("purpose_id", "version")
+        .values_list("purpose_id", "published_at")
+    ):
+        published[purpose_id] = at
+    return published
 
 
 def _end_states(

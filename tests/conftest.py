@@ -12,6 +12,7 @@ import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.test.utils import override_settings
+from django.utils import translation
 
 from portal import embedded_redis
 from portal.celery import app
@@ -56,6 +57,18 @@ def collected_static() -> None:
 def fast_password_hasher(settings: Any) -> None:
     # The production hasher costs most of a second per password on these machines.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests() -> Iterator[None]:
+    """Messages raised outside a request are checked in English.
+
+    Requests choose their own language (LocaleMiddleware), but the middleware leaves it active
+    in the thread afterwards; without this, a test would see whatever language the previous
+    test's last request used.
+    """
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

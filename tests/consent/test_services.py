@@ -239,3 +239,70 @@ def test_a_grade_outside_the_schools_range_is_refused() -> None:
     school = SchoolFactory.create(kind="junior_high")
     with pytest.raises(ProfileError, match="grades 1 to 3"):
         profile_services.child_add(resident_id=resident.pk, school_code=school.code, grade=4)
+
+
+def publish_material_change(purpose: str):
+    old = terms_of(purpose)
+    return terms_publish(
+        purpose_code=purpose,
+        category_codes=old.category_codes,
+        recipient_codes=[*old.recipient_codes, "operator"],
+        text_ja=old.text_ja + "（委託先を追加）",
+        text_en=old.text_en + " (operator added)",
+        retention_days=old.retention_days,
+        valid_days=old.valid_days,
+        withdrawal_method_ja=old.withdrawal_method_ja,
+        withdrawal_method_en=old.withdrawal_method_en,
+    )
+
+
+def test_data_under_replaced_terms_is_kept_unusable_during_the_retention_period() -> None:
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "location")
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.5"), longitude=Decimal("139.9")
+    )
+    publish_material_change("disaster_warnings")
+
+    assert expire_consents() == 0
+    assert stored_categories(resident.pk) == {"location"}
+    assert policy.allowed_categories(resident_id=resident.pk, purpose="disaster_warnings") == set()
+
+
+def test_consent_not_renewed_after_a_terms_change_lapses_and_its_data_is_erased() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "location")
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.5"), longitude=Decimal("139.9")
+    )
+    publish_material_change("disaster_warnings")
+    later = timezone.now() + timedelta(days=terms_of("disaster_warnings").retention_days + 1)
+
+    from consent.services import consents_expire
+
+    assert consents_expire(now=later) == 1
+    assert stored_categories(resident.pk) == set()
+    assert ConsentEvent.objects.filter(kind="expire", purpose_code="disaster_warnings").exists()
+
+
+def test_re_consenting_in_time_keeps_the_data() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from consent.services import consents_expire
+
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "location")
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.5"), longitude=Decimal("139.9")
+    )
+    publish_material_change("disaster_warnings")
+    grant(resident, "disaster_warnings", "location")
+
+    assert consents_expire(now=timezone.now() + timedelta(days=365)) == 0
+    assert stored_categories(resident.pk) == {"location"}
