@@ -10,6 +10,7 @@ resident attribute models.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Literal, TypedDict
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,6 +29,8 @@ from consent.selectors import active_grants_q
 from portal.models import ResidentChild, ResidentPlace, ResidentProfile
 
 BULK_CHUNK = 2000
+# Above this many rows, PostgreSQL gets the data-use log through COPY instead of INSERT.
+COPY_THRESHOLD = 500
 AGE_BAND_WIDTH = 10
 
 
@@ -277,14 +281,20 @@ def _children_of(ids: Sequence[int]) -> dict[int, list[ChildView]]:
 def _log_reads(
     ids: Sequence[int], allowed: dict[int, frozenset[str]], *, purpose: str, reader: Reader
 ) -> None:
+    if not ids:
+        return
+    reader_kind = ReaderKind(reader.kind)  # refuses an unknown kind before anything is written
     now = timezone.now()
+    if connection.vendor == "postgresql" and len(ids) > COPY_THRESHOLD:
+        _copy_data_uses(ids, allowed, purpose=purpose, reader=reader, kind=reader_kind, now=now)
+        return
     DataUseEvent.objects.bulk_create(
         (
             DataUseEvent(
                 resident_id=resident_id,
                 purpose_code=purpose,
                 category_codes=sorted(allowed[resident_id]),
-                reader_kind=ReaderKind(reader.kind),
+                reader_kind=reader_kind,
                 reader_name=reader.name[:100],
                 staff_id=reader.staff_id,
                 at=now,
@@ -293,6 +303,36 @@ def _log_reads(
         ),
         batch_size=BULK_CHUNK,
     )
+
+
+def _copy_data_uses(
+    ids: Sequence[int],
+    allowed: dict[int, frozenset[str]],
+    *,
+    purpose: str,
+    reader: Reader,
+    kind: ReaderKind,
+    now: datetime,
+) -> None:
+    """PostgreSQL's COPY: a scoring run logs a row per resident, and COPY writes 120,000 rows
+    in a fraction of the time INSERTs take."""
+    table = DataUseEvent._meta.db_table
+    columns = "resident_id, purpose_code, category_codes, reader_kind, reader_name, staff_id, at"
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for resident_id in ids:
+                copy.write_row(
+                    (
+                        resident_id,
+                        purpose,
+                        json.dumps(sorted(allowed[resident_id])),
+                        kind.value,
+                        reader.name[:100],
+                        reader.staff_id,
+                        now,
+                    )
+                )
 
 
 def _terms_naming(recipient: str) -> list[int]:

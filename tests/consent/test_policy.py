@@ -19,7 +19,7 @@ from consent.services import Actor, consent_grant, terms_publish
 from portal import profile_services
 from portal.models import Area, School
 from tests.consent.helpers import grant, terms_of, withdraw
-from tests.factories import DistrictFactory, SchoolFactory, UserFactory
+from tests.factories import DistrictFactory, SchoolFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -301,3 +301,33 @@ def _store_what_may_be_stored(
 
 def test_current_terms_exist_for_every_purpose() -> None:
     assert all(current_terms(purpose_code=p) for p in PurposeCode.values)
+
+
+def test_a_large_bulk_read_logs_each_resident_with_exactly_its_categories(monkeypatch) -> None:
+    """On PostgreSQL large logs are written with COPY; the rows must be the same as INSERT's."""
+    monkeypatch.setattr(policy, "COPY_THRESHOLD", 3)
+    residents = UserFactory.create_batch(8)
+    for index, resident in enumerate(residents):
+        categories = ["places", "interests"] if index % 2 else ["places"]
+        grant(resident, "personalised_home", *categories)
+    staff = StaffFactory.create()
+    reader = Reader(kind="staff", name="planning export", staff_id=staff.pk)
+
+    policy.read_profiles(
+        resident_ids=[r.pk for r in residents], purpose="personalised_home", reader=reader
+    )
+
+    rows = {
+        use.resident_id: use
+        for use in DataUseEvent.objects.filter(purpose_code="personalised_home")
+    }
+    assert set(rows) == {r.pk for r in residents}
+    for index, resident in enumerate(residents):
+        use = rows[resident.pk]
+        assert use.category_codes == (["interests", "places"] if index % 2 else ["places"])
+        assert (use.reader_kind, use.reader_name, use.staff_id) == (
+            "staff",
+            "planning export",
+            staff.pk,
+        )
+        assert use.at is not None
