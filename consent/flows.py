@@ -52,8 +52,12 @@ class CategoryChoice:
     to_withdraw: list[str]
 
     @classmethod
-    def between(cls, *, active: set[str], ticked: set[str]) -> CategoryChoice:
-        return cls(to_grant=sorted(ticked - active), to_withdraw=sorted(active - ticked))
+    def between(
+        cls, *, active: set[str], ticked: set[str], held: set[str] | None = None
+    ) -> CategoryChoice:
+        """``held`` adds grants under replaced terms: unticked, they are withdrawn as well."""
+        kept_before = active | (held or set())
+        return cls(to_grant=sorted(ticked - active), to_withdraw=sorted(kept_before - ticked))
 
 
 @transaction.atomic

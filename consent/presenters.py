@@ -272,6 +272,8 @@ class PurposePage:
     categories: list[DataCategory]
     rows: list[ConsentRow]
     active: set[str]  # codes of the categories the purpose uses now
+    # ...and those granted under replaced terms: unticking one of them withdraws it too.
+    held: set[str]
 
     def context(self, form: PurposeChoiceForm) -> dict[str, object]:
         return {
@@ -296,6 +298,7 @@ def purpose_page(*, resident_id: int, purpose_code: str) -> PurposePage | None:
         categories=list(data_categories(codes=terms.category_codes)),
         rows=rows,
         active={row.category.code for row in rows if row.active},
+        held={row.category.code for row in rows if row.active or row.needs_reconsent},
     )
 
 

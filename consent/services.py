@@ -227,6 +227,7 @@ def consent_grant(
     *, resident: User, terms_id: int, category_codes: Collection[str], actor: Actor
 ) -> ConsentEvent:
     """Record that the resident agrees to ``terms`` for these categories."""
+    _lock_resident(resident)
     terms = _current_terms_for_decision(terms_id)
     codes = _validated_categories(terms, category_codes)
     return _record(resident=resident, terms=terms, codes=codes, kind=EventKind.GRANT, actor=actor)
@@ -237,11 +238,11 @@ def consent_refuse(
     *, resident: User, terms_id: int, category_codes: Collection[str], actor: Actor
 ) -> ConsentEvent:
     """Record that the resident was asked and said no. Ends any earlier consent for them."""
+    _lock_resident(resident)
     terms = _current_terms_for_decision(terms_id)
     codes = _validated_categories(terms, category_codes)
-    covered_before = covered_categories(resident_id=resident.pk)
     event = _record(resident=resident, terms=terms, codes=codes, kind=EventKind.REFUSE, actor=actor)
-    _erase_uncovered(resident_id=resident.pk, before=covered_before)
+    _erase_uncovered(resident_id=resident.pk)
     return event
 
 
@@ -274,6 +275,7 @@ def consent_withdraw(
     if category_code is not None and category_code not in Category.values:
         raise ConsentError(_("Unknown data category: %(code)s") % {"code": category_code})
 
+    _lock_resident(resident)
     states = ConsentState.objects.filter(resident=resident, status=ConsentStatus.GRANTED)
     if purpose_code is not None:
         states = states.filter(purpose__code=purpose_code)
@@ -288,6 +290,7 @@ def consent_withdraw(
 @transaction.atomic
 def consents_withdraw_all(*, resident: User, actor: Actor) -> WithdrawalOutcome:
     """Withdraw everything (before an account is deleted)."""
+    _lock_resident(resident)
     states = ConsentState.objects.filter(resident=resident, status=ConsentStatus.GRANTED)
     return _end_states(
         resident=resident,
@@ -332,24 +335,28 @@ def _due_state_ids(moment: datetime, *, resident_id: int | None = None) -> set[i
     if resident_id is not None:
         granted = granted.filter(resident_id=resident_id)
     due = set(granted.filter(expires_at__lte=moment).values_list("pk", flat=True))
-    replaced_at = _last_reconsent_version_published_at()
-    for pk, purpose_id, retention_days in granted.exclude(
+    replacements = _reconsent_versions()
+    for pk, purpose_id, version, retention_days in granted.exclude(
         terms_id__in=usable_terms_ids()
-    ).values_list("pk", "purpose_id", "terms__retention_days"):
-        if replaced_at[purpose_id] + timedelta(days=retention_days) <= moment:
+    ).values_list("pk", "purpose_id", "terms__version", "terms__retention_days"):
+        # The grace period runs from the first version that asked for re-consent after the
+        # one granted: publishing yet another version does not extend it.
+        replaced_at = next(at for v, at in replacements[purpose_id] if v > version)
+        if replaced_at + timedelta(days=retention_days) <= moment:
             due.add(pk)
     return due
 
 
-def _last_reconsent_version_published_at() -> dict[int, datetime]:
-    published: dict[int, datetime] = {}
-    for purpose_id, at in (
+def _reconsent_versions() -> dict[int, list[tuple[int, datetime]]]:
+    """Per purpose, (version, published_at) of every version that required re-consent."""
+    versions: dict[int, list[tuple[int, datetime]]] = {}
+    for purpose_id, version, at in (
         ConsentTerms.objects.filter(requires_reconsent=True)
         .order_by("purpose_id", "version")
-        .values_list("purpose_id", "published_at")
+        .values_list("purpose_id", "version", "published_at")
     ):
-        published[purpose_id] = at
-    return published
+        versions.setdefault(purpose_id, []).append((version, at))
+    return versions
 
 
 def _end_states(
@@ -361,11 +368,7 @@ def _end_states(
     now: datetime | None = None,
 ) -> WithdrawalOutcome:
     moment = now or timezone.now()
-    # An expiring consent no longer counts as covering at ``moment``: its categories are
-    # candidates for erasure all the same.
-    covered_before = covered_categories(resident_id=resident.pk, now=moment) | {
-        state.category.code for state in states
-    }
+    held_before = _granted_categories(resident_id=resident.pk)
     by_terms: dict[int, list[ConsentState]] = {}
     for state in states:
         by_terms.setdefault(state.terms_id, []).append(state)
@@ -380,18 +383,50 @@ def _end_states(
         )
         for group in by_terms.values()
     ]
-    erased = _erase_uncovered(resident_id=resident.pk, before=covered_before, now=moment)
+    erased = _erase_uncovered(resident_id=resident.pk, now=moment) & held_before
     still = active_purposes_by_category(resident_id=resident.pk)
     withdrawn = [(state.terms.purpose.code, state.category.code) for state in states]
     kept = {category: still[category] for _purpose, category in withdrawn if category in still}
     return WithdrawalOutcome(events=events, withdrawn=withdrawn, erased=erased, kept=kept)
 
 
-def _erase_uncovered(
-    *, resident_id: int, before: set[str], now: datetime | None = None
-) -> frozenset[str]:
-    """Tell the receivers to erase categories no active consent covers any more."""
-    uncovered = frozenset(before - covered_categories(resident_id=resident_id, now=now))
+def _lock_resident(resident: User) -> None:
+    """Serialise every consent change and attribute write of one resident (PostgreSQL), so a
+    write racing a withdrawal cannot store what the withdrawal just erased."""
+    list(get_user_model().objects.select_for_update().filter(pk=resident.pk).values_list("pk"))
+
+
+def _held_in_grace(*, resident_id: int, now: datetime) -> set[str]:
+    """Categories granted under replaced terms whose re-consent grace period still runs."""
+    return set(
+        ConsentState.objects.filter(resident_id=resident_id, status=ConsentStatus.GRANTED)
+        .exclude(terms_id__in=usable_terms_ids())
+        .exclude(pk__in=_due_state_ids(now, resident_id=resident_id))
+        .values_list("category__code", flat=True)
+    )
+
+
+def _granted_categories(*, resident_id: int) -> set[str]:
+    """Categories with a grant on record, usable or not (replaced terms, not yet expired)."""
+    return set(
+        ConsentState.objects.filter(resident_id=resident_id, status=ConsentStatus.GRANTED)
+        .values_list("category__code", flat=True)
+        .distinct()
+    )
+
+
+def _erase_uncovered(*, resident_id: int, now: datetime | None = None) -> frozenset[str]:
+    """Erase every category that no usable consent covers now.
+
+    Erasing is idempotent, so every such category is erased, not only those this change ended:
+    data under a refused or lapsed consent goes too. Data granted under terms that were since
+    replaced is kept (unusable) until its grace period ends, so the resident can agree again.
+    """
+    moment = now or timezone.now()
+    kept = covered_categories(resident_id=resident_id, now=moment) | _held_in_grace(
+        resident_id=resident_id, now=moment
+    )
+    uncovered = frozenset(Category.values) - kept
     if uncovered:
         categories_uncovered.send(
             sender=ConsentState, resident_id=resident_id, categories=uncovered

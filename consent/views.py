@@ -186,7 +186,7 @@ def purpose_terms(request: HttpRequest, purpose: str) -> HttpResponse:
     )
     if form.is_valid():
         choice = CategoryChoice.between(
-            active=page.active, ticked=set(form.cleaned_data["categories"])
+            active=page.active, held=page.held, ticked=set(form.cleaned_data["categories"])
         )
         if choice.to_withdraw:
             _check_recent_authentication(request)

@@ -25,6 +25,7 @@ from portal.models import (
     ResidentPlace,
     ResidentProfile,
     School,
+    User,
 )
 
 OLDEST_BIRTH_YEAR = 1900
@@ -37,6 +38,9 @@ class ProfileError(ValueError):
 
 
 def _require_consent(resident_id: int, category: str) -> None:
+    # Lock the resident first: consent changes take the same lock, so a withdrawal cannot slip
+    # between this check and the write (PostgreSQL; SQLite serialises writes anyway).
+    list(User.objects.select_for_update().filter(pk=resident_id).values_list("pk"))
     if not may_store(resident_id=resident_id, category=category):
         raise ProfileError(
             _("You have not agreed to share this information, so it cannot be stored.")

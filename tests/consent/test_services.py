@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 
@@ -306,3 +307,50 @@ def test_re_consenting_in_time_keeps_the_data() -> None:
 
     assert consents_expire(now=timezone.now() + timedelta(days=365)) == 0
     assert stored_categories(resident.pk) == {"location"}
+
+
+def test_refusing_the_new_terms_erases_data_held_under_the_replaced_ones_at_once() -> None:
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "location")
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.5"), longitude=Decimal("139.9")
+    )
+    new = publish_material_change("disaster_warnings")
+
+    consent_refuse(
+        resident=resident,
+        terms_id=new.pk,
+        category_codes=["location"],
+        actor=Actor.resident(resident),
+    )
+
+    assert stored_categories(resident.pk) == set()
+
+
+def test_a_later_terms_version_does_not_extend_the_grace_period() -> None:
+    from datetime import timedelta
+
+    from consent.services import consents_expire
+
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "location")
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.5"), longitude=Decimal("139.9")
+    )
+    v2 = publish_material_change("disaster_warnings")  # starts the grace period
+    grace_ends = v2.published_at + timedelta(days=v2.retention_days)
+    with mock.patch("django.utils.timezone.now", return_value=grace_ends - timedelta(days=1)):
+        publish_material_change("disaster_warnings")  # v3, a day before the grace ends
+
+    assert consents_expire(now=grace_ends + timedelta(minutes=1)) == 1
+    assert stored_categories(resident.pk) == set()
+
+
+def test_unticking_a_category_held_under_replaced_terms_withdraws_it() -> None:
+    from consent.flows import CategoryChoice
+
+    choice = CategoryChoice.between(
+        active={"places"}, held={"places", "location"}, ticked={"places"}
+    )
+    assert choice.to_withdraw == ["location"]
+    assert choice.to_grant == []
