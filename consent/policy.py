@@ -196,7 +196,7 @@ def _load_attributes(
             resident_id=resident_id,
             purpose=purpose,
             categories=codes,
-            **_profile_fields(profile, codes),
+            **_profile_fields(profile, codes, purpose=purpose),
             places=tuple(places.get(resident_id, ())) if Category.PLACES in codes else (),
             children=tuple(children.get(resident_id, ())) if Category.HOUSEHOLD in codes else (),
             interests=tuple(interests.get(resident_id, ())) if Category.INTERESTS in codes else (),
@@ -213,13 +213,17 @@ class _ProfileFields(TypedDict, total=False):
     home_location: tuple[Decimal, Decimal]
 
 
-def _profile_fields(profile: ResidentProfile | None, codes: frozenset[str]) -> _ProfileFields:
+def _profile_fields(
+    profile: ResidentProfile | None, codes: frozenset[str], *, purpose: str
+) -> _ProfileFields:
     fields: _ProfileFields = {}
     if profile is None:
         return fields
     if Category.AGE in codes:
-        fields["birth_year"] = profile.birth_year
         fields["age_band"] = age_band(profile.birth_year)
+        if purpose == SUBJECT_ACCESS:
+            # Purposes see the band only; the year itself is shown to the resident alone.
+            fields["birth_year"] = profile.birth_year
     if Category.LANGUAGE in codes:
         fields["preferred_language"] = profile.preferred_language or None
         fields["needs_large_text"] = profile.needs_large_text

@@ -54,6 +54,11 @@ class Actor:
         return cls(kind=ActorKind.RESIDENT, user=user, channel=channel)
 
     @classmethod
+    def staff(cls, staff: User) -> Actor:
+        """A staff member acting in the web console (e.g. closing an account in the admin)."""
+        return cls(kind=ActorKind.STAFF, user=staff, channel=Channel.WEB)
+
+    @classmethod
     def counter_staff(cls, staff: User, *, paper_form_reference: str) -> Actor:
         reference = paper_form_reference.strip()
         if not reference:
@@ -134,6 +139,8 @@ def terms_check(
         raise ConsentError(_("Terms must name at least one data category and one recipient."))
     if not text_ja.strip() or not text_en.strip():
         raise ConsentError(_("Terms need their text in Japanese and in English."))
+    if valid_days is not None and valid_days < 1:
+        raise ConsentError(_("A consent must be valid for at least one day (or until withdrawn)."))
     previous = ConsentTerms.objects.filter(purpose__code=purpose_code).order_by("-version").first()
     if previous is None or requires_reconsent:
         return

@@ -9,7 +9,7 @@ from portal.models import User
 
 
 @transaction.atomic
-def account_delete(*, user: User) -> None:
+def account_delete(*, user: User, actor: Actor | None = None) -> None:
     """Erase the account and everything stored about the resident, all or nothing.
 
     Every active consent is withdrawn first, so the ledger records the end of each one (and the
@@ -17,5 +17,5 @@ def account_delete(*, user: User) -> None:
     consent states, the data-use log, email addresses, authenticators. The ledger keeps only
     events under the pseudonym, which no longer links to anyone.
     """
-    consents_withdraw_all(resident=user, actor=Actor.resident(user))
+    consents_withdraw_all(resident=user, actor=actor or Actor.resident(user))
     user.delete()

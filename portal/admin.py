@@ -1,8 +1,25 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from consent.services import Actor
+from portal.account_services import account_delete
 from portal.models import Area, InterestTag, School, Shelter, User
+
+
+class NoDeleteMixin:
+    """Catalogue rows that residents' consented data points at are retired, never deleted:
+    the delete page would list (and count) residents' places, children or interests."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+def _staff_member(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # the admin only serves logged-in staff
+    return request.user
 
 
 @admin.register(User)
@@ -17,9 +34,17 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        # Through the same service as "delete my account": the ledger records the withdrawals.
+        account_delete(user=obj, actor=Actor.staff(_staff_member(request)))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            account_delete(user=user, actor=Actor.staff(_staff_member(request)))
+
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin[Area]):
+class AreaAdmin(NoDeleteMixin, admin.ModelAdmin[Area]):
     list_display = ["code", "name_ja", "name_en", "kind", "parent"]
     list_filter = ["kind"]
     search_fields = ["code", "name_ja", "name_en", "name_kana"]
@@ -35,7 +60,7 @@ class ShelterAdmin(admin.ModelAdmin[Shelter]):
 
 
 @admin.register(School)
-class SchoolAdmin(admin.ModelAdmin[School]):
+class SchoolAdmin(NoDeleteMixin, admin.ModelAdmin[School]):
     list_display = ["code", "name_ja", "kind", "area"]
     list_filter = ["kind"]
     search_fields = ["code", "name_ja"]
@@ -43,7 +68,7 @@ class SchoolAdmin(admin.ModelAdmin[School]):
 
 
 @admin.register(InterestTag)
-class InterestTagAdmin(admin.ModelAdmin[InterestTag]):
+class InterestTagAdmin(NoDeleteMixin, admin.ModelAdmin[InterestTag]):
     """The curated interest list residents choose from (not residents' choices: those are
     consented data and never shown here)."""
 

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.StaffRequireMFAMiddleware",
+    "portal.middleware.PrivatePagesNotCachedMiddleware",
 ]
 
 TEMPLATES = [

@@ -1,4 +1,5 @@
 from allauth.account.decorators import secure_admin_login
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -7,6 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from portal import views
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+# allauth's authenticator admin shows TOTP seeds and recovery-code secrets in clear text. It
+# registers after portal's admin module runs, so it is taken out here, once all are loaded.
+if admin.site.is_registered(Authenticator):
+    admin.site.unregister(Authenticator)
 admin.site.site_header = _("Machi+ administration")
 admin.site.site_title = _("Machi+")
 

@@ -80,3 +80,32 @@ def test_the_ledger_is_read_only_in_the_admin(admin_client) -> None:
         == 403
     )
     assert admin_client.get("/admin/consent/consentevent/add/").status_code == 403
+
+
+def test_the_admin_does_not_show_authenticator_secrets(admin_client) -> None:
+    assert admin_client.get("/admin/mfa/authenticator/").status_code == 404
+
+
+def test_areas_schools_and_interests_cannot_be_deleted_in_the_admin(admin_client) -> None:
+    from portal.models import InterestTag
+    from tests.factories import DistrictFactory, SchoolFactory
+
+    district, school = DistrictFactory.create(), SchoolFactory.create()
+    tag = InterestTag.objects.first()
+    for path in (
+        f"/admin/portal/area/{district.pk}/delete/",
+        f"/admin/portal/school/{school.pk}/delete/",
+        f"/admin/portal/interesttag/{tag.pk}/delete/",
+    ):
+        assert admin_client.get(path).status_code == 403, path
+
+
+def test_deleting_a_user_in_the_admin_withdraws_their_consents_in_the_ledger(admin_client) -> None:
+    from consent.models import ConsentEvent
+
+    resident = UserFactory.create()
+    grant(resident, "school_letters", "household")
+    response = admin_client.post(f"/admin/portal/user/{resident.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    withdrawal = ConsentEvent.objects.get(subject_pseudonym=resident.pseudonym, kind="withdraw")
+    assert withdrawal.actor_kind == "staff"

@@ -331,3 +331,13 @@ def test_a_large_bulk_read_logs_each_resident_with_exactly_its_categories(monkey
             staff.pk,
         )
         assert use.at is not None
+
+
+def test_purposes_see_the_age_band_but_never_the_birth_year(full_resident) -> None:
+    projection = policy.read_profile(
+        resident_id=full_resident.pk, purpose="personalised_home", reader=SCORER
+    )
+    assert projection.age_band is not None
+    assert projection.birth_year is None
+    own = policy.read_own_data(resident_id=full_resident.pk, reader=SCORER)
+    assert own.birth_year == 1985

@@ -163,3 +163,14 @@ def test_home_shows_no_shelter_guidance_without_consent_for_disaster_warnings(cl
     html = client.get("/").content.decode()
     assert 'id="shelters-title"' not in html
     assert not DataUseEvent.objects.filter(resident=resident).exists()
+
+
+def test_pages_for_a_logged_in_resident_are_never_cached(client) -> None:
+    client.force_login(UserFactory.create())
+    for path in ("/", "/me/", "/consent/"):
+        cache_control = client.get(path)["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, path
+
+
+def test_public_pages_for_visitors_may_be_cached(client) -> None:
+    assert "no-store" not in client.get("/shelters/").get("Cache-Control", "")

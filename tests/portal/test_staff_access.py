@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Group
 
 from tests.factories import StaffFactory, UserFactory
 
@@ -85,3 +86,13 @@ def test_a_recovery_code_completes_a_two_factor_login_once(client) -> None:
     client.post("/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD})
     client.post("/accounts/2fa/authenticate/", {"code": code})
     assert "_auth_user_id" not in client.session
+
+
+def test_a_role_without_the_staff_flag_still_needs_mfa_for_staff_pages(client) -> None:
+    clerk = UserFactory.create()
+    clerk.groups.add(Group.objects.get(name="counter_clerk"))
+    client.force_login(clerk)
+    for path in ("/staff/", "/staff/consent/counter/"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"] == "/accounts/2fa/totp/activate/"
