@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from consent.models import ConsentEvent, ConsentTerms, LedgerHead
@@ -97,9 +98,36 @@ class ChainVerification:
         return self.problem is None
 
 
+def terms_hash_of(terms: ConsentTerms) -> str:
+    """The content hash recomputed from the terms' columns (not the stored one)."""
+    from consent.services import terms_content
+
+    return content_hash(
+        terms_content(
+            purpose_code=terms.purpose.code,
+            version=terms.version,
+            category_codes=terms.category_codes,
+            recipient_codes=terms.recipient_codes,
+            text_ja=terms.text_ja,
+            text_en=terms.text_en,
+            retention_days=terms.retention_days,
+            valid_days=terms.valid_days,
+            withdrawal_method_ja=terms.withdrawal_method_ja,
+            withdrawal_method_en=terms.withdrawal_method_en,
+            requires_reconsent=terms.requires_reconsent,
+        )
+    )
+
+
 def verify_chain(*, batch_size: int = 5000) -> ChainVerification:
-    """Recompute every event's hash in order; report the first event that does not match."""
-    terms_hashes = dict(ConsentTerms.objects.values_list("id", "content_hash"))
+    """Recompute every terms' and event's hash in order; report the first that does not match."""
+    terms_hashes: dict[int, str] = {}
+    for terms in ConsentTerms.objects.select_related("purpose"):
+        if terms_hash_of(terms) != terms.content_hash:
+            return ChainVerification(
+                0, None, f"the terms {terms} were changed after they were published"
+            )
+        terms_hashes[terms.pk] = terms.content_hash
     expected_previous = GENESIS_HASH
     verified = 0
     for event in ConsentEvent.objects.order_by("id").iterator(chunk_size=batch_size):
@@ -113,11 +141,91 @@ def verify_chain(*, batch_size: int = 5000) -> ChainVerification:
         expected_previous = event.hash
         verified += 1
     head = LedgerHead.objects.filter(singleton=1).first()
-    if head is not None and head.last_hash != expected_previous:
+    recorded = (head.last_hash, head.event_count) if head else (GENESIS_HASH, 0)
+    if recorded != (expected_previous, verified):
         return ChainVerification(
-            verified, None, "the chain ends before the recorded head: events were removed"
+            verified, None, "the chain does not end at the recorded head: events were removed"
         )
     return ChainVerification(verified)
+
+
+@dataclass(frozen=True)
+class StateVerification:
+    """Whether the consent states the policy reads are what the ledger says they are."""
+
+    checked: int
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+_STATUS_AFTER = {
+    "grant": "granted",
+    "refuse": "refused",
+    "withdraw": "withdrawn",
+    "expire": "expired",
+}
+
+
+def verify_states(*, batch_size: int = 1000) -> StateVerification:
+    """Replay the ledger, resident by resident, and compare it with ConsentState.
+
+    The policy reads ConsentState for speed; this proves nobody changed a state behind the
+    ledger's back. Residents are checked in batches so memory stays flat at any size.
+    """
+    users = get_user_model().objects.order_by("pk").values_list("pk", "pseudonym")
+    checked = 0
+    batch: list[tuple[int, UUID]] = []
+    for row in users.iterator(chunk_size=batch_size):
+        batch.append(row)
+        if len(batch) == batch_size:
+            problem = _compare_states(batch)
+            if problem:
+                return StateVerification(checked, problem)
+            checked += len(batch)
+            batch = []
+    if batch:
+        problem = _compare_states(batch)
+        if problem:
+            return StateVerification(checked, problem)
+        checked += len(batch)
+    return StateVerification(checked)
+
+
+def _compare_states(users: list[tuple[int, UUID]]) -> str | None:
+    from consent.models import ConsentState
+
+    resident_of = {pseudonym: pk for pk, pseudonym in users}
+    expected: dict[tuple[int, str, str], tuple[str, int, int]] = {}
+    events = (
+        ConsentEvent.objects.filter(subject_pseudonym__in=list(resident_of))
+        .order_by("id")
+        .values_list(
+            "id", "subject_pseudonym", "purpose_code", "category_codes", "kind", "terms_id"
+        )
+    )
+    for event_id, pseudonym, purpose, categories, kind, terms_id in events:
+        for category in categories:
+            key = (resident_of[pseudonym], purpose, category)
+            expected[key] = (_STATUS_AFTER[kind], terms_id, event_id)
+    states = ConsentState.objects.filter(resident_id__in=list(resident_of.values()))
+    actual = {
+        (row[0], row[1], row[2]): (row[3], row[4], row[5])
+        for row in states.values_list(
+            "resident_id", "purpose__code", "category__code", "status", "terms_id", "event_id"
+        )
+    }
+    if expected == actual:
+        return None
+    key = sorted(set(expected) ^ set(actual) or {k for k in expected if expected[k] != actual[k]})[
+        0
+    ]
+    return (
+        f"the consent state of resident #{key[0]} for {key[1]}/{key[2]} is "
+        f"{actual.get(key)} but the ledger says {expected.get(key)}"
+    )
 
 
 def _utc_iso(moment: datetime) -> str:

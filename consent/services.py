@@ -100,8 +100,10 @@ def terms_content(
     valid_days: int | None,
     withdrawal_method_ja: str,
     withdrawal_method_en: str,
+    requires_reconsent: bool,
 ) -> dict[str, object]:
     return {
+        "requires_reconsent": requires_reconsent,
         "purpose": purpose_code,
         "version": version,
         "categories": sorted(category_codes),
@@ -197,6 +199,7 @@ def terms_publish(
         valid_days=valid_days,
         withdrawal_method_ja=withdrawal_method_ja,
         withdrawal_method_en=withdrawal_method_en,
+        requires_reconsent=requires_reconsent or previous is None,
     )
     return ConsentTerms.objects.create(
         purpose=purpose,

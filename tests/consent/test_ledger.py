@@ -130,3 +130,42 @@ def test_postgresql_refuses_to_change_published_terms(three_events) -> None:
         connection.cursor() as cursor,
     ):
         cursor.execute("UPDATE consent_consentterms SET retention_days = 9999")
+
+
+def test_verify_command_also_checks_the_consent_states_against_the_ledger(
+    three_events, capsys
+) -> None:
+    call_command("consent_verify_ledger")
+    assert "Consent states match the ledger" in capsys.readouterr().out
+
+
+def test_a_consent_state_changed_behind_the_ledgers_back_is_detected(three_events) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE consent_consentstate SET status = 'granted'")
+    with pytest.raises(CommandError, match="do NOT match the ledger"):
+        call_command("consent_verify_ledger")
+
+
+def test_published_terms_changed_in_the_database_are_detected(three_events) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE consent_consentterms DISABLE TRIGGER USER")
+        cursor.execute('UPDATE consent_consentterms SET recipient_codes = \'["city", "anyone"]\'')
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE consent_consentterms ENABLE TRIGGER USER")
+    assert "changed after they were published" in (verify_chain().problem or "")
+
+
+def test_removing_the_newest_event_and_rewinding_the_head_hash_is_detected(three_events) -> None:
+    last = three_events[-1]
+    ConsentState.objects.filter(event=last).delete()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE consent_consentevent DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM consent_consentevent WHERE id = %s", [last.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE consent_consentevent ENABLE TRIGGER USER")
+        cursor.execute("UPDATE consent_ledgerhead SET last_hash = %s", [last.previous_hash])
+    assert "removed" in (verify_chain().problem or "")

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from consent.ledger import verify_chain
+from consent.ledger import verify_chain, verify_states
 
 
 class Command(BaseCommand):
@@ -17,3 +17,7 @@ class Command(BaseCommand):
                 f"({result.verified} events verified before it)."
             )
         self.stdout.write(f"Consent ledger intact: {result.verified} events verified.")
+        states = verify_states()
+        if not states.intact:
+            raise CommandError(f"Consent states do NOT match the ledger: {states.problem}.")
+        self.stdout.write(f"Consent states match the ledger for all {states.checked} accounts.")
