@@ -174,3 +174,10 @@ def test_pages_for_a_logged_in_resident_are_never_cached(client) -> None:
 
 def test_public_pages_for_visitors_may_be_cached(client) -> None:
     assert "no-store" not in client.get("/shelters/").get("Cache-Control", "")
+
+
+def test_pages_carry_a_strict_content_security_policy(client) -> None:
+    policy = client.get("/")["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
