@@ -92,6 +92,7 @@ def test_areas_schools_and_interests_cannot_be_deleted_in_the_admin(admin_client
 
     district, school = DistrictFactory.create(), SchoolFactory.create()
     tag = InterestTag.objects.first()
+    assert tag is not None
     for path in (
         f"/admin/portal/area/{district.pk}/delete/",
         f"/admin/portal/school/{school.pk}/delete/",
