@@ -289,6 +289,7 @@ class DataUseEvent(models.Model):
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    recipient_code = models.CharField(_("on behalf of"), max_length=64, blank=True)
     at = models.DateTimeField(_("time"), db_index=True)
 
     class Meta:

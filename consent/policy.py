@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from consent.catalogue import SUBJECT_ACCESS, Category
+from consent.catalogue import SUBJECT_ACCESS, Category, RecipientCode
 from consent.models import ConsentState, ConsentTerms, DataUseEvent, ReaderKind
 from consent.selectors import active_grants_q
 from portal.models import ResidentChild, ResidentPlace, ResidentProfile
@@ -36,11 +36,14 @@ AGE_BAND_WIDTH = 10
 
 @dataclass(frozen=True)
 class Reader:
-    """Who reads: a view, a task, or a staff member (with their account id)."""
+    """Who reads: a view, a task, or a staff member (with their account id), and on whose
+    behalf: the recipient must be one the resident's consent names (the city by default; a
+    task run by the portal operator says so)."""
 
     kind: Literal["view", "task", "staff"]
     name: str
     staff_id: int | None = None
+    recipient: str = RecipientCode.CITY
 
 
 @dataclass(frozen=True)
@@ -107,13 +110,9 @@ def allowed_categories_bulk(
     return {resident_id: frozenset(codes) for resident_id, codes in allowed.items()}
 
 
-def read_profile(
-    *, resident_id: int, purpose: str, reader: Reader, recipient: str | None = None
-) -> ProfileProjection:
+def read_profile(*, resident_id: int, purpose: str, reader: Reader) -> ProfileProjection:
     """The projection of one resident's profile for ``purpose``; the read is logged."""
-    return read_profiles(
-        resident_ids=[resident_id], purpose=purpose, reader=reader, recipient=recipient
-    )[resident_id]
+    return read_profiles(resident_ids=[resident_id], purpose=purpose, reader=reader)[resident_id]
 
 
 def read_profiles(
@@ -121,14 +120,13 @@ def read_profiles(
     resident_ids: Iterable[int],
     purpose: str,
     reader: Reader,
-    recipient: str | None = None,
 ) -> dict[int, ProfileProjection]:
     """Projections for many residents with a fixed number of queries per chunk of 2,000.
 
     The data-use log gets one row per resident whose data was actually read, written in bulk.
     """
     ids = list(dict.fromkeys(resident_ids))
-    allowed = allowed_categories_bulk(resident_ids=ids, purpose=purpose, recipient=recipient)
+    allowed = allowed_categories_bulk(resident_ids=ids, purpose=purpose, recipient=reader.recipient)
     return _project_and_log(ids, allowed, purpose=purpose, reader=reader)
 
 
@@ -301,6 +299,7 @@ def _log_reads(
                 reader_kind=reader_kind,
                 reader_name=reader.name[:100],
                 staff_id=reader.staff_id,
+                recipient_code=_logged_recipient(purpose, reader),
                 at=now,
             )
             for resident_id in ids
@@ -321,7 +320,11 @@ def _copy_data_uses(
     """PostgreSQL's COPY: a scoring run logs a row per resident, and COPY writes 120,000 rows
     in a fraction of the time INSERTs take."""
     table = DataUseEvent._meta.db_table
-    columns = "resident_id, purpose_code, category_codes, reader_kind, reader_name, staff_id, at"
+    columns = (
+        "resident_id, purpose_code, category_codes, reader_kind, reader_name, staff_id, "
+        "recipient_code, at"
+    )
+    recipient = _logged_recipient(purpose, reader)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -334,9 +337,15 @@ def _copy_data_uses(
                         kind.value,
                         reader.name[:100],
                         reader.staff_id,
+                        recipient,
                         now,
                     )
                 )
+
+
+def _logged_recipient(purpose: str, reader: Reader) -> str:
+    # The resident reading their own data is nobody's recipient.
+    return "" if purpose == SUBJECT_ACCESS else reader.recipient
 
 
 def _terms_naming(recipient: str) -> list[int]:

@@ -270,6 +270,7 @@ def export_document(user: User) -> dict[str, Any]:
                 "purpose": use.purpose_code,
                 "categories": use.category_codes,
                 "reader": {"kind": use.reader_kind, "name": use.reader_name},
+                "on_behalf_of": use.recipient_code or None,
             }
             for use in data_uses(resident_id=user.pk)
         ],

@@ -341,3 +341,22 @@ def test_purposes_see_the_age_band_but_never_the_birth_year(full_resident) -> No
     assert projection.birth_year is None
     own = policy.read_own_data(resident_id=full_resident.pk, reader=SCORER)
     assert own.birth_year == 1985
+
+
+def test_a_read_on_behalf_of_a_recipient_the_consent_does_not_name_gets_nothing(
+    full_resident,
+) -> None:
+    operator_task = Reader(kind="task", name="operator scorer", recipient="operator")
+    projection = policy.read_profile(
+        resident_id=full_resident.pk, purpose="disaster_warnings", reader=operator_task
+    )
+    assert projection.categories == frozenset()
+    assert not DataUseEvent.objects.filter(purpose_code="disaster_warnings").exists()
+
+
+def test_the_data_use_log_says_on_whose_behalf_the_data_was_read(full_resident) -> None:
+    operator_task = Reader(kind="task", name="operator scorer", recipient="operator")
+    policy.read_profile(
+        resident_id=full_resident.pk, purpose="personalised_home", reader=operator_task
+    )
+    assert DataUseEvent.objects.get(purpose_code="personalised_home").recipient_code == "operator"
