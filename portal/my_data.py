@@ -28,6 +28,7 @@ from consent.selectors import (
     ledger_history,
     purposes_by_code,
     recent_data_uses,
+    recipients_by_code,
     states_of,
 )
 from portal.attribute_labels import area_paths, child_label, place_kind_label
@@ -83,6 +84,7 @@ class _CatalogueNames:
 
     categories: dict[str, DataCategory]
     purposes: dict[str, str]
+    recipients: dict[str, str]
 
     @classmethod
     def load(cls) -> _CatalogueNames:
@@ -90,7 +92,11 @@ class _CatalogueNames:
             categories={c.code: c for c in data_categories()},
             purposes={code: purpose.name for code, purpose in purposes_by_code().items()}
             | {SUBJECT_ACCESS: _("You, looking at your own data")},
+            recipients={code: r.name for code, r in recipients_by_code().items()},
         )
+
+    def recipient(self, code: str) -> str:
+        return self.recipients.get(code, code)
 
     def category(self, code: str) -> str:
         category = self.categories.get(code)
@@ -218,6 +224,7 @@ class _UseRow:
     event: DataUseEvent
     purpose: str
     categories: str
+    on_behalf_of: str
 
     @classmethod
     def of(cls, event: DataUseEvent, names: _CatalogueNames) -> _UseRow:
@@ -225,6 +232,7 @@ class _UseRow:
             event=event,
             purpose=names.purpose(event.purpose_code),
             categories=names.category_list(event.category_codes),
+            on_behalf_of=names.recipient(event.recipient_code) if event.recipient_code else "",
         )
 
 
