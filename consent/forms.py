@@ -150,6 +150,12 @@ class CounterConsentForm(forms.Form):
         help_text=_("As printed on the signed form, e.g. AIZU-2026-0042."),
         error_messages={"required": _("Enter the paper form's reference.")},
     )
+    terms_version = forms.IntegerField(
+        label=_("Terms version on the paper form"),
+        min_value=1,
+        help_text=_("The version printed on the signed form: it must be the current one."),
+        error_messages={"required": _("Enter the terms version printed on the paper form.")},
+    )
 
     def __init__(self, *args: Any, terms: Sequence[ConsentTerms], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -201,6 +207,17 @@ class CounterConsentForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
         chosen = cleaned.get("purpose")
+        version = cleaned.get("terms_version")
+        if chosen in self.terms and version and version != self.terms[chosen].version:
+            # A grant records agreement to exactly the terms the resident signed.
+            self.add_error(
+                "terms_version",
+                _(
+                    "The resident signed version %(signed)s, but the current terms are version "
+                    "%(current)s: ask the resident to read and sign the current form."
+                )
+                % {"signed": version, "current": self.terms[chosen].version},
+            )
         for code in self.terms:
             name = self.categories_field(code)
             ticked = cleaned.get(name) or []

@@ -9,7 +9,8 @@ from django.contrib.messages import get_messages
 
 from consent import policy
 from consent.models import ConsentEvent
-from tests.consent.helpers import grant
+from consent.services import terms_publish
+from tests.consent.helpers import grant, terms_of
 from tests.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,7 @@ def paper_form(resident, **overrides) -> dict[str, object]:
         "categories_disaster_warnings": ["places", "location"],
         "action": "grant",
         "paper_form_reference": "AIZU-2026-0042",
+        "terms_version": 1,
     }
     data.update(overrides)
     return data
@@ -174,4 +176,27 @@ def test_counter_rejects_a_category_the_terms_do_not_cover(client, clerk) -> Non
     )
     assert response.status_code == 200
     assert "is not a data category these terms cover" in response.content.decode()
+    assert ledger() == []
+
+
+def test_a_paper_form_signed_for_an_older_terms_version_is_refused(client, clerk) -> None:
+    resident = UserFactory.create()
+    old = terms_of("disaster_warnings")
+    terms_publish(
+        purpose_code="disaster_warnings",
+        category_codes=old.category_codes,
+        recipient_codes=[*old.recipient_codes, "operator"],
+        text_ja=old.text_ja + "改",
+        text_en=old.text_en + " v2",
+        retention_days=old.retention_days,
+        valid_days=old.valid_days,
+        withdrawal_method_ja=old.withdrawal_method_ja,
+        withdrawal_method_en=old.withdrawal_method_en,
+    )
+    client.cookies["django_language"] = "en"
+
+    response = client.post(URL, paper_form(resident, terms_version=1))
+
+    assert response.status_code in (200, 400)
+    assert "current terms are version 2" in response.content.decode()
     assert ledger() == []
