@@ -13,7 +13,7 @@ from uuid import UUID
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from consent.models import ConsentEvent, ConsentTerms, LedgerHead
+from consent.models import STATUS_AFTER_EVENT, ConsentEvent, ConsentTerms, LedgerHead
 
 GENESIS_HASH = "0" * 64
 
@@ -100,23 +100,7 @@ class ChainVerification:
 
 def terms_hash_of(terms: ConsentTerms) -> str:
     """The content hash recomputed from the terms' columns (not the stored one)."""
-    from consent.services import terms_content
-
-    return content_hash(
-        terms_content(
-            purpose_code=terms.purpose.code,
-            version=terms.version,
-            category_codes=terms.category_codes,
-            recipient_codes=terms.recipient_codes,
-            text_ja=terms.text_ja,
-            text_en=terms.text_en,
-            retention_days=terms.retention_days,
-            valid_days=terms.valid_days,
-            withdrawal_method_ja=terms.withdrawal_method_ja,
-            withdrawal_method_en=terms.withdrawal_method_en,
-            requires_reconsent=terms.requires_reconsent,
-        )
-    )
+    return content_hash(terms.hashed_content())
 
 
 def verify_chain(*, batch_size: int = 5000) -> ChainVerification:
@@ -161,14 +145,6 @@ class StateVerification:
         return self.problem is None
 
 
-_STATUS_AFTER = {
-    "grant": "granted",
-    "refuse": "refused",
-    "withdraw": "withdrawn",
-    "expire": "expired",
-}
-
-
 def verify_states(*, batch_size: int = 1000) -> StateVerification:
     """Replay the ledger, resident by resident, and compare it with ConsentState.
 
@@ -209,7 +185,7 @@ def _compare_states(users: list[tuple[int, UUID]]) -> str | None:
     for event_id, pseudonym, purpose, categories, kind, terms_id in events:
         for category in categories:
             key = (resident_of[pseudonym], purpose, category)
-            expected[key] = (_STATUS_AFTER[kind], terms_id, event_id)
+            expected[key] = (STATUS_AFTER_EVENT[kind], terms_id, event_id)
     states = ConsentState.objects.filter(resident_id__in=list(resident_of.values()))
     actual = {
         (row[0], row[1], row[2]): (row[3], row[4], row[5])

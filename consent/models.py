@@ -148,6 +148,22 @@ class ConsentTerms(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ImmutableRecordError("published consent terms cannot be deleted")
 
+    def hashed_content(self) -> dict[str, object]:
+        """Everything the content hash covers: all but the hash and the publication time."""
+        return {
+            "requires_reconsent": self.requires_reconsent,
+            "purpose": self.purpose.code,
+            "version": self.version,
+            "categories": sorted(self.category_codes),
+            "recipients": sorted(self.recipient_codes),
+            "text_ja": self.text_ja,
+            "text_en": self.text_en,
+            "retention_days": self.retention_days,
+            "valid_days": self.valid_days,
+            "withdrawal_method_ja": self.withdrawal_method_ja,
+            "withdrawal_method_en": self.withdrawal_method_en,
+        }
+
     @property
     def text(self) -> str:
         return self.text_en if get_language() == "en" else self.text_ja
@@ -242,6 +258,15 @@ class ConsentStatus(models.TextChoices):
     REFUSED = "refused", _("refused")
     WITHDRAWN = "withdrawn", _("withdrawn")
     EXPIRED = "expired", _("expired")
+
+
+# Where a (resident, purpose, category) stands after each kind of ledger event.
+STATUS_AFTER_EVENT: dict[str, str] = {
+    EventKind.GRANT: ConsentStatus.GRANTED,
+    EventKind.REFUSE: ConsentStatus.REFUSED,
+    EventKind.WITHDRAW: ConsentStatus.WITHDRAWN,
+    EventKind.EXPIRE: ConsentStatus.EXPIRED,
+}
 
 
 class ConsentState(models.Model):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from consent.catalogue import Category
 from consent.ledger import append_event, content_hash
 from consent.models import (
+    STATUS_AFTER_EVENT,
     ActorKind,
     Channel,
     ConsentEvent,
@@ -73,48 +74,12 @@ class Actor:
         )
 
 
-_STATUS_OF_KIND = {
-    EventKind.GRANT: ConsentStatus.GRANTED,
-    EventKind.REFUSE: ConsentStatus.REFUSED,
-    EventKind.WITHDRAW: ConsentStatus.WITHDRAWN,
-    EventKind.EXPIRE: ConsentStatus.EXPIRED,
-}
-
 MATERIAL_FIELDS = {
     "category_codes": _lazy("the data categories"),
     "recipient_codes": _lazy("the recipients"),
     "retention_days": _lazy("the retention period"),
     "valid_days": _lazy("how long a consent is valid"),
 }
-
-
-def terms_content(
-    *,
-    purpose_code: str,
-    version: int,
-    category_codes: Collection[str],
-    recipient_codes: Collection[str],
-    text_ja: str,
-    text_en: str,
-    retention_days: int,
-    valid_days: int | None,
-    withdrawal_method_ja: str,
-    withdrawal_method_en: str,
-    requires_reconsent: bool,
-) -> dict[str, object]:
-    return {
-        "requires_reconsent": requires_reconsent,
-        "purpose": purpose_code,
-        "version": version,
-        "categories": sorted(category_codes),
-        "recipients": sorted(recipient_codes),
-        "text_ja": text_ja,
-        "text_en": text_en,
-        "retention_days": retention_days,
-        "valid_days": valid_days,
-        "withdrawal_method_ja": withdrawal_method_ja,
-        "withdrawal_method_en": withdrawal_method_en,
-    }
 
 
 def terms_check(
@@ -188,34 +153,23 @@ def terms_publish(
     assert purpose is not None
     previous = ConsentTerms.objects.filter(purpose=purpose).order_by("-version").first()
     version = previous.version + 1 if previous else 1
-    content = terms_content(
-        purpose_code=purpose_code,
-        version=version,
-        category_codes=category_codes,
-        recipient_codes=recipient_codes,
-        text_ja=text_ja,
-        text_en=text_en,
-        retention_days=retention_days,
-        valid_days=valid_days,
-        withdrawal_method_ja=withdrawal_method_ja,
-        withdrawal_method_en=withdrawal_method_en,
-        requires_reconsent=requires_reconsent or previous is None,
-    )
-    return ConsentTerms.objects.create(
+    terms = ConsentTerms(
         purpose=purpose,
         version=version,
+        category_codes=sorted(category_codes),
+        recipient_codes=sorted(recipient_codes),
         text_ja=text_ja,
         text_en=text_en,
+        retention_days=retention_days,
+        valid_days=valid_days,
         withdrawal_method_ja=withdrawal_method_ja,
         withdrawal_method_en=withdrawal_method_en,
         requires_reconsent=requires_reconsent or previous is None,
-        content_hash=content_hash(content),
         published_at=timezone.now(),
-        category_codes=sorted(category_codes),
-        recipient_codes=sorted(recipient_codes),
-        retention_days=retention_days,
-        valid_days=valid_days,
     )
+    terms.content_hash = content_hash(terms.hashed_content())
+    terms.save()
+    return terms
 
 
 def _material_values(
@@ -466,7 +420,7 @@ def _record(
         paper_form_reference=actor.paper_form_reference,
         occurred_at=moment,
     )
-    status = _STATUS_OF_KIND[kind]
+    status = STATUS_AFTER_EVENT[kind]
     expires_at = (
         moment + timedelta(days=terms.valid_days)
         if kind == EventKind.GRANT and terms.valid_days

@@ -81,7 +81,7 @@ def main() -> None:
         return
     if socket_path is None:
         # Stay up without serving: honcho stops every process when one of them exits.
-        print("REDIS_URL points at an external Redis; nothing to embed.", flush=True)  # noqa: T201
+        sys.stderr.write("REDIS_URL points at an external Redis; nothing to embed.\n")
         signal.pause()
         return
     serve_forever(socket_path)
