@@ -2,7 +2,7 @@
 
 Ask it which categories a purpose may read for a resident, and it returns a projection of the
 profile holding only those, writing every read to the data-use log. Nothing here writes
-attributes; erasure lives in portal.profile_services.
+attributes; erasure lives in portal.residents.services.
 
 A test (tests/consent/test_gate_is_the_only_reader.py) fails if another module imports the
 resident attribute models.

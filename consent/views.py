@@ -2,7 +2,7 @@
 withdrawal, receipts, and counter-assisted consent for staff.
 
 Thin views: they parse, check access, call one consent flow or service, and say what happened
-in the words of consent.presenters. Every page works as plain HTML forms, without JavaScript.
+in the words of consent.messages. Every page works as plain HTML forms, without JavaScript.
 """
 
 from __future__ import annotations
@@ -34,18 +34,20 @@ from consent.forms import (
     SetupAction,
     SetupStepForm,
 )
+from consent.messages import (
+    FlashMessage,
+    category_withdrawal_messages,
+    counter_messages,
+    purpose_choice_messages,
+    purpose_withdrawal_messages,
+    setup_step_messages,
+)
 from consent.models import ConsentEvent
-from consent.presenters import (
-    Notice,
+from consent.pages import (
     categories_in_use,
-    category_withdrawal_notices,
-    counter_notices,
     history_entries,
-    purpose_choice_notices,
     purpose_page,
     purpose_summaries,
-    purpose_withdrawal_notices,
-    setup_step_notices,
     setup_step_page,
     setup_steps,
     shared_by_purpose,
@@ -87,9 +89,9 @@ def _account(request: HttpRequest) -> User:
     return user
 
 
-def _tell(request: HttpRequest, notices: Iterable[Notice]) -> None:
-    for notice in notices:
-        messages.add_message(request, notice.level, notice.text)
+def _tell(request: HttpRequest, flashes: Iterable[FlashMessage]) -> None:
+    for flash in flashes:
+        messages.add_message(request, flash.level, flash.text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,7 +127,7 @@ def setup_step(request: HttpRequest, category: str) -> HttpResponse:
         except ConsentError as error:
             form.add_error(None, str(error))
         else:
-            _tell(request, setup_step_notices(page.step.category, shared=shared, refused=refused))
+            _tell(request, setup_step_messages(page.step.category, shared=shared, refused=refused))
             return redirect(page.next_url)
     return render(request, "consent/setup_step.html", page.context(form))
 
@@ -200,7 +202,7 @@ def purpose_terms(request: HttpRequest, purpose: str) -> HttpResponse:
         except ConsentError as error:
             form.add_error(None, str(error))
         else:
-            _tell(request, purpose_choice_notices(page.terms, choice, outcome))
+            _tell(request, purpose_choice_messages(page.terms, choice, outcome))
             return redirect("consent:overview")
     return render(request, "consent/purpose.html", page.context(form))
 
@@ -222,7 +224,7 @@ def withdraw_purpose(request: HttpRequest, purpose: str) -> HttpResponse:
         outcome = consent_withdraw(
             resident=resident, actor=Actor.resident(resident), purpose_code=purpose
         )
-        _tell(request, purpose_withdrawal_notices(outcome, purpose_row))
+        _tell(request, purpose_withdrawal_messages(outcome, purpose_row))
         return redirect("consent:overview")
     return render(
         request,
@@ -247,7 +249,7 @@ def withdraw_category(request: HttpRequest, category: str) -> HttpResponse:
         outcome = consent_withdraw(
             resident=resident, actor=Actor.resident(resident), category_code=category
         )
-        _tell(request, category_withdrawal_notices(outcome, category_row))
+        _tell(request, category_withdrawal_messages(outcome, category_row))
         return redirect("consent:overview")
     return render(
         request,
@@ -327,7 +329,7 @@ def counter(request: HttpRequest) -> HttpResponse:
         else:
             _tell(
                 request,
-                counter_notices(
+                counter_messages(
                     email=form.cleaned_data["email"], purpose=terms.purpose, events=events
                 ),
             )

@@ -5,8 +5,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from consent.services import Actor
-from portal.account_services import account_delete
 from portal.models import Area, InterestTag, School, Shelter, User
+from portal.residents.services import account_delete
 
 
 class NoDeleteMixin:
@@ -23,7 +23,7 @@ def _staff_member(request: HttpRequest) -> User:
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     ordering = ["email"]
     list_display = ["email", "is_staff", "is_active", "date_joined"]
     search_fields = ["email"]

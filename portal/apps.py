@@ -10,9 +10,9 @@ class PortalConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from consent.signals import categories_uncovered
-        from portal.interest_seed import ensure_interest_tags
-        from portal.profile_services import erase_on_uncovered
-        from portal.roles import sync_role_groups
+        from portal.residents.interests import ensure_interest_tags
+        from portal.residents.services import erase_on_uncovered
+        from portal.staff.roles import sync_role_groups
 
         post_migrate.connect(sync_role_groups, sender=self)
         post_migrate.connect(ensure_interest_tags, sender=self)

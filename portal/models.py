@@ -215,7 +215,7 @@ class School(LocalisedNameMixin):
 
 # ------------------------------------------------------------------------------------------------
 # Resident attributes. Every one of them is consented data: read them ONLY through consent.policy
-# and write them only through portal.profile_services. Reverse accessors are switched off
+# and write them only through portal.residents.services. Reverse accessors are switched off
 # (related_name="+") so that no code can reach them from a User by accident; a test enforces
 # that no other module imports these models.
 # ------------------------------------------------------------------------------------------------

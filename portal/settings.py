@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Queue
 
-from portal.env import (
+from portal.infra.env import (
     celery_broker_url,
     env_bool,
     env_int,
@@ -86,8 +86,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "portal.middleware.StaffRequireMFAMiddleware",
-    "portal.middleware.PrivatePagesNotCachedMiddleware",
+    "portal.infra.middleware.StaffRequireMFAMiddleware",
+    "portal.infra.middleware.PrivatePagesNotCachedMiddleware",
 ]
 
 TEMPLATES = [
@@ -101,7 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.preferences",
+                "portal.infra.context_processors.preferences",
             ],
         },
     }
@@ -168,13 +168,13 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "ingest", "scoring", "notify")]
 CELERY_TASK_ROUTES = {
-    "portal.tasks.ingest_*": {"queue": "ingest"},
+    "portal.infra.tasks.ingest_*": {"queue": "ingest"},
     "recommendations.tasks.*": {"queue": "scoring"},
     "*.tasks.notify_*": {"queue": "notify"},
 }
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
-        "task": "portal.tasks.heartbeat",
+        "task": "portal.infra.tasks.heartbeat",
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
@@ -187,7 +187,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=11),
     },
     "clear-expired-sessions": {
-        "task": "portal.tasks.clear_expired_sessions",
+        "task": "portal.infra.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
 }
@@ -247,7 +247,7 @@ LOGIN_REDIRECT_URL = "home"
 # A new resident is first asked, category by category, what to share (nothing pre-ticked).
 ACCOUNT_SIGNUP_REDIRECT_URL = "/consent/setup/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
-ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+ACCOUNT_ADAPTER = "portal.infra.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

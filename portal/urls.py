@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from portal import views
+from portal.home import views as home_views
+from portal.infra import views as infra_views
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 # allauth's authenticator admin shows TOTP seeds and recovery-code secrets in clear text. It
@@ -16,14 +17,14 @@ admin.site.site_header = _("Machi+ administration")
 admin.site.site_title = _("Machi+")
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("shelters/", views.shelters, name="shelters"),
-    path("preferences/text-size/", views.toggle_text_size, name="toggle_text_size"),
-    path("staff/", views.staff_console, name="staff_console"),
+    path("", home_views.home, name="home"),
+    path("", include("portal.places.urls")),
+    path("preferences/text-size/", infra_views.toggle_text_size, name="toggle_text_size"),
+    path("staff/", include("portal.staff.urls")),
     path("staff/consent/", include("consent.staff_urls")),
     path("consent/", include("consent.urls")),
-    path("me/", include("portal.me_urls")),
-    path("healthz", views.healthz, name="healthz"),
+    path("me/", include("portal.me.urls")),
+    path("healthz", infra_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 from django.utils import translation
 
-from portal import embedded_redis
 from portal.celery import app
-from portal.env import celery_broker_url, unix_socket_path
+from portal.infra import embedded_redis
+from portal.infra.env import celery_broker_url, unix_socket_path
 
 
 @pytest.fixture(scope="session", autouse=True)

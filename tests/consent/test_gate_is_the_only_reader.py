@@ -12,7 +12,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 ATTRIBUTE_MODELS = {"ResidentProfile", "ResidentPlace", "ResidentChild"}
 ALLOWED = {
     "consent/policy.py",  # the gate: every read
-    "portal/profile_services.py",  # writes, each checked against consent
+    "portal/residents/services.py",  # writes, each checked against consent
     "portal/models.py",  # where they are defined
 }
 APPS = ("portal", "consent", "recommendations")

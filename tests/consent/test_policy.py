@@ -16,8 +16,8 @@ from consent.models import DataUseEvent
 from consent.policy import Reader
 from consent.selectors import current_terms
 from consent.services import Actor, consent_grant, terms_publish
-from portal import profile_services
 from portal.models import Area, School
+from portal.residents import services as profile_services
 from tests.consent.helpers import grant, terms_of, withdraw
 from tests.factories import DistrictFactory, SchoolFactory, StaffFactory, UserFactory
 

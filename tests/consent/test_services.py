@@ -11,8 +11,8 @@ from consent import policy
 from consent.models import ConsentEvent, ConsentState, ConsentStatus
 from consent.services import Actor, ConsentError, consent_grant, consent_refuse, terms_publish
 from consent.tasks import expire_consents
-from portal import profile_services
-from portal.profile_services import ProfileError
+from portal.residents import services as profile_services
+from portal.residents.services import ProfileError
 from tests.consent.helpers import grant, terms_of, withdraw
 from tests.factories import DistrictFactory, SchoolFactory, StaffFactory, UserFactory
 

@@ -13,7 +13,7 @@ from django.utils.html import escape
 from consent import policy
 from consent.models import ConsentEvent, DataCategory
 from consent.services import terms_publish
-from portal import profile_services
+from portal.residents import services as profile_services
 from tests.consent.helpers import grant, terms_of
 from tests.factories import DEFAULT_PASSWORD, DistrictFactory, UserFactory
 

@@ -10,8 +10,8 @@ from django.test import Client
 
 from consent.models import ConsentEvent, ConsentState, DataUseEvent, EventKind
 from consent.policy import Reader, read_profile
-from portal import profile_services
 from portal.models import ResidentChild, ResidentPlace, ResidentProfile, User
+from portal.residents import services as profile_services
 from tests.consent.helpers import grant
 from tests.factories import DEFAULT_PASSWORD, DistrictFactory, SchoolFactory, UserFactory
 

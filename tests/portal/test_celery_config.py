@@ -29,7 +29,7 @@ def test_named_queues_exist_for_ingest_scoring_and_notifications() -> None:
 
 def test_beat_sends_the_worker_heartbeat() -> None:
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
-    assert "portal.tasks.heartbeat" in tasks
+    assert "portal.infra.tasks.heartbeat" in tasks
 
 
 def test_every_beat_entry_names_a_registered_task() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import celery_broker_url, env_bool, mailers_from_url, resolve_redis_url
+from portal.infra.env import celery_broker_url, env_bool, mailers_from_url, resolve_redis_url
 
 
 def test_smtp_url_maps_to_an_smtp_mailer_with_host_port_and_credentials() -> None:

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from portal.celery import app
-from portal.health import HEARTBEAT_CACHE_KEY, record_worker_heartbeat
+from portal.infra.health import HEARTBEAT_CACHE_KEY, record_worker_heartbeat
 
 pytestmark = pytest.mark.django_db
 

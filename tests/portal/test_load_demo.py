@@ -18,16 +18,9 @@ from django.core.management.base import CommandError
 from django.db.models import Q
 from pytest_django import Settings
 
-from portal.demo.loader import (
-    DATA_DIR,
-    DEMO_ACCOUNTS,
-    DEMO_TOTP_SECRET,
-    GSI_HAZARD_FIELDS,
-    DemoDataError,
-    load_demo,
-    school_kind_from_name,
-)
+from portal.demo.loader import DATA_DIR, DEMO_ACCOUNTS, DEMO_TOTP_SECRET, DemoDataError, load_demo
 from portal.models import Area, School, Shelter, User
+from portal.places.importers import GSI_HAZARD_FIELDS, school_kind_from_name
 
 pytestmark = pytest.mark.django_db
 

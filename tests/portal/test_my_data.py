@@ -9,8 +9,8 @@ import pytest
 
 from consent import policy
 from consent.models import ConsentEvent
-from portal import profile_services
 from portal.models import Area, School
+from portal.residents import services as profile_services
 from tests.consent.helpers import grant
 from tests.factories import DistrictFactory, SchoolFactory, UserFactory
 

@@ -125,7 +125,7 @@ def test_home_shows_the_nearest_shelters_to_a_shared_home_location(client) -> No
     from decimal import Decimal
 
     from consent.models import DataUseEvent
-    from portal import profile_services
+    from portal.residents import services as profile_services
     from tests.consent.helpers import grant
 
     near = ShelterFactory.create(
@@ -150,7 +150,7 @@ def test_home_shows_the_nearest_shelters_to_a_shared_home_location(client) -> No
 
 def test_home_shows_no_shelter_guidance_without_consent_for_disaster_warnings(client) -> None:
     from consent.models import DataUseEvent
-    from portal import profile_services
+    from portal.residents import services as profile_services
     from tests.consent.helpers import grant
     from tests.factories import DistrictFactory
 

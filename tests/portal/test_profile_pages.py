@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from consent import policy
-from portal import profile_services
 from portal.models import Area, School
+from portal.residents import services as profile_services
 from tests.consent.helpers import grant
 from tests.factories import DistrictFactory, SchoolFactory, UserFactory
 

@@ -13,7 +13,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from consent import policy
-from portal import profile_services
+from portal.residents import services as profile_services
 from tests.consent.helpers import grant
 from tests.factories import DistrictFactory, SchoolFactory, UserFactory
 

@@ -11,8 +11,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from portal import tasks
-from portal.health import HEARTBEAT_CACHE_KEY
+from portal.infra import tasks
+from portal.infra.health import HEARTBEAT_CACHE_KEY
 from tests.worker.conftest import TEST_VISIBILITY_TIMEOUT, wait_for
 from tests.worker.tasks import record_run
 

@@ -9,14 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.demo.loader import (
-    DEMO_ACCOUNTS,
-    DEMO_TOTP_SECRET,
-    DemoDataError,
-    DemoReport,
-    UpsertCounts,
-    load_demo,
-)
+from portal.demo.loader import DEMO_ACCOUNTS, DEMO_TOTP_SECRET, DemoDataError, DemoReport, load_demo
+from portal.management.commands.import_places import describe
 
 
 class Command(BaseCommand):
@@ -70,7 +64,7 @@ class Command(BaseCommand):
             ("schools", report.schools),
             ("accounts", report.accounts),
         ):
-            write(f"  {label:<9} {_describe(counts)}")
+            write(f"  {label:<9} {describe(counts)}")
         if report.coarse_placements:
             write(
                 f"  {len(report.coarse_placements)} place(s) whose address names no known "
@@ -95,10 +89,3 @@ class Command(BaseCommand):
         write(f"  Get a code with:  oathtool --totp -b {DEMO_TOTP_SECRET}")
         write("  or add the secret to any authenticator app (30 s, 6 digits, SHA-1).")
         write("  Each account also has recovery codes, shown after sign-in under /accounts/2fa/.")
-
-
-def _describe(counts: UpsertCounts) -> str:
-    return (
-        f"{counts.total:>4}: {counts.created} created, {counts.updated} updated, "
-        f"{counts.unchanged} unchanged"
-    )

@@ -1,22 +1,18 @@
-"""What the consent pages show: consent states, ledger history and disclosures turned into
-page models, and what a change did turned into sentences for the resident.
-
-Reads only (through consent.selectors); the changes themselves are in consent.services and
-consent.flows.
+"""What the consent pages are given: consent states, ledger history, disclosures and the
+opt-in steps turned into page models. Reads only (through consent.selectors); the changes are in
+consent.services and consent.flows, and the sentences that report them in consent.messages.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.contrib import messages
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from consent.models import (
     ConsentEvent,
@@ -40,17 +36,7 @@ from consent.selectors import (
 )
 
 if TYPE_CHECKING:
-    from consent.flows import CategoryChoice
     from consent.forms import PurposeChoiceForm, SetupStepForm
-    from consent.services import WithdrawalOutcome
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One sentence to flash after a change, at its django.contrib.messages level."""
-
-    level: int
-    text: str
 
 
 @dataclass(frozen=True)
@@ -69,11 +55,6 @@ def _disclosures(terms: Iterable[ConsentTerms]) -> list[TermsDisclosure]:
         )
         for t in terms
     ]
-
-
-# ---------------------------------------------------------------------------------------------
-# The opt-in after sign-up: one data category per step
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -139,29 +120,6 @@ def setup_step_page(*, resident_id: int, category_code: str) -> SetupStepPage | 
     )
 
 
-def setup_step_notices(
-    category: DataCategory, *, shared: Sequence[ConsentTerms], refused: Sequence[ConsentTerms]
-) -> list[Notice]:
-    notices = []
-    if shared:
-        notices.append(
-            Notice(
-                messages.SUCCESS,
-                _("Your %(category)s will be used for: %(purposes)s.")
-                % {"category": _quoted([category.name]), "purposes": _quoted(_names(shared))},
-            )
-        )
-    if refused:
-        notices.append(
-            Notice(
-                messages.INFO,
-                _("Your %(category)s will not be used for: %(purposes)s.")
-                % {"category": _quoted([category.name]), "purposes": _quoted(_names(refused))},
-            )
-        )
-    return notices
-
-
 def shared_by_purpose(*, resident_id: int) -> list[tuple[ConsentTerms, list[DataCategory]]]:
     """Each purpose's current terms with the categories it uses now; purposes using none
     are left out."""
@@ -170,11 +128,6 @@ def shared_by_purpose(*, resident_id: int) -> list[tuple[ConsentTerms, list[Data
         for terms, rows in consent_overview(resident_id=resident_id)
     ]
     return [(terms, categories) for terms, categories in shared if categories]
-
-
-# ---------------------------------------------------------------------------------------------
-# Overview and history
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -261,11 +214,6 @@ def history_entries(*, pseudonym: UUID) -> list[HistoryEntry]:
     ]
 
 
-# ---------------------------------------------------------------------------------------------
-# One purpose: its full terms, and choosing its categories (also how re-consent is given)
-# ---------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class PurposePage:
     terms: ConsentTerms
@@ -302,33 +250,6 @@ def purpose_page(*, resident_id: int, purpose_code: str) -> PurposePage | None:
     )
 
 
-def purpose_choice_notices(
-    terms: ConsentTerms, choice: CategoryChoice, outcome: WithdrawalOutcome
-) -> list[Notice]:
-    notices = []
-    if choice.to_grant:
-        notices.append(
-            Notice(
-                messages.SUCCESS,
-                _("%(purpose)s now uses your %(categories)s.")
-                % {
-                    "purpose": _quoted([terms.purpose.name]),
-                    "categories": _quoted(_category_names(choice.to_grant)),
-                },
-            )
-        )
-    if choice.to_withdraw:
-        notices += [Notice(messages.SUCCESS, text) for text in withdrawal_messages(outcome)]
-    if not choice.to_grant and not choice.to_withdraw:
-        notices.append(Notice(messages.INFO, _("Nothing changed.")))
-    return notices
-
-
-# ---------------------------------------------------------------------------------------------
-# Withdrawal
-# ---------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class WithdrawalPreview:
     """One category a withdrawal would touch, and whether its data would be kept."""
@@ -358,118 +279,3 @@ def withdrawal_preview(
         )
         for state in states.order_by("purpose__position", "category__position")
     ]
-
-
-def purpose_withdrawal_notices(outcome: WithdrawalOutcome, purpose: Purpose) -> list[Notice]:
-    return _withdrawal_notices(
-        outcome,
-        nothing=_("You had no active consent for %(purpose)s: nothing was withdrawn.")
-        % {"purpose": _quoted([purpose.name])},
-    )
-
-
-def category_withdrawal_notices(outcome: WithdrawalOutcome, category: DataCategory) -> list[Notice]:
-    return _withdrawal_notices(
-        outcome,
-        nothing=_("No purpose was using your %(category)s: nothing was withdrawn.")
-        % {"category": _quoted([category.name])},
-    )
-
-
-def _withdrawal_notices(outcome: WithdrawalOutcome, *, nothing: str) -> list[Notice]:
-    """Tell the resident exactly what a withdrawal did: ended, deleted, kept and why."""
-    return [Notice(messages.SUCCESS, text) for text in withdrawal_messages(outcome) or [nothing]]
-
-
-def withdrawal_messages(outcome: WithdrawalOutcome) -> list[str]:
-    """One sentence per fact: what ended, what was deleted, what was kept and for whom."""
-    if not outcome.withdrawn:
-        return []
-    purposes = {code: purpose.name for code, purpose in purposes_by_code().items()}
-    by_purpose: dict[str, list[str]] = defaultdict(list)
-    for purpose_code, category_code in outcome.withdrawn:
-        by_purpose[purpose_code].append(category_code)
-    lines = [
-        _("Withdrawn: %(purpose)s no longer uses your %(categories)s.")
-        % {
-            "purpose": _quoted([purposes.get(code, code)]),
-            "categories": _quoted(_category_names(codes)),
-        }
-        for code, codes in by_purpose.items()
-    ]
-    if outcome.erased:
-        lines.append(
-            _("Deleted: your %(categories)s, because no purpose uses them any more.")
-            % {"categories": _quoted(_category_names(outcome.erased))}
-        )
-    for category_code, still in sorted(outcome.kept.items()):
-        lines.append(
-            ngettext(
-                "Kept: your %(category)s, because %(purposes)s still uses them.",
-                "Kept: your %(category)s, because %(purposes)s still use them.",
-                len(still),
-            )
-            % {
-                "category": _quoted(_category_names([category_code])),
-                "purposes": _quoted([purposes.get(code, code) for code in still]),
-            }
-        )
-    return lines
-
-
-# ---------------------------------------------------------------------------------------------
-# Staff: a resident's paper consent recorded at the city counter
-# ---------------------------------------------------------------------------------------------
-
-
-def counter_notices(
-    *, email: str, purpose: Purpose, events: Sequence[ConsentEvent]
-) -> list[Notice]:
-    if not events:
-        return [
-            Notice(
-                messages.INFO,
-                _(
-                    "Nothing was recorded: %(email)s had no active consent for these categories "
-                    "under %(purpose)s."
-                )
-                % {"email": email, "purpose": _quoted([purpose.name])},
-            )
-        ]
-    receipts = ", ".join(str(event.public_id) for event in events)
-    return [
-        Notice(
-            messages.SUCCESS,
-            ngettext(
-                "Recorded for %(email)s (%(purpose)s, paper form %(reference)s). "
-                "Receipt: %(receipts)s.",
-                "Recorded for %(email)s (%(purpose)s, paper form %(reference)s). "
-                "Receipts: %(receipts)s.",
-                len(events),
-            )
-            % {
-                "email": email,
-                "purpose": _quoted([purpose.name]),
-                "reference": events[0].paper_form_reference,
-                "receipts": receipts,
-            },
-        )
-    ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Wording
-# ---------------------------------------------------------------------------------------------
-
-
-def _quoted(names: Iterable[str]) -> str:
-    # Quotation marks and list separators differ between Japanese (「」、) and English.
-    return _(", ").join(_("“%(name)s”") % {"name": name} for name in names)
-
-
-def _names(terms: Iterable[ConsentTerms]) -> list[str]:
-    return [t.purpose.name for t in terms]
-
-
-def _category_names(codes: Iterable[str]) -> list[str]:
-    return [c.name for c in data_categories(codes=codes)]

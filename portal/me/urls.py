@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import me_views
+from portal.me import views as me_views
 
 app_name = "me"
 

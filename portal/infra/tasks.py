@@ -6,11 +6,11 @@ from celery import Task, shared_task
 from celery.contrib.django.task import DjangoTask
 from django.core.management import call_command
 
-from portal.health import record_worker_heartbeat
+from portal.infra.health import record_worker_heartbeat
 
 
 @shared_task(bind=True, ignore_result=True)
-def heartbeat(self: Task) -> None:
+def heartbeat(self: Task[[], None]) -> None:
     """Beat sends this every 30 s; /healthz reports the worker down when it stops arriving."""
     record_worker_heartbeat(hostname=str(self.request.hostname or ""))
 

@@ -1,5 +1,5 @@
 """Forms of the resident's own pages: they parse and validate input, then hand typed values to
-portal.profile_services, which checks consent and stores. A refusal by the service becomes a
+portal.residents.services, which checks consent and stores. A refusal by the service becomes a
 form error, so a bad field is shown next to itself and nothing is stored.
 """
 
@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.catalogue import Category
 from portal.models import Area, InterestTag, PlaceKind, PreferredLanguage, School, User
-from portal.profile_services import (
+from portal.residents.services import (
     OLDEST_BIRTH_YEAR,
     ProfileError,
     child_add,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
-from portal.preferences import TEXT_SIZE_COOKIE, TextSize
+from portal.infra.preferences import TEXT_SIZE_COOKIE, TextSize
 
 
 def preferences(request: HttpRequest) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Read-only queries of the portal app (no resident attributes: see consent.policy)."""
+"""Reads of areas, shelters and schools (no resident attributes: those go through
+consent.policy)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,9 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 
-from consent import policy
-from consent.catalogue import PurposeCode
 from portal.models import Area, School, Shelter
-from portal.roles import Role
 
 
 @dataclass(frozen=True)
@@ -62,13 +58,6 @@ def shelters_in_area(*, area_code: str) -> QuerySet[Shelter]:
     )
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> list[Role]:
-    if not user.is_authenticated:
-        return []
-    names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-    return [role for role in Role if role.value in names]
-
-
 @dataclass(frozen=True)
 class NearbyShelter:
     shelter: Shelter
@@ -104,31 +93,6 @@ def shelters_near_areas(*, area_ids: list[int], limit: int = 5) -> QuerySet[Shel
         .select_related("area")
         .order_by("name_ja")[:limit]
     )
-
-
-@dataclass(frozen=True)
-class ShelterGuidance:
-    nearest: list[NearbyShelter]
-    in_my_areas: list[Shelter]
-
-
-def shelter_guidance(*, resident_id: int) -> ShelterGuidance | None:
-    """Shelters for the resident, from what they agreed to share for disaster warnings."""
-    shared = policy.read_profile(
-        resident_id=resident_id,
-        purpose=PurposeCode.DISASTER_WARNINGS,
-        reader=policy.Reader(kind="view", name="home page"),
-    )
-    if shared.home_location is not None:
-        latitude, longitude = shared.home_location
-        return ShelterGuidance(
-            nearest=nearest_shelters(latitude=latitude, longitude=longitude),
-            in_my_areas=[],
-        )
-    if shared.places:
-        area_ids = [place.area_id for place in shared.places]
-        return ShelterGuidance(nearest=[], in_my_areas=list(shelters_near_areas(area_ids=area_ids)))
-    return None
 
 
 EARTH_RADIUS_M = 6_371_000

@@ -1,8 +1,8 @@
-"""The "my data" page and the export: everything stored about a resident, what it is used for,
-how often it was read, and the consent history, for that resident.
+"""What the resident's own pages are given: "my data" (everything stored, what it is used for,
+how often it was read, the consent history) and the profile page (one form per data category).
 
-Attributes are read through consent.policy.read_own_data, so each look lands in the
-resident's data-use log like any other read.
+Attributes are read through consent.policy.read_own_data; they are written by the forms in
+portal.me.forms, through portal.residents.services.
 """
 
 from __future__ import annotations
@@ -10,29 +10,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from allauth.account.models import EmailAddress
-from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from consent.catalogue import SUBJECT_ACCESS, Category, PurposeCode
 from consent.models import ConsentEvent, DataCategory, DataUseEvent
 from consent.policy import ProfileProjection, Reader, read_own_data
-from consent.receipts import consent_receipt
 from consent.selectors import (
     active_purposes_by_category,
+    all_current_terms,
+    covered_categories,
     data_categories,
     data_use_summary,
-    data_uses,
     ledger_history,
     purposes_by_code,
     recent_data_uses,
     recipients_by_code,
-    states_of,
 )
-from portal.attribute_labels import area_paths, child_label, place_kind_label
-from portal.models import Area, InterestTag, PreferredLanguage, School, User
+from portal.me.forms import (
+    BirthYearForm,
+    ChildAddForm,
+    InterestsForm,
+    LanguageForm,
+    LocationForm,
+    PlaceAddForm,
+    ProfileSectionForm,
+)
+from portal.me.labels import area_paths, child_label, place_kind_label
+from portal.models import InterestTag, PreferredLanguage, School, User
 
 USE_SUMMARY_DAYS = 7  # the sentences below say "in the last 7 days"
 RECENT_USES_SHOWN = 20
@@ -252,110 +258,100 @@ class _HistoryRow:
 
 
 # ------------------------------------------------------------------------------------------------
-# Export
+# Profile page
 # ------------------------------------------------------------------------------------------------
 
+# The single-valued sections of the profile page, each posted to /me/profile/<category>/.
+SECTION_FORMS: dict[str, type[ProfileSectionForm]] = {
+    Category.AGE: BirthYearForm,
+    Category.LANGUAGE: LanguageForm,
+    Category.LOCATION: LocationForm,
+    Category.INTERESTS: InterestsForm,
+}
+PROFILE_CATEGORIES = (*SECTION_FORMS, Category.PLACES, Category.HOUSEHOLD)
 
-def export_document(user: User) -> dict[str, Any]:
-    """Everything stored about the resident, as one JSON-ready document."""
-    data = read_own_data(resident_id=user.pk, reader=Reader(kind="view", name="me:export"))
-    language = get_language()
+
+@dataclass(frozen=True)
+class _ListedPlace:
+    id: int
+    kind: str
+    area: str
+
+
+@dataclass(frozen=True)
+class _ListedChild:
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class _Offer:
+    purpose_code: str
+    purpose_name: str
+
+
+def profile_context(resident_id: int, *, failed: ProfileSectionForm | None) -> dict[str, Any]:
+    """The whole page; a form that failed to store is shown again, with its errors."""
+    data = read_own_data(resident_id=resident_id, reader=Reader(kind="view", name="me:profile"))
+    covered = covered_categories(resident_id=resident_id)
+    forms = _section_forms(data)
+    if failed is not None:
+        forms[failed.category] = failed
     return {
-        "exported_at": timezone.now(),
-        "account": _export_account(user),
-        "profile": _export_profile(data),
-        "places": _export_places(data),
-        "children": _export_children(data),
-        "interests": list(data.interests),
-        "consents": _export_consents(user),
-        "receipts": [
-            consent_receipt(event, language=language)
-            for event in ledger_history(pseudonym=user.pseudonym).order_by("id")
-        ],
-        "data_use_log": [
-            {
-                "at": use.at,
-                "purpose": use.purpose_code,
-                "categories": use.category_codes,
-                "reader": {"kind": use.reader_kind, "name": use.reader_name},
-                "on_behalf_of": use.recipient_code or None,
+        "forms": forms,
+        "failed": failed,
+        "shared": {code: code in covered for code in PROFILE_CATEGORIES},
+        "offers": _consent_offers(),
+        "places": _listed_places(data),
+        "children": _listed_children(data),
+    }
+
+
+def _section_forms(data: ProfileProjection) -> dict[str, ProfileSectionForm]:
+    """Each category's form, showing what is stored."""
+    return {
+        Category.AGE: BirthYearForm(initial={"birth_year": data.birth_year}),
+        Category.LANGUAGE: LanguageForm(
+            initial={
+                "preferred_language": data.preferred_language or "",
+                "needs_large_text": data.needs_large_text,
+                "needs_easy_japanese": data.needs_easy_japanese,
             }
-            for use in data_uses(resident_id=user.pk)
-        ],
-        # What the resident opened, saved or dismissed: the recommendations app records it and
-        # will add it here, read through consent.policy like every other attribute.
-        "interactions": [],
+        ),
+        Category.LOCATION: LocationForm(
+            initial={"latitude": data.home_location[0], "longitude": data.home_location[1]}
+            if data.home_location
+            else {}
+        ),
+        Category.INTERESTS: InterestsForm(initial={"interests": list(data.interests)}),
+        Category.PLACES: PlaceAddForm(),
+        Category.HOUSEHOLD: ChildAddForm(),
     }
 
 
-def _export_account(user: User) -> dict[str, Any]:
-    return {
-        "email": user.email,
-        "email_addresses": [
-            {"email": address.email, "verified": address.verified, "primary": address.primary}
-            for address in EmailAddress.objects.filter(user_id=user.pk).order_by("email")
-        ],
-        "date_joined": user.date_joined,
-        "pseudonym": user.pseudonym,
-    }
-
-
-def _export_profile(data: ProfileProjection) -> dict[str, Any]:
-    return {
-        "birth_year": data.birth_year,
-        "age_band": data.age_band,
-        "preferred_language": data.preferred_language,
-        "needs_large_text": data.needs_large_text,
-        "needs_easy_japanese": data.needs_easy_japanese,
-        "home_location": {
-            "latitude": data.home_location[0],
-            "longitude": data.home_location[1],
-        }
-        if data.home_location is not None
-        else None,
-    }
-
-
-def _export_places(data: ProfileProjection) -> list[dict[str, Any]]:
-    areas = Area.objects.in_bulk({place.area_id for place in data.places})
+def _listed_places(data: ProfileProjection) -> list[_ListedPlace]:
+    areas = area_paths({place.area_id for place in data.places})
     return [
-        {
-            "kind": place.kind,
-            "area_code": areas[place.area_id].code,
-            "area_name_ja": areas[place.area_id].name_ja,
-            "area_name_en": areas[place.area_id].name_en,
-        }
+        _ListedPlace(
+            id=place.id, kind=place_kind_label(place.kind), area=areas.get(place.area_id, "")
+        )
         for place in data.places
     ]
 
 
-def _export_children(data: ProfileProjection) -> list[dict[str, Any]]:
+def _listed_children(data: ProfileProjection) -> list[_ListedChild]:
     schools = School.objects.in_bulk({child.school_id for child in data.children})
     return [
-        {
-            "school_code": schools[child.school_id].code,
-            "school_name_ja": schools[child.school_id].name_ja,
-            "school_name_en": schools[child.school_id].name_en,
-            "grade": child.grade,
-        }
+        _ListedChild(id=child.id, label=child_label(schools.get(child.school_id), child.grade))
         for child in data.children
     ]
 
 
-def _export_consents(user: User) -> list[dict[str, Any]]:
-    active = active_purposes_by_category(resident_id=user.pk)
-    return [
-        {
-            "purpose": state.purpose.code,
-            "category": state.category.code,
-            "status": state.status,
-            "active": state.purpose.code in active.get(state.category.code, []),
-            "terms_version": state.terms.version,
-            "terms_hash": state.terms.content_hash,
-            "since": state.changed_at,
-            "expires_at": state.expires_at,
-        }
-        for state in states_of(resident_id=user.pk).order_by(
-            "purpose__position", "category__position"
-        )
-    ]
+def _consent_offers() -> dict[str, list[_Offer]]:
+    """For each category, the purposes whose current terms ask for it (to opt in from here)."""
+    offers: dict[str, list[_Offer]] = {code: [] for code in PROFILE_CATEGORIES}
+    for terms in all_current_terms():
+        for code in terms.category_codes:
+            if code in offers:
+                offers[code].append(_Offer(terms.purpose.code, terms.purpose.name))
+    return offers

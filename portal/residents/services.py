@@ -1,7 +1,8 @@
-"""Writes of resident attributes. Each write first asks consent.policy whether the attribute's
-category may be stored; erasure runs when the last consent covering a category ends.
+"""Writes of resident attributes, and closing an account.
 
-Reads of attributes do not belong here: they go through consent.policy.
+Each attribute write first asks consent.policy whether the attribute's category may be stored;
+erasure runs when the last consent covering a category ends. Reads of attributes do not belong
+here: they go through consent.policy.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from consent.catalogue import Category
 from consent.policy import may_store
+from consent.services import Actor, consents_withdraw_all
 from portal.models import (
     Area,
     InterestTag,
@@ -201,3 +203,16 @@ def erase_on_uncovered(
 ) -> None:
     """Receiver of consent.signals.categories_uncovered."""
     erase_categories(resident_id=resident_id, categories=categories)
+
+
+@transaction.atomic
+def account_delete(*, user: User, actor: Actor | None = None) -> None:
+    """Erase the account and everything stored about the resident, all or nothing.
+
+    Every active consent is withdrawn first, so the ledger records the end of each one (and the
+    withdrawal erases the attributes); deleting the user then removes the rest by CASCADE:
+    consent states, the data-use log, email addresses, authenticators. The ledger keeps only
+    events under the pseudonym, which no longer links to anyone.
+    """
+    consents_withdraw_all(resident=user, actor=actor or Actor.resident(user))
+    user.delete()

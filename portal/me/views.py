@@ -1,13 +1,14 @@
 """The resident's own pages: "my data", the export, the profile form, deleting the account.
 
-Thin views: the pages are built by portal.my_data and portal.profile_page, which read
-attributes only through consent.policy.read_own_data (each read lands in the resident's data-use
-log); attributes are written only through portal.profile_services, by the forms in portal.forms.
+Thin views: portal.me.pages and portal.me.export build what the templates get, reading attributes
+only through consent.policy.read_own_data; the forms in portal.me.forms write them through
+portal.residents.services.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
@@ -24,12 +25,15 @@ from django_htmx.middleware import HtmxDetails
 
 from consent.catalogue import Category
 from consent.selectors import active_consent_count
-from portal.account_services import account_delete
-from portal.forms import AccountDeleteForm, ChildAddForm, PlaceAddForm, ProfileSectionForm
+from portal.me.export import export_document
+from portal.me.forms import AccountDeleteForm, ChildAddForm, PlaceAddForm, ProfileSectionForm
+from portal.me.pages import SECTION_FORMS, my_data_context, profile_context
 from portal.models import User
-from portal.my_data import export_document, my_data_context
-from portal.profile_page import SECTION_FORMS, profile_context
-from portal.profile_services import child_remove, place_remove
+from portal.residents.services import account_delete, child_remove, place_remove
+
+# allauth's decorator is untyped upstream; it returns the view it is given, wrapped.
+type ViewFunction = Callable[..., HttpResponse]
+reauthenticated: Callable[[ViewFunction], ViewFunction] = reauthentication_required
 
 EXPORT_FILENAME = "machiplus-my-data.json"
 
@@ -164,7 +168,7 @@ def _profile_url(section: str) -> str:
 
 
 @login_required
-@reauthentication_required
+@reauthenticated
 @require_http_methods(["GET", "POST"])
 def delete_account(request: ResidentRequest) -> HttpResponse:
     """Confirm, then erase the account. Re-authentication brings the resident back here by GET,

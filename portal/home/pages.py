@@ -1,0 +1,51 @@
+"""What the home page is given: the city at a glance and, for a signed-in resident, what they
+share and the shelters for their areas (read through the consent gate for disaster warnings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from consent import policy
+from consent.catalogue import PurposeCode
+from consent.selectors import covered_categories
+from portal.models import Shelter
+from portal.places.selectors import (
+    NearbyShelter,
+    city_overview,
+    nearest_shelters,
+    shelters_near_areas,
+)
+
+
+def home_context(*, resident_id: int | None) -> dict[str, Any]:
+    context: dict[str, Any] = {"overview": city_overview()}
+    if resident_id is not None:
+        context["shared_category_count"] = len(covered_categories(resident_id=resident_id))
+        context["shelter_guidance"] = shelter_guidance(resident_id=resident_id)
+    return context
+
+
+@dataclass(frozen=True)
+class ShelterGuidance:
+    nearest: list[NearbyShelter]
+    in_my_areas: list[Shelter]
+
+
+def shelter_guidance(*, resident_id: int) -> ShelterGuidance | None:
+    """Shelters for the resident, from what they agreed to share for disaster warnings."""
+    shared = policy.read_profile(
+        resident_id=resident_id,
+        purpose=PurposeCode.DISASTER_WARNINGS,
+        reader=policy.Reader(kind="view", name="home page"),
+    )
+    if shared.home_location is not None:
+        latitude, longitude = shared.home_location
+        return ShelterGuidance(
+            nearest=nearest_shelters(latitude=latitude, longitude=longitude),
+            in_my_areas=[],
+        )
+    if shared.places:
+        area_ids = [place.area_id for place in shared.places]
+        return ShelterGuidance(nearest=[], in_my_areas=list(shelters_near_areas(area_ids=area_ids)))
+    return None

@@ -1,0 +1,43 @@
+"""Plumbing endpoints: the health check and the per-browser text-size preference."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.infra.health import health_report
+from portal.infra.preferences import TEXT_SIZE_COOKIE, TEXT_SIZE_COOKIE_MAX_AGE, TextSize
+
+
+@require_POST
+def toggle_text_size(request: HttpRequest) -> HttpResponse:
+    """Switch large text on or off for this browser; works as a plain form without JS."""
+    current = TextSize.from_cookie(request.COOKIES.get(TEXT_SIZE_COOKIE))
+    response = HttpResponseRedirect(_safe_next(request))
+    response.set_cookie(
+        TEXT_SIZE_COOKIE,
+        current.toggled().value,
+        max_age=TEXT_SIZE_COOKIE_MAX_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    report = health_report()
+    return JsonResponse(report.as_dict(), status=200 if report.healthy else 503)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.headers.get("referer") or "/"
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return "/"

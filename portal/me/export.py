@@ -1,0 +1,121 @@
+"""The export: everything stored about a resident, as one JSON-ready document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from consent.policy import ProfileProjection, Reader, read_own_data
+from consent.receipts import consent_receipt
+from consent.selectors import active_purposes_by_category, data_uses, ledger_history, states_of
+from portal.models import Area, School, User
+
+# ------------------------------------------------------------------------------------------------
+
+
+def export_document(user: User) -> dict[str, Any]:
+    """Everything stored about the resident, as one JSON-ready document."""
+    data = read_own_data(resident_id=user.pk, reader=Reader(kind="view", name="me:export"))
+    language = get_language()
+    return {
+        "exported_at": timezone.now(),
+        "account": _export_account(user),
+        "profile": _export_profile(data),
+        "places": _export_places(data),
+        "children": _export_children(data),
+        "interests": list(data.interests),
+        "consents": _export_consents(user),
+        "receipts": [
+            consent_receipt(event, language=language)
+            for event in ledger_history(pseudonym=user.pseudonym).order_by("id")
+        ],
+        "data_use_log": [
+            {
+                "at": use.at,
+                "purpose": use.purpose_code,
+                "categories": use.category_codes,
+                "reader": {"kind": use.reader_kind, "name": use.reader_name},
+                "on_behalf_of": use.recipient_code or None,
+            }
+            for use in data_uses(resident_id=user.pk)
+        ],
+        # What the resident opened, saved or dismissed: the recommendations app records it and
+        # will add it here, read through consent.policy like every other attribute.
+        "interactions": [],
+    }
+
+
+def _export_account(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "email_addresses": [
+            {"email": address.email, "verified": address.verified, "primary": address.primary}
+            for address in EmailAddress.objects.filter(user_id=user.pk).order_by("email")
+        ],
+        "date_joined": user.date_joined,
+        "pseudonym": user.pseudonym,
+    }
+
+
+def _export_profile(data: ProfileProjection) -> dict[str, Any]:
+    return {
+        "birth_year": data.birth_year,
+        "age_band": data.age_band,
+        "preferred_language": data.preferred_language,
+        "needs_large_text": data.needs_large_text,
+        "needs_easy_japanese": data.needs_easy_japanese,
+        "home_location": {
+            "latitude": data.home_location[0],
+            "longitude": data.home_location[1],
+        }
+        if data.home_location is not None
+        else None,
+    }
+
+
+def _export_places(data: ProfileProjection) -> list[dict[str, Any]]:
+    areas = Area.objects.in_bulk({place.area_id for place in data.places})
+    return [
+        {
+            "kind": place.kind,
+            "area_code": areas[place.area_id].code,
+            "area_name_ja": areas[place.area_id].name_ja,
+            "area_name_en": areas[place.area_id].name_en,
+        }
+        for place in data.places
+    ]
+
+
+def _export_children(data: ProfileProjection) -> list[dict[str, Any]]:
+    schools = School.objects.in_bulk({child.school_id for child in data.children})
+    return [
+        {
+            "school_code": schools[child.school_id].code,
+            "school_name_ja": schools[child.school_id].name_ja,
+            "school_name_en": schools[child.school_id].name_en,
+            "grade": child.grade,
+        }
+        for child in data.children
+    ]
+
+
+def _export_consents(user: User) -> list[dict[str, Any]]:
+    active = active_purposes_by_category(resident_id=user.pk)
+    return [
+        {
+            "purpose": state.purpose.code,
+            "category": state.category.code,
+            "status": state.status,
+            "active": state.purpose.code in active.get(state.category.code, []),
+            "terms_version": state.terms.version,
+            "terms_hash": state.terms.content_hash,
+            "since": state.changed_at,
+            "expires_at": state.expires_at,
+        }
+        for state in states_of(resident_id=user.pk).order_by(
+            "purpose__position", "category__position"
+        )
+    ]

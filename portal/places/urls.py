@@ -1,0 +1,7 @@
+from django.urls import path
+
+from portal.places import views
+
+urlpatterns = [
+    path("shelters/", views.shelters, name="shelters"),
+]
