@@ -1,0 +1,79 @@
+"""``manage.py import_places``: a real city imports its areas, shelters and schools with the
+same code the demo uses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from portal.demo.loader import DATA_DIR
+from portal.models import Area, School, Shelter
+
+pytestmark = pytest.mark.django_db
+
+
+def import_places(*args: str) -> str:
+    out = StringIO()
+    call_command("import_places", *args, stdout=out)
+    return out.getvalue()
+
+
+def all_files(data_dir: Path = DATA_DIR) -> list[str]:
+    return [
+        f"--areas={data_dir / 'areas.json'}",
+        f"--shelters={data_dir / 'gsi_shelters'}",
+        f"--schools={data_dir / 'schools.csv'}",
+    ]
+
+
+def test_import_places_creates_areas_shelters_and_schools() -> None:
+    output = import_places(*all_files())
+
+    assert Area.objects.count() == 146
+    assert Shelter.objects.count() == 301
+    assert School.objects.count() == 35
+    assert "146: 146 created, 0 updated, 0 unchanged" in output
+
+
+def test_import_places_twice_changes_nothing() -> None:
+    import_places(*all_files())
+
+    output = import_places(*all_files())
+
+    assert "301: 0 created, 0 updated, 301 unchanged" in output
+
+
+def test_import_places_can_import_areas_alone() -> None:
+    import_places(f"--areas={DATA_DIR / 'areas.json'}")
+
+    assert Area.objects.count() == 146
+    assert not Shelter.objects.exists()
+
+
+def test_a_shelter_file_with_an_address_outside_the_areas_changes_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data_dir)
+    shelters = next((data_dir / "gsi_shelters").glob("evacuation_*.geojson"))
+    document = json.loads(shelters.read_text(encoding="utf-8"))
+    document["features"][-1]["properties"]["住所"] = "東京都千代田区千代田1-1"
+    shelters.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+
+    with pytest.raises(CommandError, match="Nothing imported"):
+        import_places(*all_files(data_dir))
+
+    assert not Area.objects.exists()
+    assert not Shelter.objects.exists()
+
+
+def test_a_malformed_areas_file_is_refused_with_its_path(tmp_path: Path) -> None:
+    broken = tmp_path / "areas.json"
+    broken.write_text("{not json", encoding="utf-8")
+
+    with pytest.raises(CommandError, match="areas.json: not valid JSON"):
+        import_places(f"--areas={broken}")
