@@ -3,36 +3,30 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
 from tests.browser.steps import submit_main_form
+from tests.helpers import start_of_next_totp_window, totp_code
 from tests.portal.test_accounts import emailed_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EMAIL = "hanako@example.jp"
 PASSWORD = "tsuruga-jo-sakura-2026"
-TOTP_PERIOD = 30
 
 
-def totp_now(secret: str) -> tuple[int, str]:
-    counter = int(time.time()) // TOTP_PERIOD
-    return counter, format_hotp_value(hotp_value(secret, counter))
+def fresh_totp_code(time_machine, secret: str) -> str:
+    """A code from the start of the next 30-second window, so that the browser has the whole
+    window to submit it and it was never used before (allauth refuses a code twice). The clock
+    keeps ticking from there, for the live server as for the test."""
+    time_machine.move_to(start_of_next_totp_window(), tick=True)
+    return totp_code(secret)
 
 
-def totp_after(secret: str, used_counter: int) -> str:
-    """A code from a later time step: allauth refuses to accept the same code twice."""
-    while int(time.time()) // TOTP_PERIOD <= used_counter:
-        time.sleep(0.5)
-    return totp_now(secret)[1]
-
-
-def test_sign_up_verify_log_in_enable_totp_and_log_out(page, smtp_mailbox) -> None:
+def test_sign_up_verify_log_in_enable_totp_and_log_out(page, smtp_mailbox, time_machine) -> None:
     page.goto("/accounts/signup/")
     page.get_by_label(re.compile("メールアドレス|Email")).first.fill(EMAIL)
     page.locator("input[name=password1]").fill(PASSWORD)
@@ -55,8 +49,7 @@ def test_sign_up_verify_log_in_enable_totp_and_log_out(page, smtp_mailbox) -> No
     submit_main_form(page)
     page.wait_for_url("**/accounts/2fa/totp/activate/")
     secret = page.locator("#authenticator_secret").input_value()
-    counter, code = totp_now(secret)
-    page.locator("input[name=code]").fill(code)
+    page.locator("input[name=code]").fill(fresh_totp_code(time_machine, secret))
     submit_main_form(page)
     page.wait_for_url("**/accounts/2fa/**")
     assert Authenticator.objects.filter(user__email=EMAIL, type=Authenticator.Type.TOTP).exists()
@@ -71,7 +64,7 @@ def test_sign_up_verify_log_in_enable_totp_and_log_out(page, smtp_mailbox) -> No
     page.locator("input[name=password]").fill(PASSWORD)
     submit_main_form(page)
     page.wait_for_url("**/accounts/2fa/authenticate/")
-    page.locator("input[name=code]").fill(totp_after(secret, counter))
+    page.locator("input[name=code]").fill(fresh_totp_code(time_machine, secret))
     submit_main_form(page)
     page.wait_for_url(lambda url: "/accounts/" not in url)
     assert page.locator("header form[action='/accounts/logout/']").is_visible()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP
 
 from consent.models import ConsentTerms
-from tests.consent.helpers import grant, terms_of
 from tests.factories import StaffFactory, UserFactory
+from tests.helpers import grant, terms_of, with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client):
     admin = StaffFactory.create(is_superuser=True)
-    TOTP.activate(admin, "JBSWY3DPEHPK3PXP")
+    with_totp(admin)
     client.force_login(admin)
     client.cookies["django_language"] = "en"
     return client

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.messages import get_messages
 
 from consent import policy
 from consent.models import ConsentEvent
 from consent.services import terms_publish
-from tests.consent.helpers import grant, terms_of
 from tests.factories import StaffFactory, UserFactory
+from tests.helpers import grant, terms_of, with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +20,6 @@ URL = "/staff/consent/counter/"
 @pytest.fixture(autouse=True)
 def english(client) -> None:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-
-
-def with_totp(user):
-    TOTP.activate(user, "JBSWY3DPEHPK3PXP")
-    return user
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from django.db.utils import DatabaseError
 
 from consent.ledger import GENESIS_HASH, verify_chain
 from consent.models import ConsentEvent, ConsentState, ImmutableRecordError
-from tests.consent.helpers import grant, withdraw
 from tests.factories import UserFactory
+from tests.helpers import grant, withdraw
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from consent.selectors import current_terms
 from consent.services import Actor, consent_grant, terms_publish
 from portal.models import Area, School
 from portal.residents import services as profile_services
-from tests.consent.helpers import grant, terms_of, withdraw
 from tests.factories import DistrictFactory, SchoolFactory, StaffFactory, UserFactory
+from tests.helpers import grant, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 

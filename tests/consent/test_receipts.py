@@ -11,8 +11,8 @@ from django.conf import settings
 
 from consent.receipts import consent_receipt
 from consent.services import Actor, consent_grant
-from tests.consent.helpers import grant, terms_of, withdraw
 from tests.factories import StaffFactory, UserFactory
+from tests.helpers import grant, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from consent.services import Actor, ConsentError, consent_grant, consent_refuse,
 from consent.tasks import expire_consents
 from portal.residents import services as profile_services
 from portal.residents.services import ProfileError
-from tests.consent.helpers import grant, terms_of, withdraw
 from tests.factories import DistrictFactory, SchoolFactory, StaffFactory, UserFactory
+from tests.helpers import grant, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from consent import policy
 from consent.models import ConsentEvent, DataCategory
 from consent.services import terms_publish
 from portal.residents import services as profile_services
-from tests.consent.helpers import grant, terms_of
 from tests.factories import DEFAULT_PASSWORD, DistrictFactory, UserFactory
+from tests.helpers import grant, terms_of
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from consent.models import ConsentEvent, ConsentState, DataUseEvent, EventKind
 from consent.policy import Reader, read_profile
 from portal.models import ResidentChild, ResidentPlace, ResidentProfile, User
 from portal.residents import services as profile_services
-from tests.consent.helpers import grant
 from tests.factories import DEFAULT_PASSWORD, DistrictFactory, SchoolFactory, UserFactory
+from tests.helpers import grant
 
 pytestmark = pytest.mark.django_db
 

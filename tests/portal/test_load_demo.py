@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import time
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
-from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import is_mfa_enabled
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -21,6 +18,7 @@ from pytest_django import Settings
 from portal.demo.loader import DATA_DIR, DEMO_ACCOUNTS, DEMO_TOTP_SECRET, DemoDataError, load_demo
 from portal.models import Area, School, Shelter, User
 from portal.places.importers import GSI_HAZARD_FIELDS, school_kind_from_name
+from tests.helpers import clock_stopped, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -62,12 +60,6 @@ def root_of(area: Area) -> Area:
     while area.parent is not None:
         area = area.parent
     return area
-
-
-def current_totp_code(secret: str) -> str:
-    """What an authenticator app (or oathtool) shows right now for ``secret``."""
-    counter = int(time.time()) // mfa_settings.TOTP_PERIOD
-    return str(format_hotp_value(hotp_value(secret, counter)))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -256,7 +248,8 @@ def test_demo_staff_accounts_have_totp_and_roles() -> None:
         user = User.objects.get(email=email)
         assert is_mfa_enabled(user)
         totp = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-        assert totp.wrap().validate_code(current_totp_code(DEMO_TOTP_SECRET))
+        with clock_stopped():
+            assert totp.wrap().validate_code(totp_code(DEMO_TOTP_SECRET))
         codes = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
         assert len(codes.wrap().get_unused_codes()) == 10
 

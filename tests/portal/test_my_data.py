@@ -11,8 +11,8 @@ from consent import policy
 from consent.models import ConsentEvent
 from portal.models import Area, School
 from portal.residents import services as profile_services
-from tests.consent.helpers import grant
 from tests.factories import DistrictFactory, SchoolFactory, UserFactory
+from tests.helpers import grant
 
 pytestmark = pytest.mark.django_db
 

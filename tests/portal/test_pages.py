@@ -110,7 +110,7 @@ def test_home_invites_a_resident_who_shares_nothing_to_choose_what_to_share(clie
 
 
 def test_home_tells_a_resident_how_much_they_share_and_links_to_my_data(client) -> None:
-    from tests.consent.helpers import grant
+    from tests.helpers import grant
 
     resident = UserFactory.create()
     grant(resident, "disaster_warnings", "places", "language")
@@ -126,7 +126,7 @@ def test_home_shows_the_nearest_shelters_to_a_shared_home_location(client) -> No
 
     from consent.models import DataUseEvent
     from portal.residents import services as profile_services
-    from tests.consent.helpers import grant
+    from tests.helpers import grant
 
     near = ShelterFactory.create(
         name_ja="近い避難所", latitude=Decimal("37.4950"), longitude=Decimal("139.9300")
@@ -151,8 +151,8 @@ def test_home_shows_the_nearest_shelters_to_a_shared_home_location(client) -> No
 def test_home_shows_no_shelter_guidance_without_consent_for_disaster_warnings(client) -> None:
     from consent.models import DataUseEvent
     from portal.residents import services as profile_services
-    from tests.consent.helpers import grant
     from tests.factories import DistrictFactory
+    from tests.helpers import grant
 
     resident = UserFactory.create()
     grant(resident, "personalised_home", "places")

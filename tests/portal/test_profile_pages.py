@@ -10,8 +10,8 @@ from django.test import Client
 from consent import policy
 from portal.models import Area, School
 from portal.residents import services as profile_services
-from tests.consent.helpers import grant
 from tests.factories import DistrictFactory, SchoolFactory, UserFactory
+from tests.helpers import grant
 
 pytestmark = pytest.mark.django_db
 

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
 
 from tests.factories import StaffFactory, UserFactory
+from tests.helpers import with_totp
 
 pytestmark = pytest.mark.django_db
-
-
-def with_totp(user):
-    TOTP.activate(user, "JBSWY3DPEHPK3PXP")
-    return user
 
 
 def test_anonymous_visitor_is_sent_to_log_in_for_the_staff_console(client) -> None:

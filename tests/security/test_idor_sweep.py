@@ -14,8 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from consent import policy
 from portal.residents import services as profile_services
-from tests.consent.helpers import grant
 from tests.factories import DistrictFactory, SchoolFactory, UserFactory
+from tests.helpers import grant
 
 pytestmark = pytest.mark.django_db
 
