@@ -13,7 +13,7 @@ from uuid import UUID
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -305,9 +305,9 @@ def receipt_json(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
-@permission_required("consent.record_counter_consent", raise_exception=True)
 def counter(request: HttpRequest) -> HttpResponse:
+    """Mounted only behind portal's staff gate (portal/staff/urls.py), which demands a login,
+    MFA in this session and the permission consent.record_counter_consent."""
     staff = _account(request)
     form = CounterConsentForm(
         request.POST if request.method == "POST" else None, terms=all_current_terms()

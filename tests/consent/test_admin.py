@@ -6,16 +6,14 @@ import pytest
 
 from consent.models import ConsentTerms
 from tests.factories import StaffFactory, UserFactory
-from tests.helpers import grant, terms_of, with_totp
+from tests.helpers import grant, log_in_with_mfa, terms_of, with_totp
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
-    admin = StaffFactory.create(is_superuser=True)
-    with_totp(admin)
-    client.force_login(admin)
+    log_in_with_mfa(client, with_totp(StaffFactory.create(is_superuser=True)))
     client.cookies["django_language"] = "en"
     return client
 

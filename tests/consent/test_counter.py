@@ -10,11 +10,12 @@ from consent import policy
 from consent.models import ConsentEvent
 from consent.services import terms_publish
 from tests.factories import StaffFactory, UserFactory
-from tests.helpers import grant, terms_of, with_totp
+from tests.helpers import grant, log_in_with_mfa, terms_of, with_totp
 
 pytestmark = pytest.mark.django_db
 
 URL = "/staff/consent/counter/"
+MFA_FOR_THE_COUNTER = "/accounts/2fa/reauthenticate/?next=%2Fstaff%2Fconsent%2Fcounter%2F"
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +26,7 @@ def english(client) -> None:
 @pytest.fixture
 def clerk(client):
     staff = with_totp(StaffFactory.create(roles=["counter_clerk"]))
-    client.force_login(staff)
+    log_in_with_mfa(client, staff)
     return staff
 
 
@@ -58,7 +59,7 @@ def test_resident_is_refused_the_counter_page(client) -> None:
 
 
 def test_staff_without_the_permission_is_refused_the_counter_page(client) -> None:
-    client.force_login(with_totp(StaffFactory.create(roles=["publisher"])))
+    log_in_with_mfa(client, with_totp(StaffFactory.create(roles=["publisher"])))
     assert client.get(URL).status_code == 403
     assert client.post(URL, paper_form(UserFactory.create())).status_code == 403
     assert ledger() == []
@@ -71,9 +72,20 @@ def test_staff_without_mfa_is_sent_to_set_up_totp(client) -> None:
     assert response["Location"] == "/accounts/2fa/totp/activate/"
 
 
+def test_staff_whose_session_skipped_the_second_factor_are_asked_for_a_code(client) -> None:
+    client.force_login(with_totp(StaffFactory.create(roles=["counter_clerk"])))
+    for response in (client.get(URL), client.post(URL, paper_form(UserFactory.create()))):
+        assert response.status_code == 302
+        assert (
+            response["Location"]
+            == "/accounts/2fa/reauthenticate/?next=%2Fstaff%2Fconsent%2Fcounter%2F"
+        )
+    assert ledger() == []
+
+
 @pytest.mark.parametrize("role", ["counter_clerk", "consent_officer"])
 def test_counter_page_offers_every_purposes_categories(client, role) -> None:
-    client.force_login(with_totp(StaffFactory.create(roles=[role])))
+    log_in_with_mfa(client, with_totp(StaffFactory.create(roles=[role])))
     html = client.get(URL).content.decode()
     assert 'name="categories_school_letters" value="household"' in html
     assert 'name="purpose" value="disaster_warnings"' in html
