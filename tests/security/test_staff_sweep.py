@@ -1,0 +1,241 @@
+"""Every URL that is neither public nor resident-facing is a staff page behind the staff gate.
+
+The URL resolver is walked: a URL must be listed as public, sit in a resident-facing namespace,
+belong to the admin site (whose every view passes the gate; sampled below), or be listed in
+STAFF_PAGES with the permission it demands. Each staff page must then refuse an anonymous
+visitor, a resident, a member of staff without its permission and one whose session has not
+passed two-factor authentication, and open to staff with the permission after MFA. A new URL
+fails the sweep until it is listed, and fails again until it is gated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.http import HttpResponseBase
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from portal.models import User
+from portal.staff.admin_site import StaffAdminSite
+from portal.staff.roles import ROLE_PERMISSIONS
+from tests.factories import UserFactory
+from tests.helpers import log_in_with_mfa, with_totp
+
+pytestmark = pytest.mark.django_db
+
+# Open to everyone: the home page, shelters, plumbing, allauth's own pages and the language
+# choice (whole included URL modules), and the error page previews mounted only with DEBUG.
+PUBLIC_URL_NAMES = {"home", "shelters", "healthz", "toggle_text_size"}
+PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
+PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}
+# A resident's own pages: they check the resident's ownership (tests/security/test_idor_sweep.py).
+RESIDENT_NAMESPACES = {"me", "consent"}
+# Every admin view goes through StaffAdminSite.admin_view; two are sampled in STAFF_PAGES.
+ADMIN_NAMESPACE = "admin"
+
+
+@dataclass(frozen=True)
+class StaffPage:
+    """What a staff page demands beyond a staff power and a session that passed MFA."""
+
+    permission: str | None
+    admin: bool = False  # the admin also demands Django's is_staff flag
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+STAFF_PAGES: dict[str, StaffPage] = {
+    "staff:console": StaffPage(permission="portal.access_staff_console"),
+    "consent_staff:counter": StaffPage(permission="consent.record_counter_consent"),
+    "admin:index": StaffPage(permission=None, admin=True),
+    "admin:consent_consentterms_changelist": StaffPage(
+        permission="consent.view_consentterms", admin=True
+    ),
+}
+
+VISITORS = (
+    "anonymous",
+    "resident",
+    "staff_without_the_permission",
+    "staff_without_mfa_this_session",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking the resolver
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str  # "namespace:name", or the route itself for an unnamed URL
+    namespace: str | None
+    modules: tuple[str, ...]  # the included URL modules it sits in
+
+
+def routes() -> Iterator[Route]:
+    def walk(
+        patterns: Sequence[Any], prefix: str, namespace: str | None, modules: tuple[str, ...]
+    ) -> Iterator[Route]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace
+                if pattern.namespace:
+                    inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                module = getattr(pattern.urlconf_name, "__name__", None)
+                yield from walk(
+                    pattern.url_patterns,
+                    prefix + str(pattern.pattern),
+                    inner,
+                    (*modules, module) if module else modules,
+                )
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                if pattern.name:
+                    key = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                else:
+                    key = route
+                yield Route(key=key, namespace=namespace, modules=modules)
+
+    yield from walk(get_resolver().url_patterns, "", None, ())
+
+
+def is_exempt(route: Route) -> bool:
+    return (
+        route.key in PUBLIC_URL_NAMES
+        or route.key in PUBLIC_DEBUG_ROUTES
+        or bool(PUBLIC_URL_MODULES.intersection(route.modules))
+        or route.namespace in RESIDENT_NAMESPACES
+        or route.namespace == ADMIN_NAMESPACE
+    )
+
+
+def unlisted_urls() -> set[str]:
+    return {r.key for r in routes() if not is_exempt(r) and r.key not in STAFF_PAGES}
+
+
+# ---------------------------------------------------------------------------------------------
+# The visitors
+# ---------------------------------------------------------------------------------------------
+
+
+def _permission(name: str) -> Permission:
+    app_label, codename = name.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def staff_member(*, is_staff: bool, permissions: set[str]) -> User:
+    user = with_totp(UserFactory.create(is_staff=is_staff))
+    user.user_permissions.add(*(_permission(name) for name in sorted(permissions)))
+    return user
+
+
+def holder_of(page: StaffPage) -> User:
+    """Staff with exactly what the page demands, and an authenticator app."""
+    permissions = {page.permission} if page.permission else set()
+    return staff_member(is_staff=page.admin, permissions=permissions)
+
+
+def lacking(page: StaffPage) -> User:
+    """Staff with every power the roles give, and the staff flag, but not the page's own."""
+    every_role_permission = {name for names in ROLE_PERMISSIONS.values() for name in names}
+    if page.permission is None:  # what the page demands is the staff flag itself
+        return staff_member(is_staff=False, permissions=every_role_permission)
+    return staff_member(is_staff=True, permissions=every_role_permission - {page.permission})
+
+
+def visit(client: Client, visitor: str, page: StaffPage, url: str) -> HttpResponseBase:
+    if visitor == "resident":
+        client.force_login(UserFactory.create())
+    elif visitor == "staff_without_the_permission":
+        log_in_with_mfa(client, lacking(page))
+    elif visitor == "staff_without_mfa_this_session":
+        client.force_login(holder_of(page))
+    return client.get(url)
+
+
+def refused(visitor: str, response: HttpResponseBase) -> bool:
+    status, location = response.status_code, response.get("Location", "")
+    to_login = status == 302 and location.startswith(reverse("account_login"))
+    if visitor == "anonymous":
+        return to_login
+    if visitor == "resident":
+        return status == 403 or to_login
+    if visitor == "staff_without_the_permission":
+        return status == 403
+    if visitor == "staff_without_mfa_this_session":
+        return status == 302 and location.startswith(reverse("mfa_reauthenticate"))
+    raise AssertionError(f"unknown visitor {visitor}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The sweep
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_url_is_public_resident_facing_admin_or_a_listed_staff_page() -> None:
+    assert unlisted_urls() == set()
+
+
+def test_every_listed_staff_page_exists() -> None:
+    for url_name, page in STAFF_PAGES.items():
+        reverse(url_name, kwargs=page.kwargs)
+
+
+def test_every_admin_view_is_behind_the_staff_gate() -> None:
+    assert isinstance(admin.site, StaffAdminSite)
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("url_name", sorted(STAFF_PAGES))
+def test_staff_page_refuses(client, url_name, visitor) -> None:
+    page = STAFF_PAGES[url_name]
+    response = visit(client, visitor, page, reverse(url_name, kwargs=page.kwargs))
+    assert refused(visitor, response), (
+        f"{url_name} answered {visitor} with {response.status_code} {response.get('Location')}"
+    )
+
+
+@pytest.mark.parametrize("url_name", sorted(STAFF_PAGES))
+def test_staff_page_opens_to_staff_with_its_permission_after_mfa(client, url_name) -> None:
+    page = STAFF_PAGES[url_name]
+    log_in_with_mfa(client, holder_of(page))
+    assert client.get(reverse(url_name, kwargs=page.kwargs)).status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# The sweep catches what it is for (tests/security/sweep_urls.py adds pages to the site)
+# ---------------------------------------------------------------------------------------------
+
+REPORT = StaffPage(permission="portal.access_staff_console")
+
+
+@pytest.mark.urls("tests.security.sweep_urls")
+def test_the_sweep_finds_urls_that_are_listed_nowhere() -> None:
+    assert unlisted_urls() == {"ungated_report", "ungated_report_under_staff", "gated_report"}
+
+
+@pytest.mark.urls("tests.security.sweep_urls")
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_the_sweep_fails_an_ungated_page_for_every_visitor(client, visitor) -> None:
+    assert not refused(visitor, visit(client, visitor, REPORT, "/reports/"))
+
+
+@pytest.mark.urls("tests.security.sweep_urls")
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_the_middleware_alone_does_not_pass_the_sweep(client, visitor) -> None:
+    """Under /staff/ the backstop refuses the outsiders, but the page's permission is the
+    page's own gate's to check."""
+    response = visit(client, visitor, REPORT, "/staff/reports/")
+    assert refused(visitor, response) == (visitor != "staff_without_the_permission")
+
+
+@pytest.mark.urls("tests.security.sweep_urls")
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_the_sweep_passes_a_page_behind_staff_view(client, visitor) -> None:
+    assert refused(visitor, visit(client, visitor, REPORT, "/gated/reports/"))
