@@ -1,4 +1,7 @@
-"""Periodic consent work. Thin: each task calls one service and is safe to run twice."""
+"""Periodic consent work. Thin: each task calls one service and is safe to run twice.
+
+Names are stable ("consent.<what>") and each task names its queue: see portal/celery.py.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.utils import timezone
 
@@ -15,7 +19,9 @@ from consent.services import consents_expire
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True)
+@shared_task(
+    name="consent.expire_consents", queue_name="default", base=DjangoTask, ignore_result=True
+)
 def expire_consents() -> int:
     """Append expiry events for consents past their validity, and erase what they covered."""
     expired = consents_expire()
@@ -23,7 +29,9 @@ def expire_consents() -> int:
     return expired
 
 
-@shared_task(ignore_result=True)
+@shared_task(
+    name="consent.prune_data_use_log", queue_name="default", base=DjangoTask, ignore_result=True
+)
 def prune_data_use_log() -> int:
     """Forget data-use log entries older than DATA_USE_LOG_RETENTION_DAYS."""
     cutoff = timezone.now() - timedelta(days=settings.DATA_USE_LOG_RETENTION_DAYS)

@@ -167,28 +167,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# The worker's --queues (Procfile, Procfile.dev) must serve all of these.
 CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "ingest", "scoring", "notify")]
-CELERY_TASK_ROUTES = {
-    "portal.infra.tasks.ingest_*": {"queue": "ingest"},
-    "recommendations.tasks.*": {"queue": "scoring"},
-    "*.tasks.notify_*": {"queue": "notify"},
-}
+# Every task names its queue where it is defined (@shared_task(queue_name=...)); nothing is
+# routed by module path (portal/celery.py says why it is not Celery's own queue=).
+CELERY_TASK_ROUTES = ("portal.celery.route_to_declared_queue",)
+# Beat names tasks by their explicit, stable names (portal/celery.py).
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
-        "task": "portal.infra.tasks.heartbeat",
+        "task": "portal.heartbeat",
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
     "expire-consents": {
-        "task": "consent.tasks.expire_consents",
+        "task": "consent.expire_consents",
         "schedule": crontab(minute=5),
     },
     "prune-data-use-log": {
-        "task": "consent.tasks.prune_data_use_log",
+        "task": "consent.prune_data_use_log",
         "schedule": crontab(hour=4, minute=11),
     },
     "clear-expired-sessions": {
-        "task": "portal.infra.tasks.clear_expired_sessions",
+        "task": "portal.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
 }

@@ -9,7 +9,9 @@ from celery.contrib.django.task import DjangoTask
 from django.core.cache import cache
 
 
-@shared_task(base=DjangoTask, ignore_result=True)
+@shared_task(
+    name="tests.worker.record_run", queue_name="default", base=DjangoTask, ignore_result=True
+)
 def record_run(token: str, first_run_seconds: float = 0.0) -> None:
     """Count the runs of ``token``; the first run lingers, so a test can kill its worker."""
     cache.add(f"worker-test:{token}:started", 0, timeout=600)
