@@ -48,8 +48,17 @@ def redis_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def collected_static() -> None:
-    """Pages render {% static %} through the manifest storage, as in production."""
-    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+    """Pages render {% static %} through the manifest storage, as in production.
+
+    Collected again when a static file is newer than the manifest: a file added since (a new
+    script) would otherwise be missing from it, and every page naming it would fail.
+    """
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if not manifest.exists() or any(
+        source.stat().st_mtime > manifest.stat().st_mtime
+        for directory in settings.STATICFILES_DIRS
+        for source in Path(directory).rglob("*")
+    ):
         call_command("collectstatic", "--noinput", verbosity=0)
 
 

@@ -12,6 +12,8 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium as root in a container, with its phone-home traffic off (the network is closed).
@@ -97,10 +99,46 @@ def browser() -> Iterator[object]:
     shutil.rmtree(user_data_dir, ignore_errors=True)
 
 
+class _StaticFilesLeftToTheSite(StaticFilesHandler):
+    def _should_handle(self, path: str) -> bool:
+        return False
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest, collected_static: None) -> Iterator[LiveServer]:
+    """pytest-django's live server, serving static files as production does.
+
+    pytest-django serves /static/ through Django's finders, which know only the files' own
+    names, not the hashed names that the manifest storage writes into pages: every stylesheet
+    and script would be a 404, and pages would be tested without htmx or their scripts. Here
+    the site's WhiteNoise middleware serves them from STATIC_ROOT instead.
+    """
+    address = (
+        request.config.getvalue("liveserver")
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(address, start=False)
+    server.thread.static_handler = _StaticFilesLeftToTheSite
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def page(browser, live_server) -> Iterator[object]:
     context = browser.new_context(base_url=live_server.url, locale="ja-JP")
     context.set_default_timeout(15_000)
     new_page = context.new_page()
+    missing_static: list[str] = []
+    new_page.on(
+        "response",
+        lambda response: (
+            missing_static.append(response.url)
+            if "/static/" in response.url and response.status >= 400
+            else None
+        ),
+    )
     yield new_page
     context.close()
+    assert missing_static == [], "pages name static files that the server does not serve"
