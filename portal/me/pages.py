@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -345,6 +346,48 @@ def _listed_children(data: ProfileProjection) -> list[_ListedChild]:
         _ListedChild(id=child.id, label=child_label(schools.get(child.school_id), child.grade))
         for child in data.children
     ]
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A place or child the resident is asked to confirm removing, before anything is removed."""
+
+    section: str  # the profile section that lists it (Category.PLACES or Category.HOUSEHOLD)
+    item_id: int
+    name: str  # "Home: 会津若松市 › 鶴城 › 東栄町", "Tsuruga Elementary School, grade 3"
+    action: str  # the URL the confirmation posts to, and that removes it
+
+    @property
+    def question(self) -> str:
+        return _("Remove “%(name)s”?") % {"name": self.name}
+
+
+def place_removal(*, resident_id: int, place_id: int) -> Removal | None:
+    """The confirmation before removing a place; None when the place is not the resident's."""
+    data = read_own_data(resident_id=resident_id, reader=Reader(kind="view", name="me:place"))
+    for place in _listed_places(data):
+        if place.id == place_id:
+            return Removal(
+                section=Category.PLACES,
+                item_id=place_id,
+                name=_("%(kind)s: %(area)s") % {"kind": place.kind, "area": place.area},
+                action=reverse("me:place_remove", args=[place_id]),
+            )
+    return None
+
+
+def child_removal(*, resident_id: int, child_id: int) -> Removal | None:
+    """The confirmation before removing a child; None when the child is not the resident's."""
+    data = read_own_data(resident_id=resident_id, reader=Reader(kind="view", name="me:child"))
+    for child in _listed_children(data):
+        if child.id == child_id:
+            return Removal(
+                section=Category.HOUSEHOLD,
+                item_id=child_id,
+                name=child.label,
+                action=reverse("me:child_remove", args=[child_id]),
+            )
+    return None
 
 
 def _consent_offers() -> dict[str, list[_Offer]]:

@@ -21,13 +21,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from consent.catalogue import Category
 from consent.selectors import active_consent_count
 from portal.me.export import export_document
 from portal.me.forms import AccountDeleteForm, ChildAddForm, PlaceAddForm, ProfileSectionForm
-from portal.me.pages import SECTION_FORMS, my_data_context, profile_context
+from portal.me.pages import (
+    SECTION_FORMS,
+    Removal,
+    child_removal,
+    my_data_context,
+    place_removal,
+    profile_context,
+)
 from portal.models import User
 from portal.residents.services import account_delete, child_remove, place_remove
 
@@ -103,8 +111,14 @@ def add_place(request: ResidentRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
 def remove_place(request: ResidentRequest, place_id: int) -> HttpResponse:
+    """GET asks for confirmation, POST removes: removing takes two steps, without JavaScript too."""
+    if request.method == "GET":
+        return _confirm_removal(
+            request, place_removal(resident_id=request.user.pk, place_id=place_id)
+        )
     if not place_remove(resident_id=request.user.pk, place_id=place_id):
         raise Http404
     return _list_changed(request, Category.PLACES, done=_("The place is removed."))
@@ -121,11 +135,26 @@ def add_child(request: ResidentRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
 def remove_child(request: ResidentRequest, child_id: int) -> HttpResponse:
+    """GET asks for confirmation, POST removes (as for places)."""
+    if request.method == "GET":
+        return _confirm_removal(
+            request, child_removal(resident_id=request.user.pk, child_id=child_id)
+        )
     if not child_remove(resident_id=request.user.pk, child_id=child_id):
         raise Http404
     return _list_changed(request, Category.HOUSEHOLD, done=_("The child is removed."))
+
+
+def _confirm_removal(request: ResidentRequest, removal: Removal | None) -> HttpResponse:
+    """A page of its own, or with htmx a step inside the list (hx-confirm's browser dialog is
+    neither styled nor translated, and reads poorly with a screen reader)."""
+    if removal is None:
+        raise Http404
+    template = "portal/me/remove_confirm.html"
+    return render(request, f"{template}#step" if request.htmx else template, {"removal": removal})
 
 
 def _list_changed(

@@ -35,3 +35,11 @@ def reauthenticate_if_asked(page: Any, password: str) -> None:
         page.locator("input[name=password]").fill(password)
         submit_main_form(page)
         page.wait_for_url(lambda url: "/accounts/reauthenticate/" not in url)
+
+
+def log_in(page: Any, *, email: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    submit_main_form(page)
+    page.wait_for_url(lambda url: "/accounts/login" not in url)

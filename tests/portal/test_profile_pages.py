@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
@@ -398,3 +399,107 @@ def test_with_htmx_removing_a_child_returns_only_the_children_section(client, re
     assert html.lstrip().startswith('<section id="household"')
     assert "The child is removed." in html
     assert own_data(resident).children == ()
+
+
+# ------------------------------------------------------------------------------------------------
+# Removing asks first: a page of its own without JavaScript, a step in the list with htmx
+# ------------------------------------------------------------------------------------------------
+
+
+class _Forms(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.methods: dict[str, str] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form":
+            self.methods[values.get("action") or ""] = values.get("method") or "get"
+
+
+def form_methods(html: str) -> dict[str, str]:
+    """The method of each form of a page, by its action."""
+    return _Forms(html).methods
+
+
+def own_place(resident, name_en: str = "Kakujo") -> int:
+    grant(resident, "personalised_home", "places")
+    district = DistrictFactory.create(name_en=name_en)
+    return profile_services.place_add(
+        resident_id=resident.pk, kind="home", area_code=district.code
+    ).pk
+
+
+def own_child(resident) -> int:
+    grant(resident, "school_letters", "household")
+    school = elementary_school()
+    return profile_services.child_add(resident_id=resident.pk, school_code=school.code, grade=3).pk
+
+
+def test_the_remove_button_of_a_place_leads_to_its_confirmation(client, resident) -> None:
+    place_id = own_place(resident)
+    html = client.get("/me/profile/").content.decode()
+    assert form_methods(html)[f"/me/places/{place_id}/remove/"] == "get"
+
+
+def test_asking_to_remove_a_place_names_it_and_removes_nothing(client, resident) -> None:
+    place_id = own_place(resident)
+    response = client.get(f"/me/places/{place_id}/remove/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Remove “Home: Aizuwakamatsu › Kakujo”?</h1>" in html
+    assert form_methods(html)[f"/me/places/{place_id}/remove/"] == "post"
+    assert [place.id for place in own_data(resident).places] == [place_id]
+
+
+def test_the_confirmation_of_a_removal_cancels_back_to_the_list(client, resident) -> None:
+    place_id = own_place(resident)
+    html = client.get(f"/me/places/{place_id}/remove/").content.decode()
+    assert '<a href="/me/profile/#places"' in html
+
+
+def test_confirming_the_removal_of_a_place_removes_it(client, resident) -> None:
+    place_id = own_place(resident)
+    client.get(f"/me/places/{place_id}/remove/")
+    response = client.post(f"/me/places/{place_id}/remove/")
+    assert response.status_code == 302
+    assert response["Location"] == "/me/profile/#places"
+    assert own_data(resident).places == ()
+
+
+def test_asking_to_remove_another_residents_place_is_not_found(client, resident) -> None:
+    other = UserFactory.create()
+    place_id = own_place(other)
+    response = client.get(f"/me/places/{place_id}/remove/")
+    assert response.status_code == 404
+    assert "Kakujo" not in response.content.decode()
+    assert [place.id for place in own_data(other).places] == [place_id]
+
+
+def test_with_htmx_asking_to_remove_a_place_returns_only_the_step(client, resident) -> None:
+    place_id = own_place(resident)
+    response = client.get(f"/me/places/{place_id}/remove/", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div class="confirm"')
+    assert "<html" not in html
+    assert "Remove “Home: Aizuwakamatsu › Kakujo”?" in html
+    assert 'hx-target="#places"' in html
+    assert response["Vary"].count("HX-Request") == 1
+
+
+def test_asking_to_remove_a_child_names_it_and_removes_nothing(client, resident) -> None:
+    child_id = own_child(resident)
+    response = client.get(f"/me/children/{child_id}/remove/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "grade 3”?</h1>" in html
+    assert [child.id for child in own_data(resident).children] == [child_id]
+
+
+def test_asking_to_remove_another_residents_child_is_not_found(client, resident) -> None:
+    other = UserFactory.create()
+    child_id = own_child(other)
+    assert client.get(f"/me/children/{child_id}/remove/").status_code == 404
+    assert [child.id for child in own_data(other).children] == [child_id]
