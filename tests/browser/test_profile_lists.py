@@ -63,6 +63,22 @@ def test_after_adding_a_place_focus_is_on_the_news_in_the_places_section(page, r
     assert len(place_ids(resident)) == 1
 
 
+def test_a_refused_place_puts_focus_on_the_field_with_its_error(page, resident) -> None:
+    district = DistrictFactory.create(name_ja="鶴城地区")
+    profile_services.place_add(resident_id=resident.pk, kind="home", area_code=district.code)
+    log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
+    page.goto("/me/profile/")
+    page.locator("select[name=kind]").select_option("home")
+    page.locator("select[name=area]").select_option(district.code)
+    page.locator("form[action='/me/places/'] button[type=submit]").click()
+
+    area = page.locator("#places select[name=area]")
+    expect(area).to_be_focused()
+    assert area.get_attribute("aria-invalid") == "true"
+    assert area.get_attribute("aria-describedby").split()[-1] == "id_area_error"
+    assert len(place_ids(resident)) == 1
+
+
 def test_removing_a_place_with_the_keyboard_asks_in_the_list_then_removes(page, resident) -> None:
     place_id = add_place(resident)
     log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
