@@ -1,0 +1,515 @@
+"""Every page a person can reach passes axe-core's WCAG 2.2 AA rules.
+
+Each kind of visitor gets one browser context (tests/browser/axe.py) and walks the pages it can
+open, as a person would: an anonymous visitor, someone signing up or in by an emailed code, a
+resident who shares data, one who shares nothing yet, a resident's account and two-factor
+settings, staff after a real two-factor login, and the error pages. Pages are checked in the
+states that change what is on them: with a form refused (error summary), with a list changed
+or a confirmation step swapped in by htmx, in large-text mode. Japanese, the default, is swept
+everywhere; English on every page but a resident's account settings (allauth's own language)
+and the pages of a resident who shares nothing (the same templates as with data). A test fails
+with the list of what axe found: page, rule, impact, elements and help.
+
+The URL resolver is walked: every URL is listed in SWEPT with the visitor whose sweep opens
+it, or in NOT_PAGES with the reason it is not a page of its own. A new URL fails
+test_every_url_is_swept_or_not_a_page until it is listed, and each visitor's sweep fails if it
+did not open every page listed for it.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from portal.residents import services as profile_services
+from tests.browser.axe import LOCALES, NO_PAGE, Sweep, axe_context, axe_violations
+from tests.browser.steps import CODE, log_in, submit_main_form
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    DistrictFactory,
+    SchoolFactory,
+    ShelterFactory,
+    StaffFactory,
+    UserFactory,
+)
+from tests.helpers import (
+    TOTP_SECRET,
+    grant,
+    start_of_next_totp_window,
+    totp_code,
+    with_totp,
+    withdraw,
+)
+from tests.security.test_staff_sweep import routes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LANGUAGES = sorted(LOCALES)
+
+# ---------------------------------------------------------------------------------------------
+# What is swept, and by whom
+# ---------------------------------------------------------------------------------------------
+
+SWEPT: dict[str, str] = {
+    # Anyone
+    "home": "anonymous",
+    "shelters": "anonymous",
+    "account_login": "anonymous",
+    "account_signup": "anonymous",
+    "account_reset_password": "anonymous",
+    "account_reset_password_done": "anonymous",
+    "account_reset_password_from_key": "anonymous",
+    "account_reset_password_from_key_done": "anonymous",
+    "account_inactive": "anonymous",
+    # Signing up, or in by an emailed code
+    "account_email_verification_sent": "entrance",
+    "account_request_login_code": "entrance",
+    "account_confirm_login_code": "entrance",
+    "account_set_password": "entrance",
+    # A resident's own pages
+    "me:data": "resident",
+    "me:profile": "resident",
+    "me:profile_section": "resident",
+    "me:place_remove": "resident",
+    "me:child_remove": "resident",
+    "me:delete": "resident",
+    "consent:overview": "resident",
+    "consent:setup_step": "resident",
+    "consent:setup_done": "resident",
+    "consent:purpose": "resident",
+    "consent:withdraw_purpose": "resident",
+    "consent:withdraw_category": "resident",
+    "consent:receipt": "resident",
+    "account_reauthenticate": "resident",
+    "account_logout": "resident",
+    # A resident's account and two-factor settings
+    "account_email": "account settings",
+    "account_change_password": "account settings",
+    "account_request_reauthentication_code": "account settings",
+    "account_confirm_reauthentication_code": "account settings",
+    "mfa_index": "account settings",
+    "mfa_activate_totp": "account settings",
+    "mfa_view_recovery_codes": "account settings",
+    "mfa_generate_recovery_codes": "account settings",
+    "mfa_deactivate_totp": "account settings",
+    "mfa_reauthenticate": "account settings",
+    # Staff, after two-factor authentication
+    "mfa_authenticate": "staff",
+    "staff:console": "staff",
+    "consent_staff:counter": "staff",
+}
+
+NOT_PAGES: dict[str, str] = {
+    "healthz": "JSON for the load balancer",
+    "me:export": "a JSON download",
+    "consent:receipt_json": "a JSON download",
+    "mfa_download_recovery_codes": "a text download",
+    "toggle_text_size": "POST only; redirects back (large text is swept on home and profile)",
+    "set_language": "POST only; redirects back",
+    "consent:setup": "redirects to the first step (consent:setup_step)",
+    "me:place_add": "POST only; answers with the profile page or its places section, swept as "
+    "me:profile with a refused place",
+    "me:child_add": "POST only; answers like me:place_add",
+    "__errors__/404": "DEBUG-only preview of 404.html, which test_error_pages sweeps",
+    "__errors__/500": "DEBUG-only preview of 500.html, which test_error_pages sweeps",
+}
+# Django's own admin site is not swept: its templates and scripts are Django's, not the
+# portal's to fix.
+ADMIN_NAMESPACE = "admin"
+
+
+def pages_of(visitor: str) -> set[str]:
+    return {url_name for url_name, owner in SWEPT.items() if owner == visitor}
+
+
+def assert_swept(sweep: Sweep, visitor: str) -> None:
+    unchecked = pages_of(visitor) - set(sweep.checked)
+    assert not unchecked, f"the {visitor} sweep did not open {sorted(unchecked)}"
+    sweep.assert_clean()
+
+
+def test_every_url_is_swept_or_not_a_page() -> None:
+    url_names = {route.key for route in routes() if route.namespace != ADMIN_NAMESPACE}
+    assert url_names - NOT_PAGES.keys() - SWEPT.keys() == set(), "URLs without an axe check"
+    assert SWEPT.keys() - url_names == set(), "listed pages that do not exist"
+    assert SWEPT.keys() & NOT_PAGES.keys() == set()
+
+
+def test_axe_reports_rule_impact_elements_and_help(browser, live_server) -> None:
+    """The sweep is not vacuous: axe runs on the page and its findings are read."""
+    with axe_context(browser, live_server.url, language="ja") as page:
+        page.set_content("<!DOCTYPE html><html><body><main><input></main></body></html>")
+        violations = {violation.rule: violation for violation in axe_violations(page)}
+    assert {"html-has-lang", "document-title", "label"} <= violations.keys()
+    assert violations["label"].impact == "critical"
+    assert violations["label"].targets == ("input",)
+    assert violations["label"].help_url.startswith("https://")
+
+
+# ---------------------------------------------------------------------------------------------
+# Data the pages show
+# ---------------------------------------------------------------------------------------------
+
+
+def district_with_shelters() -> Any:
+    district = DistrictFactory.create(name_ja="鶴城地区", name_en="Kakujo")
+    ShelterFactory.create(area=district, name_ja="鶴城小学校")
+    ShelterFactory.create(area=district, name_ja="会津若松市文化センター", for_earthquake=False)
+    return district
+
+
+def resident_with_data(home: Any) -> Any:
+    """A resident living in ``home`` who shares something of every kind, with a consent
+    history (a withdrawal too)."""
+    resident = UserFactory.create()
+    grant(resident, "personalised_home", "age", "places", "household", "interests", "language")
+    grant(resident, "disaster_warnings", "places", "location")
+    grant(resident, "school_letters", "household")
+    grant(resident, "planning_statistics", "age")
+    withdraw(resident, purpose="planning_statistics")
+    profile_services.profile_set_birth_year(resident_id=resident.pk, birth_year=1980)
+    profile_services.profile_set_language(
+        resident_id=resident.pk, preferred_language="ja", large_text=True, easy_japanese=False
+    )
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.4948"), longitude=Decimal("139.9298")
+    )
+    profile_services.profile_set_interests(resident_id=resident.pk, interest_codes=["sports"])
+    profile_services.place_add(resident_id=resident.pk, kind="home", area_code=home.code)
+    return resident
+
+
+def fresh_totp_code(time_machine: Any, secret: str) -> str:
+    """A code of the next 30-second window, never used before (see test_signup_flow)."""
+    time_machine.move_to(start_of_next_totp_window(), tick=True)
+    return totp_code(secret)
+
+
+def submit(page: Any, button: str | None = None) -> None:
+    """Press a form's button (the main form's by default) and wait for the page it leads to:
+    the same address, when the form is refused."""
+    with page.expect_navigation():
+        if button is None:
+            submit_main_form(page)
+        else:
+            page.locator(button).click()
+
+
+def emailed_code(mailbox: Any, email: str) -> str:
+    match = CODE.search(mailbox.bodies_to(email)[-1])
+    assert match, "no code in the email"
+    return match.group(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sweeps
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_anonymous_pages(browser, live_server, smtp_mailbox, language) -> None:
+    district = district_with_shelters()
+    ShelterFactory.create()
+    resident = UserFactory.create()
+    sweep = Sweep(f"an anonymous visitor ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        page.goto("/")
+        sweep.check(page, "home")
+        page.goto("/shelters/")
+        sweep.check(page, "shelters")
+        page.locator("#area-filter").select_option(district.code)
+        page.wait_for_url(re.compile(r"area="))
+        expect(page.locator("#shelter-list tbody tr")).to_have_count(2)
+        sweep.check(page, "shelters", "district chosen (htmx)")
+        page.goto(f"/shelters/?area={district.code}")
+        sweep.check(page, "shelters", "district chosen")
+
+        page.goto("/accounts/login/")
+        sweep.check(page, "account_login")
+        page.locator("input[name=login]").fill(resident.email)
+        page.locator("input[name=password]").fill("not-the-password")
+        submit(page)
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "account_login", "refused (error summary)")
+
+        page.goto("/accounts/signup/")
+        sweep.check(page, "account_signup")
+        page.locator("input[name=email]").fill("hanako@example.jp")
+        page.locator("input[name=password1]").fill("short")
+        page.locator("input[name=password2]").fill("shorter")
+        submit(page)
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "account_signup", "refused (error summary)")
+
+        page.goto("/accounts/password/reset/")
+        sweep.check(page, "account_reset_password")
+        page.locator("input[name=email]").fill("nobody@example.jp")
+        submit(page)
+        page.wait_for_url("**/password/reset/done/")
+        sweep.check(page, "account_reset_password_done")
+
+        key = default_token_generator.make_token(resident)
+        uidb36 = user_pk_to_url_str(resident)
+        page.goto(reverse("account_reset_password_from_key", kwargs={"uidb36": uidb36, "key": key}))
+        sweep.check(page, "account_reset_password_from_key")
+        page.locator("input[name=password1]").fill("aizu-bandai-2026-new")
+        page.locator("input[name=password2]").fill("aizu-bandai-2026-new")
+        submit(page)
+        page.wait_for_url("**/password/reset/key/done/")
+        sweep.check(page, "account_reset_password_from_key_done")
+        page.goto(reverse("account_reset_password_from_key", kwargs={"uidb36": uidb36, "key": key}))
+        sweep.check(page, "account_reset_password_from_key", "a used link")
+
+        page.goto("/accounts/inactive/")
+        sweep.check(page, "account_inactive")
+
+        page.goto("/")
+        submit(page, "header form[action='/preferences/text-size/'] button")
+        assert page.locator("html.text-large").count() == 1
+        sweep.check(page, "home", "large text")
+        page.goto("/accounts/login/")
+        sweep.check(page, "account_login", "large text")
+    assert_swept(sweep, "anonymous")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_signing_up_and_in_by_code(browser, live_server, smtp_mailbox, language) -> None:
+    passwordless = UserFactory.create()
+    passwordless.set_unusable_password()
+    passwordless.save(update_fields=["password"])
+    sweep = Sweep(f"someone signing up or in by an emailed code ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        page.goto("/accounts/signup/")
+        page.locator("input[name=email]").fill("hanako@example.jp")
+        page.locator("input[name=password1]").fill("tsuruga-jo-sakura-2026")
+        page.locator("input[name=password2]").fill("tsuruga-jo-sakura-2026")
+        submit(page)
+        page.wait_for_url("**/accounts/confirm-email/")
+        sweep.check(page, "account_email_verification_sent")
+        page.locator("input[name=code]").fill("WRNG-CODE")
+        submit(page)
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "account_email_verification_sent", "refused (error summary)")
+
+        page.context.clear_cookies()
+        page.goto("/accounts/login/code/")
+        sweep.check(page, "account_request_login_code")
+        page.locator("input[name=email]").fill(passwordless.email)
+        submit(page)
+        page.wait_for_url("**/accounts/login/code/confirm/")
+        sweep.check(page, "account_confirm_login_code")
+        page.locator("input[name=code]").fill(emailed_code(smtp_mailbox, passwordless.email))
+        submit(page)
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+        page.goto("/accounts/password/set/")
+        sweep.check(page, "account_set_password")
+    assert_swept(sweep, "entrance")
+
+
+def reauthenticate(page: Any, sweep: Sweep) -> None:
+    """Confirm the password, as deleting the account, withdrawing and two-factor settings ask."""
+    page.goto("/accounts/reauthenticate/")
+    sweep.check(page, "account_reauthenticate")
+    page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
+    submit(page)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_resident_pages(browser, live_server, language) -> None:
+    home = district_with_shelters()
+    resident = resident_with_data(home)
+    place_id = profile_services.place_add(
+        resident_id=resident.pk, kind="work", area_code=DistrictFactory.create().code
+    ).pk
+    child_id = profile_services.child_add(
+        resident_id=resident.pk, school_code=SchoolFactory.create().code, grade=3
+    ).pk
+    receipt = grant(resident, "personalised_home", "age").public_id
+    sweep = Sweep(f"a resident who shares data ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
+        sweep.check(page, "home", "signed in, with its message")
+        page.goto("/")
+        sweep.check(page, "home")
+        reauthenticate(page, sweep)
+
+        page.goto("/me/")
+        sweep.check(page, "me:data")
+        page.goto("/me/profile/")
+        sweep.check(page, "me:profile")
+        page.locator(f"#places-remove-{place_id}").click()
+        page.locator("#places .confirm").wait_for()
+        sweep.check(page, "me:profile", "removing a place asked in the list (htmx)")
+        page.goto("/me/profile/")
+        page.locator("#places select[name=kind]").select_option("home")
+        page.locator("#places select[name=area]").select_option(home.code)
+        page.locator("form[action='/me/places/'] button[type=submit]").click()
+        page.locator("#places [aria-invalid=true]").wait_for()
+        sweep.check(page, "me:profile", "a place refused (htmx)")
+        page.goto("/me/profile/")
+        page.locator("input[name=latitude]").fill("12.5")
+        submit(page, "form[action='/me/profile/location/'] button[type=submit]")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "me:profile_section", "location refused (error summary)")
+        page.goto(reverse("me:place_remove", kwargs={"place_id": place_id}))
+        sweep.check(page, "me:place_remove")
+        page.goto(reverse("me:child_remove", kwargs={"child_id": child_id}))
+        sweep.check(page, "me:child_remove")
+        page.goto("/me/delete/")
+        sweep.check(page, "me:delete")
+        page.locator("#confirm input[name=email]").fill("someone-else@example.jp")
+        submit(page, "#confirm button[type=submit]")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "me:delete", "refused (error summary)")
+
+        page.goto("/consent/")
+        sweep.check(page, "consent:overview")
+        page.goto("/consent/setup/")
+        sweep.check(page, "consent:setup_step", "some purposes already agreed")
+        page.goto("/consent/setup/done/")
+        sweep.check(page, "consent:setup_done")
+        page.goto("/consent/purposes/personalised_home/")
+        sweep.check(page, "consent:purpose")
+        page.goto("/consent/purposes/personalised_home/withdraw/")
+        sweep.check(page, "consent:withdraw_purpose")
+        page.goto("/consent/categories/interests/withdraw/")
+        sweep.check(page, "consent:withdraw_category")
+        page.goto(reverse("consent:receipt", kwargs={"public_id": receipt}))
+        sweep.check(page, "consent:receipt")
+
+        page.goto("/me/profile/")
+        submit(page, "header form[action='/preferences/text-size/'] button")
+        assert page.locator("html.text-large").count() == 1
+        sweep.check(page, "me:profile", "large text")
+
+        page.goto("/accounts/logout/")
+        sweep.check(page, "account_logout")
+    assert_swept(sweep, "resident")
+
+
+# Account and two-factor settings are allauth's pages in the portal's layout; English is
+# allauth's own language, so they are swept in Japanese.
+def test_account_settings_pages(browser, live_server, smtp_mailbox) -> None:
+    resident = UserFactory.create()
+    sweep = Sweep("a resident's account settings (ja)")
+    with axe_context(browser, live_server.url, language="ja") as page:
+        log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
+        reauthenticate(page, sweep)
+        page.goto("/accounts/email/")
+        sweep.check(page, "account_email")
+        page.locator("input#id_email").fill(resident.email)
+        submit(page, "form[action='/accounts/email/'] button[name=action_add]")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "account_email", "refused (error summary)")
+        page.goto("/accounts/password/change/")
+        sweep.check(page, "account_change_password")
+        page.goto("/accounts/2fa/")
+        sweep.check(page, "mfa_index", "no authenticator yet")
+        page.goto("/accounts/2fa/totp/activate/")
+        sweep.check(page, "mfa_activate_totp")
+        page.locator("input[name=code]").fill("000000")
+        submit(page)
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "mfa_activate_totp", "refused (error summary)")
+
+        with_totp(resident)
+        RecoveryCodes.activate(resident)
+        page.goto("/accounts/2fa/")
+        sweep.check(page, "mfa_index")
+        page.goto("/accounts/2fa/recovery-codes/")
+        sweep.check(page, "mfa_view_recovery_codes")
+        page.goto("/accounts/2fa/recovery-codes/generate/")
+        sweep.check(page, "mfa_generate_recovery_codes")
+        page.goto("/accounts/2fa/totp/deactivate/")
+        sweep.check(page, "mfa_deactivate_totp")
+        page.goto("/accounts/2fa/reauthenticate/")
+        sweep.check(page, "mfa_reauthenticate")
+
+        page.goto("/accounts/reauthenticate/code/")
+        sweep.check(page, "account_request_reauthentication_code")
+        submit(page)
+        page.wait_for_url("**/accounts/reauthenticate/code/confirm/")
+        sweep.check(page, "account_confirm_reauthentication_code")
+    assert_swept(sweep, "account settings")
+
+
+def test_new_resident_pages(browser, live_server) -> None:
+    """Someone who has shared nothing yet: the pages say so, and offer to."""
+    resident = UserFactory.create()
+    sweep = Sweep("a resident who shares nothing (ja)")
+    with axe_context(browser, live_server.url, language="ja") as page:
+        log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
+        sweep.check(page, "home", "nothing shared")
+        page.goto("/me/")
+        sweep.check(page, "me:data", "nothing shared")
+        page.goto("/me/profile/")
+        sweep.check(page, "me:profile", "nothing shared")
+        page.goto("/consent/")
+        sweep.check(page, "consent:overview", "nothing shared")
+        page.goto("/consent/setup/")
+        sweep.check(page, "consent:setup_step")
+        # Terms published while the resident was reading: the step is refused.
+        page.locator("input[name=terms]").first.evaluate("input => { input.value = '0'; }")
+        page.locator("input[name=purposes]").first.check()
+        submit(page, "button[name=action][value=save]")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "consent:setup_step", "refused (error summary)")
+        page.goto("/consent/setup/done/")
+        sweep.check(page, "consent:setup_done", "nothing shared")
+        reauthenticate(page, sweep)
+        page.goto("/consent/categories/places/withdraw/")
+        sweep.check(page, "consent:withdraw_category", "nothing to withdraw")
+    sweep.assert_clean()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_staff_pages(browser, live_server, time_machine, language) -> None:
+    staff = with_totp(StaffFactory.create(roles=["counter_clerk"]))
+    sweep = Sweep(f"staff after two-factor authentication ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        page.goto("/accounts/login/")
+        page.locator("input[name=login]").fill(staff.email)
+        page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
+        submit(page)
+        page.wait_for_url("**/accounts/2fa/authenticate/")
+        sweep.check(page, "mfa_authenticate")
+        page.locator("input[name=code]").fill("000000")
+        submit(page)
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "mfa_authenticate", "refused (error summary)")
+        page.locator("input[name=code]").fill(fresh_totp_code(time_machine, TOTP_SECRET))
+        submit(page)
+        page.wait_for_url(lambda url: "/accounts/" not in url)
+
+        page.goto("/staff/")
+        sweep.check(page, "staff:console")
+        page.goto("/staff/consent/counter/")
+        sweep.check(page, "consent_staff:counter")
+        submit(page)
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "consent_staff:counter", "refused (error summary)")
+    assert_swept(sweep, "staff")
+
+
+@pytest.mark.urls("tests.browser.error_urls")
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_error_pages(browser, live_server, language) -> None:
+    sweep = Sweep(f"the error pages ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        for status in (400, 403, 404, 500):
+            response = page.goto(f"/errors/{status}/")
+            assert response is not None and response.status == status
+            sweep.check(page, f"errors/{status}/")
+        response = page.goto("/no-such-page/")
+        assert response is not None and response.status == 404
+        sweep.check(page, NO_PAGE, "an address that is no page")
+    sweep.assert_clean()
