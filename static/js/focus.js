@@ -11,6 +11,9 @@
  *   - [aria-invalid="true"]: the first refused control, read out with its label and error;
  *   - [role="status"]: the message saying what changed ("The place is added."), read out;
  *   - the first heading of the new content.
+ * When the element that had focus is still there (a filter's <select> outside the list it
+ * updates), focus stays on it: moving focus on input is a change of context (WCAG 3.2.2), and
+ * a keyboard user arrowing through the options would lose the select after the first one.
  * A page that loads with an error summary starts with focus on the summary.
  *
  * Elements that cannot take focus by nature get tabindex="-1": focusable from here, but not
@@ -48,7 +51,18 @@
     return root;
   }
 
+  var focusedBeforeSwap = null;
+
+  document.addEventListener("htmx:beforeSwap", function () {
+    focusedBeforeSwap = document.activeElement;
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
+    var before = focusedBeforeSwap;
+    focusedBeforeSwap = null;
+    if (before && before !== document.body && before.isConnected) {
+      return;
+    }
     var swapped = event.target;
     var config = event.detail && event.detail.requestConfig;
     var returnTo = config && config.elt && config.elt.getAttribute("data-focus-after");

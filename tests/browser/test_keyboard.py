@@ -4,6 +4,7 @@ the page at the end (Shift+Tab comes back the same way): nothing traps focus."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests.factories import (
     DEFAULT_PASSWORD,
     DistrictFactory,
     SchoolFactory,
+    ShelterFactory,
     UserFactory,
 )
 from tests.helpers import grant
@@ -200,3 +202,31 @@ def test_profile_page_with_the_keyboard(page, resident) -> None:
     assert_skip_link_first_and_working(page)
     page.goto("/me/profile/")
     assert_keyboard_usable(page)
+
+
+def test_choosing_a_district_with_the_arrow_keys_keeps_focus_and_says_the_count(page) -> None:
+    """The list updates as the district changes (htmx), but focus stays on the select, so the
+    arrow keys go on through the districts (WCAG 3.2.2), and the status region says how many
+    sites there are (WCAG 4.1.3)."""
+    for name in ("鶴城地区", "北会津地区"):
+        ShelterFactory.create(area=DistrictFactory.create(name_ja=name))
+    page.goto("/shelters/")
+    status = page.locator("#shelter-count")
+    assert status.get_attribute("role") == "status"
+    expect(status).to_contain_text("2")
+    # A live region is read out when its content changes, not when it is replaced whole.
+    status.evaluate("element => { element.dataset.original = 'yes'; }")
+    districts = page.locator("#area-filter")
+    districts.focus()
+
+    page.keyboard.press("ArrowDown")
+    page.wait_for_url(re.compile(r"area=.+"))
+    expect(page.locator("#shelter-list tbody tr")).to_have_count(1)
+    expect(status).to_contain_text("1")
+    expect(districts).to_be_focused()
+    first = page.url
+
+    page.keyboard.press("ArrowDown")
+    page.wait_for_url(lambda url: url != first)
+    expect(districts).to_be_focused()
+    assert status.get_attribute("data-original") == "yes"
