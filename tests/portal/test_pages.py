@@ -78,6 +78,14 @@ def test_shelter_page_credits_the_geospatial_information_authority(client) -> No
     assert "出典：国土地理院" in client.get("/shelters/").content.decode()
 
 
+@pytest.mark.parametrize("path", ["/", "/shelters/"])
+def test_the_japanese_credit_is_marked_japanese_on_english_pages(client, path) -> None:
+    """A screen reader reads it in Japanese, not spelled out in English (WCAG 3.1.2)."""
+    html = client.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="en"' in html
+    assert '<span lang="ja">出典：国土地理院</span>' in html
+
+
 def test_unknown_url_gets_the_styled_404_page(client) -> None:
     response = client.get("/no-such-page/")
     assert response.status_code == 404
