@@ -122,8 +122,15 @@ class BirthYearForm(ProfileSectionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Hints for the browser only: the profile service is what enforces the range.
+        # autocomplete names the field's purpose, so a browser can fill it in and assistive
+        # technology can say what it is (WCAG 1.3.5, identify input purpose).
         self.fields["birth_year"].widget.attrs.update(
-            {"min": OLDEST_BIRTH_YEAR, "max": timezone.localdate().year, "inputmode": "numeric"}
+            {
+                "min": OLDEST_BIRTH_YEAR,
+                "max": timezone.localdate().year,
+                "inputmode": "numeric",
+                "autocomplete": "bday-year",
+            }
         )
 
     def save(self, *, resident_id: int) -> None:

@@ -58,6 +58,13 @@ def test_a_section_without_consent_says_so_and_links_to_the_purposes_that_ask_fo
     assert 'href="/consent/purposes/school_letters/"' in html
 
 
+def test_the_birth_year_field_names_its_purpose_for_browsers(client, resident) -> None:
+    """autocomplete="bday-year" (WCAG 1.3.5, identify input purpose)."""
+    grant(resident, "personalised_home", "age")
+    html = client.get("/me/profile/").content.decode()
+    assert 'autocomplete="bday-year"' in html
+
+
 def test_saving_the_birth_year_stores_it_and_returns_to_the_section(client, resident) -> None:
     grant(resident, "personalised_home", "age")
     response = client.post("/me/profile/age/", {"birth_year": "1985"})
