@@ -5,10 +5,12 @@ open, as a person would: an anonymous visitor, someone signing up or in by an em
 resident who shares data, one who shares nothing yet, a resident's account and two-factor
 settings, staff after a real two-factor login, and the error pages. Pages are checked in the
 states that change what is on them: with a form refused (error summary), with a list changed
-or a confirmation step swapped in by htmx, in large-text mode. Japanese, the default, is swept
-everywhere; English on every page but a resident's account settings (allauth's own language)
-and the pages of a resident who shares nothing (the same templates as with data). A test fails
-with the list of what axe found: page, rule, impact, elements and help.
+or a confirmation step swapped in by htmx, in large-text mode, and the main pages on a screen
+320 px wide, where nothing but a wide table may scroll sideways (WCAG 1.4.10, which axe does
+not check). Japanese, the default, is swept everywhere; English on every page but a
+resident's account settings (allauth's own language) and the pages of a resident who shares
+nothing (the same templates as with data). A test fails with the list of what axe found:
+page, rule, impact, elements and help.
 
 The URL resolver is walked: every URL is listed in SWEPT with the visitor whose sweep opens
 it, or in NOT_PAGES with the reason it is not a page of its own. A new URL fails
@@ -53,6 +55,15 @@ from tests.security.test_staff_sweep import routes
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LANGUAGES = sorted(LOCALES)
+
+# A 1280 px window zoomed to 400 %, or a small phone.
+NARROW = {"width": 320, "height": 640}
+
+# Elements wider than the window, outside the wide tables that scroll in a region of their own.
+SIDEWAYS = """() => [...document.body.querySelectorAll('*')]
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('.table-scroll'))
+  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' + e.className)
+"""
 
 # ---------------------------------------------------------------------------------------------
 # What is swept, and by whom
@@ -143,11 +154,14 @@ def test_every_url_is_swept_or_not_a_page() -> None:
     assert SWEPT.keys() & NOT_PAGES.keys() == set()
 
 
-def test_axe_reports_rule_impact_elements_and_help(browser, live_server) -> None:
-    """The sweep is not vacuous: axe runs on the page and its findings are read."""
+def test_the_checks_find_what_they_are_for(browser, live_server) -> None:
+    """The sweep is not vacuous: axe runs on the page and its findings are read, and a page
+    wider than the window is caught."""
     with axe_context(browser, live_server.url, language="ja") as page:
         page.set_content("<!DOCTYPE html><html><body><main><input></main></body></html>")
         violations = {violation.rule: violation for violation in axe_violations(page)}
+        page.set_content('<html lang="ja"><body><div class="wide" style="width: 9000px"></div>')
+        assert page.evaluate(SIDEWAYS) == ["div wide"]
     assert {"html-has-lang", "document-title", "label"} <= violations.keys()
     assert violations["label"].impact == "critical"
     assert violations["label"].targets == ("input",)
@@ -498,6 +512,37 @@ def test_staff_pages(browser, live_server, time_machine, language) -> None:
         expect(page.locator("#error-summary")).to_be_visible()
         sweep.check(page, "consent_staff:counter", "refused (error summary)")
     assert_swept(sweep, "staff")
+
+
+def check_narrow(page: Any, sweep: Sweep, url_name: str, state: str = "") -> None:
+    sweep.check(page, url_name, state)
+    overflowing = page.evaluate(SIDEWAYS)
+    assert overflowing == [], f"{page.url} scrolls sideways at 320 px: {overflowing[:5]}"
+
+
+def test_main_pages_on_a_narrow_screen(browser, live_server) -> None:
+    """At 320 CSS pixels wide nothing but a wide table scrolls sideways (WCAG 1.4.10, reflow),
+    and axe's rules still pass there (target sizes, contrast), in large text too."""
+    resident = resident_with_data(district_with_shelters())
+    sweep = Sweep("a narrow screen (ja)")
+    with axe_context(browser, live_server.url, language="ja", viewport=NARROW) as page:
+        for path, url_name in [("/", "home"), ("/shelters/", "shelters")]:
+            page.goto(path)
+            check_narrow(page, sweep, url_name)
+        log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
+        for path, url_name in [
+            ("/me/", "me:data"),
+            ("/me/profile/", "me:profile"),
+            ("/consent/", "consent:overview"),
+            ("/consent/purposes/disaster_warnings/", "consent:purpose"),
+        ]:
+            page.goto(path)
+            check_narrow(page, sweep, url_name)
+        submit(page, "header form[action='/preferences/text-size/'] button")
+        check_narrow(page, sweep, "consent:purpose", "large text")
+        page.goto("/me/profile/")
+        check_narrow(page, sweep, "me:profile", "large text")
+    sweep.assert_clean()
 
 
 @pytest.mark.urls("tests.browser.error_urls")
