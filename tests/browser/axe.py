@@ -56,10 +56,9 @@ def axe_violations(page: Any) -> list[Violation]:
     )
     violations = []
     for found in results["violations"]:
+        selectors = (" ".join(str(part) for part in node["target"]) for node in found["nodes"])
         targets = tuple(
-            " ".join(str(part) for part in node["target"])
-            for node in found["nodes"]
-            if (found["id"], " ".join(str(part) for part in node["target"])) not in FALSE_POSITIVES
+            target for target in selectors if (found["id"], target) not in FALSE_POSITIVES
         )
         if targets:
             violations.append(
