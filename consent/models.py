@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from consent.catalogue import Category, PurposeCode, RecipientCode
+from consent.catalogue import Category, PurposeCode, RecipientCode, categories_in
 
 
 class LocalisedTextMixin(models.Model):
@@ -302,28 +302,62 @@ class ReaderKind(models.TextChoices):
 
 
 class DataUseEvent(models.Model):
-    """One read of a resident's attributes through consent.policy, shown to that resident."""
+    """How often one reader read a resident's data for one purpose on one day, through
+    consent.policy; shown to that resident.
 
+    One row per (resident, purpose, recipient, reader, day), counted up as reads come in: a
+    nightly rescore of every resident adds one to each resident's row instead of writing a row
+    per read, so the log grows with residents and readers, not with reads.
+    """
+
+    # No index of its own: the unique key below starts with the resident.
     resident = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     purpose_code = models.CharField(_("purpose"), max_length=32)
-    category_codes = models.JSONField(_("data categories"))
+    recipient_code = models.CharField(_("on behalf of"), max_length=64)
     reader_kind = models.CharField(_("reader"), max_length=8, choices=ReaderKind.choices)
     reader_name = models.CharField(_("reader name"), max_length=100)
-    staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    recipient_code = models.CharField(_("on behalf of"), max_length=64, blank=True)
-    at = models.DateTimeField(_("time"), db_index=True)
+    # Not a foreign key: the row keeps saying which staff account read even after that account
+    # is deleted, and a NULL would never match itself in the unique key. 0: not a staff member.
+    staff_account_id = models.PositiveIntegerField(_("staff account"), default=0)
+    day = models.DateField(_("day"))
+    # The categories read that day, as consent.catalogue.CATEGORY_BITS: reads are merged with OR.
+    category_mask = models.PositiveIntegerField(_("data categories"))
+    use_count = models.PositiveIntegerField(_("uses"))
+    first_at = models.DateTimeField(_("first use"))
+    last_at = models.DateTimeField(_("last use"))
 
     class Meta:
         verbose_name = _("data use")
         verbose_name_plural = _("data uses")
-        indexes = [models.Index(fields=["resident", "-at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "resident",
+                    "purpose_code",
+                    "recipient_code",
+                    "reader_kind",
+                    "reader_name",
+                    "staff_account_id",
+                    "day",
+                ],
+                name="data_use_one_row_per_reader_and_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(use_count__gte=1), name="data_use_counts_at_least_one"
+            ),
+        ]
+        # Pruning goes by day; a resident's own rows are found through the unique key.
+        indexes = [models.Index(fields=["day"], name="data_use_day")]
 
     def __str__(self) -> str:
-        return f"{self.purpose_code} #{self.pk}"
+        return f"{self.purpose_code} {self.day} ×{self.use_count}"
+
+    @property
+    def category_codes(self) -> list[str]:
+        """The codes of the categories read, sorted."""
+        return sorted(categories_in(self.category_mask))
 
 
 __all__ = ["Category", "PurposeCode", "RecipientCode"]

@@ -1,8 +1,15 @@
 """The consent gate: the ONLY way code reads resident attributes.
 
-Ask it which categories a purpose may read for a resident, and it returns a projection of the
-profile holding only those, writing every read to the data-use log. Nothing here writes
-attributes; erasure lives in portal.residents.services.
+Ask it for the categories a purpose needs, and it returns what the residents' consents let that
+purpose see of them, writing every read to the data-use log. Nothing here writes attributes;
+erasure lives in portal.residents.services.
+
+Two shapes of answer:
+
+- ``iter_profile_chunks`` streams residents by id range, as columns (plain lists a scorer turns
+  into arrays): the scoring worker's read of a whole city.
+- ``read_profile`` / ``read_profiles`` return one frozen projection per resident: what pages
+  and small fan-outs need. ``read_own_data`` is the resident's own look at everything stored.
 
 A test (tests/consent/test_gate_is_the_only_reader.py) fails if another module imports the
 resident attribute models.
@@ -10,40 +17,47 @@ resident attribute models.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import Literal, NamedTuple, TypedDict
+from typing import Any, Literal, NamedTuple
 
-from django.db import connection
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from consent.catalogue import SUBJECT_ACCESS, Category, RecipientCode
-from consent.models import ConsentState, ConsentTerms, DataUseEvent, ReaderKind
+from consent.catalogue import SUBJECT_ACCESS, Category, categories_in, category_mask
+from consent.models import ConsentState, DataCategory, DataUseEvent, Purpose, ReaderKind
 from consent.selectors import active_grants_q
 from portal.models import ResidentChild, ResidentPlace, ResidentProfile
 
+# Residents per chunk: of the id lists read_profiles is given, and by default of a range read.
 BULK_CHUNK = 2000
-# Above this many rows, PostgreSQL gets the data-use log through COPY instead of INSERT.
+RANGE_CHUNK = 5000
+# Above this many residents, PostgreSQL gets a chunk's data-use log through COPY.
 COPY_THRESHOLD = 500
 AGE_BAND_WIDTH = 10
+EVERY_CATEGORY = frozenset(Category.values)
+EMPTY: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Who reads: a view, a task, or a staff member (with their account id), and on whose
-    behalf: the recipient must be one the resident's consent names (the city by default; a
-    task run by the portal operator says so)."""
+    """Who reads, and on whose behalf.
+
+    ``name`` says in plain English words what reads, e.g. "the shelters on your home page": the
+    resident sees it on the "my data" page, translated, so mark it with ``gettext_noop``.
+    ``recipient`` is who the data is read for; the resident's consent must name it.
+    """
 
     kind: Literal["view", "task", "staff"]
     name: str
+    recipient: str
     staff_id: int | None = None
-    recipient: str = RecipientCode.CITY
 
 
 @dataclass(frozen=True)
@@ -81,13 +95,190 @@ class ProfileProjection:
         return category in self.categories
 
 
+@dataclass(frozen=True)
+class ProfileChunk:
+    """What a purpose may see of a run of residents, as columns.
+
+    Row ``i`` of the per-resident columns belongs to ``resident_ids[i]``; the chunk holds only
+    residents whose consent lets the purpose read at least one of the categories asked for.
+    ``allowed_masks[i]`` holds that resident's readable categories among those asked, as
+    ``consent.catalogue.CATEGORY_BITS``. Multi-valued categories are flat lists, each entry
+    pointing at its resident's row through a ``*_resident_index`` column.
+
+    A column is None when its category was not asked for. In an asked column, a resident whose
+    consent does not cover the category (or who stored nothing) has None, or no entries.
+    """
+
+    purpose: str
+    asked: frozenset[str]
+    resident_ids: list[int]
+    allowed_masks: list[int]
+    age_bands: list[str | None] | None = None
+    place_resident_index: list[int] | None = None
+    place_ids: list[int] | None = None
+    place_kinds: list[str] | None = None
+    place_area_ids: list[int] | None = None
+    child_resident_index: list[int] | None = None
+    child_ids: list[int] | None = None
+    child_school_ids: list[int] | None = None
+    child_grades: list[int] | None = None
+    interest_resident_index: list[int] | None = None
+    interest_codes: list[str] | None = None
+    preferred_languages: list[str | None] | None = None
+    needs_large_text: list[bool | None] | None = None
+    needs_easy_japanese: list[bool | None] | None = None
+    home_latitudes: list[Decimal | None] | None = None
+    home_longitudes: list[Decimal | None] | None = None
+    # Shown to the resident alone (read_own_data): purposes see the band, never the year.
+    birth_years: list[int | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.resident_ids)
+
+    def projections(self) -> dict[int, ProfileProjection]:
+        """The same data as one frozen projection per resident."""
+        places = _grouped(
+            self.place_resident_index,
+            self.place_ids,
+            self.place_kinds,
+            self.place_area_ids,
+            make=PlaceView,
+        )
+        children = _grouped(
+            self.child_resident_index,
+            self.child_ids,
+            self.child_school_ids,
+            self.child_grades,
+            make=ChildView,
+        )
+        interests = _grouped(self.interest_resident_index, self.interest_codes, make=str)
+        return {
+            resident_id: ProfileProjection(
+                resident_id=resident_id,
+                purpose=self.purpose,
+                categories=categories_in(self.allowed_masks[row]),
+                birth_year=_at(self.birth_years, row),
+                age_band=_at(self.age_bands, row),
+                places=tuple(places.get(row, ())),
+                children=tuple(children.get(row, ())),
+                interests=tuple(interests.get(row, ())),
+                preferred_language=_at(self.preferred_languages, row),
+                needs_large_text=_at(self.needs_large_text, row),
+                needs_easy_japanese=_at(self.needs_easy_japanese, row),
+                home_location=_location(self, row),
+            )
+            for row, resident_id in enumerate(self.resident_ids)
+        }
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading
+# ------------------------------------------------------------------------------------------------
+
+
+def iter_profile_chunks(
+    *,
+    purpose: str,
+    reader: Reader,
+    categories: Collection[str],
+    id_range: tuple[int, int],
+    chunk_size: int = RANGE_CHUNK,
+) -> Iterator[ProfileChunk]:
+    """Stream what ``purpose`` may read of the residents with ids in ``id_range`` (both ends
+    included), ``chunk_size`` residents at a time, in id order.
+
+    Only residents with a grant for the purpose covering one of ``categories`` are read. Each
+    chunk takes a fixed number of range queries, all in one snapshot of the database, so that a
+    withdrawal cannot slip between the permission and the attributes; each chunk is written to
+    the data-use log before it is yielded.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    asked = _asked(categories)
+    catalogue = _Catalogue.load(purpose)
+    low, high = id_range
+    more = True
+    while more and low <= high:
+        chunk, more = _read_and_log(
+            purpose=purpose,
+            reader=reader,
+            asked=asked,
+            catalogue=catalogue,
+            scope=_Scope.between(low, high),
+            limit=chunk_size,
+        )
+        if chunk.resident_ids:
+            yield chunk
+            low = chunk.resident_ids[-1] + 1
+
+
+def read_profile(
+    *, resident_id: int, purpose: str, reader: Reader, categories: Collection[str]
+) -> ProfileProjection:
+    """The projection of one resident's profile for ``purpose``; the read is logged."""
+    return read_profiles(
+        resident_ids=[resident_id], purpose=purpose, reader=reader, categories=categories
+    )[resident_id]
+
+
+def read_profiles(
+    *,
+    resident_ids: Iterable[int],
+    purpose: str,
+    reader: Reader,
+    categories: Collection[str],
+) -> dict[int, ProfileProjection]:
+    """Projections of these residents, with a fixed number of queries per 2,000 of them.
+
+    A resident the purpose may read nothing of gets an empty projection and is not logged.
+    """
+    asked = _asked(categories)
+    ids = sorted(set(resident_ids))
+    projections = {
+        resident_id: ProfileProjection(resident_id=resident_id, purpose=purpose, categories=EMPTY)
+        for resident_id in ids
+    }
+    if not ids:
+        return projections
+    catalogue = _Catalogue.load(purpose)
+    for batch in _batches(ids, BULK_CHUNK):
+        chunk, _more = _read_and_log(
+            purpose=purpose,
+            reader=reader,
+            asked=asked,
+            catalogue=catalogue,
+            scope=_Scope.of(batch),
+            limit=None,
+        )
+        projections.update(chunk.projections())
+    return projections
+
+
+def read_own_data(*, resident_id: int) -> ProfileProjection:
+    """Everything stored about a resident, for that resident (the "my data" page, export).
+
+    Not logged: the resident looking at their own data is no use of it by anyone.
+    """
+    scope = _Scope.of([resident_id])
+    with _snapshot():
+        chunk = _load_chunk(
+            purpose=SUBJECT_ACCESS,
+            asked=EVERY_CATEGORY,
+            resident_ids=[resident_id],
+            masks=[category_mask(EVERY_CATEGORY)],
+            scope=scope,
+            permitted=_everything_of_the_subject,
+        )
+    return chunk.projections()[resident_id]
+
+
 def allowed_categories(
     *, resident_id: int, purpose: str, recipient: str | None = None, now: datetime | None = None
 ) -> frozenset[str]:
     """The categories ``purpose`` may read of this resident now (for ``recipient``, if named)."""
     return allowed_categories_bulk(
         resident_ids=[resident_id], purpose=purpose, recipient=recipient, now=now
-    ).get(resident_id, frozenset())
+    ).get(resident_id, EMPTY)
 
 
 def allowed_categories_bulk(
@@ -98,44 +289,14 @@ def allowed_categories_bulk(
     now: datetime | None = None,
 ) -> dict[int, frozenset[str]]:
     allowed: dict[int, set[str]] = defaultdict(set)
-    condition = active_grants_q(now=now) & Q(purpose__code=purpose)
-    if recipient is not None:
-        condition &= Q(terms_id__in=_terms_naming(recipient))
-    for chunk in _chunks(resident_ids):
-        rows = ConsentState.objects.filter(condition, resident_id__in=chunk).values_list(
+    condition = active_grants_q(now=now, recipient=recipient) & Q(purpose__code=purpose)
+    for batch in _batches(resident_ids, BULK_CHUNK):
+        rows = ConsentState.objects.filter(condition, resident_id__in=batch).values_list(
             "resident_id", "category__code"
         )
         for resident_id, category in rows:
             allowed[resident_id].add(category)
     return {resident_id: frozenset(codes) for resident_id, codes in allowed.items()}
-
-
-def read_profile(*, resident_id: int, purpose: str, reader: Reader) -> ProfileProjection:
-    """The projection of one resident's profile for ``purpose``; the read is logged."""
-    return read_profiles(resident_ids=[resident_id], purpose=purpose, reader=reader)[resident_id]
-
-
-def read_profiles(
-    *,
-    resident_ids: Iterable[int],
-    purpose: str,
-    reader: Reader,
-) -> dict[int, ProfileProjection]:
-    """Projections for many residents with a fixed number of queries per chunk of 2,000.
-
-    The data-use log gets one row per resident whose data was actually read, written in bulk.
-    """
-    ids = list(dict.fromkeys(resident_ids))
-    allowed = allowed_categories_bulk(resident_ids=ids, purpose=purpose, recipient=reader.recipient)
-    return _project_and_log(ids, allowed, purpose=purpose, reader=reader)
-
-
-def read_own_data(*, resident_id: int, reader: Reader) -> ProfileProjection:
-    """Everything stored about a resident, for that resident (the "my data" page, export)."""
-    everything = {resident_id: frozenset(Category.values)}
-    return _project_and_log([resident_id], everything, purpose=SUBJECT_ACCESS, reader=reader)[
-        resident_id
-    ]
 
 
 def may_store(*, resident_id: int, category: str, now: datetime | None = None) -> bool:
@@ -154,222 +315,480 @@ def age_band(birth_year: int | None, *, today: date | None = None) -> str | None
     return f"{low}-{low + AGE_BAND_WIDTH - 1}"
 
 
-def _project_and_log(
-    ids: Sequence[int],
-    allowed: dict[int, frozenset[str]],
+def _asked(categories: Collection[str]) -> frozenset[str]:
+    asked = frozenset(categories)
+    unknown = asked - EVERY_CATEGORY
+    if unknown:
+        raise ValueError(f"unknown data categories: {sorted(unknown)}")
+    if not asked:
+        raise ValueError("name the data categories the read needs")
+    return asked
+
+
+# ------------------------------------------------------------------------------------------------
+# One chunk: permission and attributes in one snapshot, then the log
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The residents a chunk's queries cover: an id range (both ends included) or a list."""
+
+    low: int
+    high: int
+    ids: Sequence[int] | None = None
+
+    @classmethod
+    def between(cls, low: int, high: int) -> _Scope:
+        return cls(low, high)
+
+    @classmethod
+    def of(cls, ids: Sequence[int]) -> _Scope:
+        return cls(min(ids), max(ids), ids)
+
+    def q(self, resident_field: str = "resident_id") -> Q:
+        if self.ids is None:
+            return Q(**{f"{resident_field}__gte": self.low, f"{resident_field}__lte": self.high})
+        if len(self.ids) == 1:
+            return Q(**{resident_field: self.ids[0]})
+        return Q(**{f"{resident_field}__in": self.ids})
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """Catalogue ids for one read: never deleted, so safe to look up once per read."""
+
+    purpose_id: int | None
+    category_ids: dict[str, int]
+
+    @classmethod
+    def load(cls, purpose: str) -> _Catalogue:
+        return cls(
+            purpose_id=Purpose.objects.filter(code=purpose).values_list("id", flat=True).first(),
+            category_ids=dict(DataCategory.objects.values_list("code", "id")),
+        )
+
+
+# Restricts an attribute query to residents whose consent covers a category: (resident field,
+# category) -> condition.
+_Covering = Callable[[str, str], Q]
+
+
+def _read_and_log(
     *,
     purpose: str,
     reader: Reader,
-) -> dict[int, ProfileProjection]:
-    readable = [resident_id for resident_id in ids if allowed.get(resident_id)]
-    loaded = _load_attributes(readable, allowed, purpose=purpose)
-    projections = {
-        resident_id: loaded.get(
-            resident_id,
-            ProfileProjection(resident_id=resident_id, purpose=purpose, categories=frozenset()),
-        )
-        for resident_id in ids
-    }
-    _log_reads(readable, allowed, purpose=purpose, reader=reader)
-    return projections
-
-
-def _load_attributes(
-    ids: Sequence[int], allowed: dict[int, frozenset[str]], *, purpose: str
-) -> dict[int, ProfileProjection]:
-    def wanting(category: str) -> list[int]:
-        return [resident_id for resident_id in ids if category in allowed[resident_id]]
-
-    profile_categories = {Category.AGE, Category.INTERESTS, Category.LANGUAGE, Category.LOCATION}
-    profiles = _profiles_of([i for i in ids if allowed[i] & profile_categories])
-    interests = _interests_of(wanting(Category.INTERESTS))
-    places = _places_of(wanting(Category.PLACES))
-    children = _children_of(wanting(Category.HOUSEHOLD))
-
-    projections = {}
-    for resident_id in ids:
-        codes = allowed[resident_id]
-        profile = profiles.get(resident_id)
-        projections[resident_id] = ProfileProjection(
-            resident_id=resident_id,
+    asked: frozenset[str],
+    catalogue: _Catalogue,
+    scope: _Scope,
+    limit: int | None,
+) -> tuple[ProfileChunk, bool]:
+    """One chunk, logged; and whether residents in scope are left for another chunk."""
+    with _snapshot():
+        grants = _grants_q(catalogue, reader=reader)
+        permitted = _permitted_residents(grants, catalogue, asked, scope, limit)
+        _after_permission_query()
+        if scope.ids is None and permitted.resident_ids:
+            scope = _Scope.between(permitted.resident_ids[0], permitted.resident_ids[-1])
+        chunk = _load_chunk(
             purpose=purpose,
-            categories=codes,
-            **_profile_fields(profile, codes, purpose=purpose),
-            places=tuple(places.get(resident_id, ())) if Category.PLACES in codes else (),
-            children=tuple(children.get(resident_id, ())) if Category.HOUSEHOLD in codes else (),
-            interests=tuple(interests.get(resident_id, ())) if Category.INTERESTS in codes else (),
+            asked=asked,
+            resident_ids=permitted.resident_ids,
+            masks=permitted.masks,
+            scope=scope,
+            permitted=_covered_by(grants, catalogue, scope),
         )
-    return projections
+    _log_reads(chunk, reader=reader)
+    return chunk, permitted.more
 
 
-class _ProfileFields(TypedDict, total=False):
-    birth_year: int | None
-    age_band: str | None
-    preferred_language: str | None
-    needs_large_text: bool
-    needs_easy_japanese: bool
-    home_location: tuple[Decimal, Decimal]
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """One view of the database for a chunk's permission query and attribute queries.
+
+    PostgreSQL's default READ COMMITTED gives each statement its own snapshot; a REPEATABLE
+    READ transaction gives the whole chunk one. SQLite's transaction is a snapshot already.
+    Inside a caller's transaction the chunk shares it (and its isolation level).
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(savepoint=False):
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
-def _profile_fields(
-    profile: _ProfileRow | None, codes: frozenset[str], *, purpose: str
-) -> _ProfileFields:
-    fields: _ProfileFields = {}
-    if profile is None:
-        return fields
-    if Category.AGE in codes:
-        fields["age_band"] = age_band(profile.birth_year)
-        if purpose == SUBJECT_ACCESS:
-            # Purposes see the band only; the year itself is shown to the resident alone.
-            fields["birth_year"] = profile.birth_year
-    if Category.LANGUAGE in codes:
-        fields["preferred_language"] = profile.preferred_language or None
-        fields["needs_large_text"] = profile.needs_large_text
-        fields["needs_easy_japanese"] = profile.needs_easy_japanese
-    if Category.LOCATION in codes and profile.home_latitude is not None:
-        assert profile.home_longitude is not None
-        fields["home_location"] = (profile.home_latitude, profile.home_longitude)
-    return fields
+def _after_permission_query() -> None:
+    """Runs between a chunk's permission query and its attribute queries: the seam where a
+    test commits a withdrawal from another connection to show the chunk does not see it."""
 
 
-class _ProfileRow(NamedTuple):
-    birth_year: int | None
-    preferred_language: str
-    needs_large_text: bool
-    needs_easy_japanese: bool
-    home_latitude: Decimal | None
-    home_longitude: Decimal | None
+def _grants_q(catalogue: _Catalogue, *, reader: Reader) -> Q:
+    # Usable terms and expiry exactly as everywhere else; evaluated per chunk, so a terms
+    # version published during a long read applies from the next chunk on.
+    return active_grants_q(recipient=reader.recipient) & Q(purpose_id=catalogue.purpose_id)
 
 
-def _profiles_of(ids: Sequence[int]) -> dict[int, _ProfileRow]:
-    # Plain rows rather than model instances: scoring reads 120,000 of them at a time.
-    profiles: dict[int, _ProfileRow] = {}
-    for chunk in _chunks(ids):
-        rows = ResidentProfile.objects.filter(resident_id__in=chunk).values_list(
-            "resident_id", *_ProfileRow._fields
+class _PermittedResidents(NamedTuple):
+    resident_ids: list[int]
+    masks: list[int]
+    more: bool  # residents in scope are left for the next chunk
+
+
+def _permitted_residents(
+    grants: Q,
+    catalogue: _Catalogue,
+    asked: frozenset[str],
+    scope: _Scope,
+    limit: int | None,
+) -> _PermittedResidents:
+    """The residents in scope the purpose may read something asked of, in id order (the first
+    ``limit`` of them), with the asked categories each may be read of, as bits."""
+    bits = {catalogue.category_ids[code]: category_mask([code]) for code in asked}
+    # A resident has one state per purpose and category: the sum of the bits is their union.
+    mask = Sum(
+        Case(
+            *(When(category_id=category_id, then=Value(bit)) for category_id, bit in bits.items()),
+            default=Value(0),
         )
-        for resident_id, *values in rows:
-            profiles[resident_id] = _ProfileRow(*values)
-    return profiles
-
-
-def _interests_of(ids: Sequence[int]) -> dict[int, list[str]]:
-    interests: dict[int, list[str]] = defaultdict(list)
-    through = ResidentProfile.interests.through
-    for chunk in _chunks(ids):
-        rows = (
-            through.objects.filter(residentprofile__resident_id__in=chunk)
-            .order_by("interesttag__position", "interesttag__code")
-            .values_list("residentprofile__resident_id", "interesttag__code")
-        )
-        for resident_id, code in rows:
-            interests[resident_id].append(code)
-    return interests
-
-
-def _places_of(ids: Sequence[int]) -> dict[int, list[PlaceView]]:
-    places: dict[int, list[PlaceView]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        rows = (
-            ResidentPlace.objects.filter(resident_id__in=chunk)
-            .order_by("id")
-            .values_list("resident_id", "id", "kind", "area_id")
-        )
-        for resident_id, place_id, kind, area_id in rows:
-            places[resident_id].append(PlaceView(id=place_id, kind=kind, area_id=area_id))
-    return places
-
-
-def _children_of(ids: Sequence[int]) -> dict[int, list[ChildView]]:
-    children: dict[int, list[ChildView]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        rows = (
-            ResidentChild.objects.filter(resident_id__in=chunk)
-            .order_by("id")
-            .values_list("resident_id", "id", "school_id", "grade")
-        )
-        for resident_id, child_id, school_id, grade in rows:
-            children[resident_id].append(ChildView(id=child_id, school_id=school_id, grade=grade))
-    return children
-
-
-def _log_reads(
-    ids: Sequence[int], allowed: dict[int, frozenset[str]], *, purpose: str, reader: Reader
-) -> None:
-    if not ids:
-        return
-    reader_kind = ReaderKind(reader.kind)  # refuses an unknown kind before anything is written
-    now = timezone.now()
-    if connection.vendor == "postgresql" and len(ids) > COPY_THRESHOLD:
-        _copy_data_uses(ids, allowed, purpose=purpose, reader=reader, kind=reader_kind, now=now)
-        return
-    DataUseEvent.objects.bulk_create(
-        (
-            DataUseEvent(
-                resident_id=resident_id,
-                purpose_code=purpose,
-                category_codes=sorted(allowed[resident_id]),
-                reader_kind=reader_kind,
-                reader_name=reader.name[:100],
-                staff_id=reader.staff_id,
-                recipient_code=_logged_recipient(purpose, reader),
-                at=now,
-            )
-            for resident_id in ids
-        ),
-        batch_size=BULK_CHUNK,
+    )
+    rows: QuerySet[ConsentState, tuple[int, int]] = (
+        ConsentState.objects.filter(grants, scope.q(), category_id__in=list(bits))
+        .values("resident_id")
+        .annotate(mask=mask)
+        .order_by("resident_id")
+        .values_list("resident_id", "mask")
+    )
+    fetched = list(rows if limit is None else rows[: limit + 1])
+    more = limit is not None and len(fetched) > limit
+    if more:
+        fetched = fetched[:limit]
+    return _PermittedResidents(
+        [resident_id for resident_id, _mask in fetched], [mask for _id, mask in fetched], more
     )
 
 
-def _copy_data_uses(
-    ids: Sequence[int],
-    allowed: dict[int, frozenset[str]],
+def _covered_by(grants: Q, catalogue: _Catalogue, scope: _Scope) -> _Covering:
+    """Attribute queries keep only residents whose grant covers the category: the database
+    never hands over a row the purpose may not read."""
+
+    def permitted(resident_field: str, category: str) -> Q:
+        covering = ConsentState.objects.filter(
+            grants, scope.q(), category_id=catalogue.category_ids[category]
+        )
+        return Q(**{f"{resident_field}__in": covering.values("resident_id")})
+
+    return permitted
+
+
+def _everything_of_the_subject(resident_field: str, category: str) -> Q:
+    return Q()
+
+
+# ------------------------------------------------------------------------------------------------
+# Attributes, one query per category asked for
+# ------------------------------------------------------------------------------------------------
+
+
+def _load_chunk(
     *,
     purpose: str,
-    reader: Reader,
-    kind: ReaderKind,
-    now: datetime,
-) -> None:
-    """PostgreSQL's COPY: a scoring run logs a row per resident, and COPY writes 120,000 rows
-    in a fraction of the time INSERTs take."""
-    table = DataUseEvent._meta.db_table
-    columns = (
-        "resident_id, purpose_code, category_codes, reader_kind, reader_name, staff_id, "
-        "recipient_code, at"
+    asked: frozenset[str],
+    resident_ids: list[int],
+    masks: list[int],
+    scope: _Scope,
+    permitted: _Covering,
+) -> ProfileChunk:
+    columns: dict[str, Any] = {}
+    if resident_ids:  # an empty chunk is never handed out: no need to query for it
+        row_of = {resident_id: row for row, resident_id in enumerate(resident_ids)}
+        where = _Where(scope=scope, permitted=permitted, row_of=row_of)
+        for category in sorted(asked):
+            loader = _LOADERS.get(category)
+            if loader is not None:
+                columns.update(loader(where, purpose))
+    return ProfileChunk(
+        purpose=purpose,
+        asked=asked,
+        resident_ids=resident_ids,
+        allowed_masks=masks,
+        **columns,
     )
-    recipient = _logged_recipient(purpose, reader)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """What an attribute query of one chunk filters on, and where each resident's row is."""
+
+    scope: _Scope
+    permitted: _Covering
+    row_of: dict[int, int]
+
+    def q(self, category: str, resident_field: str = "resident_id") -> Q:
+        return self.scope.q(resident_field) & self.permitted(resident_field, category)
+
+    def empty_column(self) -> list[Any]:
+        return [None] * len(self.row_of)
+
+
+def _load_age(where: _Where, purpose: str) -> dict[str, Any]:
+    bands, years = where.empty_column(), where.empty_column()
+    band_of: dict[int | None, str | None] = {}
+    rows = ResidentProfile.objects.filter(
+        where.q(Category.AGE), birth_year__isnull=False
+    ).values_list("resident_id", "birth_year")
+    for resident_id, birth_year in rows:
+        row = where.row_of[resident_id]
+        if birth_year not in band_of:
+            band_of[birth_year] = age_band(birth_year)
+        bands[row] = band_of[birth_year]
+        years[row] = birth_year
+    columns: dict[str, Any] = {"age_bands": bands}
+    if purpose == SUBJECT_ACCESS:
+        columns["birth_years"] = years
+    return columns
+
+
+def _load_language(where: _Where, purpose: str) -> dict[str, Any]:
+    languages, large, easy = where.empty_column(), where.empty_column(), where.empty_column()
+    rows = ResidentProfile.objects.filter(where.q(Category.LANGUAGE)).values_list(
+        "resident_id", "preferred_language", "needs_large_text", "needs_easy_japanese"
+    )
+    for resident_id, language, needs_large_text, needs_easy_japanese in rows:
+        row = where.row_of[resident_id]
+        languages[row] = language or None
+        large[row] = needs_large_text
+        easy[row] = needs_easy_japanese
+    return {
+        "preferred_languages": languages,
+        "needs_large_text": large,
+        "needs_easy_japanese": easy,
+    }
+
+
+def _load_location(where: _Where, purpose: str) -> dict[str, Any]:
+    latitudes, longitudes = where.empty_column(), where.empty_column()
+    rows = ResidentProfile.objects.filter(
+        where.q(Category.LOCATION), home_latitude__isnull=False
+    ).values_list("resident_id", "home_latitude", "home_longitude")
+    for resident_id, latitude, longitude in rows:
+        row = where.row_of[resident_id]
+        latitudes[row] = latitude
+        longitudes[row] = longitude
+    return {"home_latitudes": latitudes, "home_longitudes": longitudes}
+
+
+def _load_places(where: _Where, purpose: str) -> dict[str, Any]:
+    rows = (
+        ResidentPlace.objects.filter(where.q(Category.PLACES))
+        .order_by("resident_id", "id")
+        .values_list("resident_id", "id", "kind", "area_id")
+    )
+    index, ids, kinds, areas = _columns_of(where, rows, 4)
+    return {
+        "place_resident_index": index,
+        "place_ids": ids,
+        "place_kinds": kinds,
+        "place_area_ids": areas,
+    }
+
+
+def _load_children(where: _Where, purpose: str) -> dict[str, Any]:
+    rows = (
+        ResidentChild.objects.filter(where.q(Category.HOUSEHOLD))
+        .order_by("resident_id", "id")
+        .values_list("resident_id", "id", "school_id", "grade")
+    )
+    index, ids, schools, grades = _columns_of(where, rows, 4)
+    return {
+        "child_resident_index": index,
+        "child_ids": ids,
+        "child_school_ids": schools,
+        "child_grades": grades,
+    }
+
+
+def _load_interests(where: _Where, purpose: str) -> dict[str, Any]:
+    through = ResidentProfile.interests.through
+    rows = (
+        through.objects.filter(where.q(Category.INTERESTS, "residentprofile__resident_id"))
+        .order_by("residentprofile__resident_id", "interesttag__position", "interesttag__code")
+        .values_list("residentprofile__resident_id", "interesttag__code")
+    )
+    index, codes = _columns_of(where, rows, 2)
+    return {"interest_resident_index": index, "interest_codes": codes}
+
+
+def _columns_of(where: _Where, rows: Iterable[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows (resident id, values…) as ``width`` columns, the id turned into its row index."""
+    columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(width)]
+    row_of = where.row_of
+    columns[0] = [row_of[resident_id] for resident_id in columns[0]]
+    return columns
+
+
+_LOADERS: dict[str, Callable[[_Where, str], dict[str, Any]]] = {
+    Category.AGE: _load_age,
+    Category.LANGUAGE: _load_language,
+    Category.LOCATION: _load_location,
+    Category.PLACES: _load_places,
+    Category.HOUSEHOLD: _load_children,
+    Category.INTERESTS: _load_interests,
+    # Interaction history is read by the recommendations app once it stores any.
+}
+
+
+def _grouped(
+    index: list[int] | None, *columns: list[Any] | None, make: Callable[..., Any]
+) -> dict[int, list[Any]]:
+    """Entries of a multi-valued category, made from their columns, by resident row."""
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    if index is None:
+        return grouped
+    present = [column for column in columns if column is not None]
+    for row, values in zip(index, zip(*present, strict=True), strict=True):
+        grouped[row].append(make(*values))
+    return grouped
+
+
+def _at(column: list[Any] | None, row: int) -> Any:
+    return None if column is None else column[row]
+
+
+def _location(chunk: ProfileChunk, row: int) -> tuple[Decimal, Decimal] | None:
+    latitude, longitude = _at(chunk.home_latitudes, row), _at(chunk.home_longitudes, row)
+    return None if latitude is None or longitude is None else (latitude, longitude)
+
+
+# ------------------------------------------------------------------------------------------------
+# The data-use log: one row per (resident, purpose, recipient, reader, day), counted up
+# ------------------------------------------------------------------------------------------------
+
+_KEY = (
+    "resident_id",
+    "purpose_code",
+    "recipient_code",
+    "reader_kind",
+    "reader_name",
+    "staff_account_id",
+    "day",
+)
+_COUNTED = ("category_mask", "use_count", "first_at", "last_at")
+_INCOMING = "consent_data_use_incoming"
+
+
+@dataclass(frozen=True)
+class _Use:
+    """What every row of one chunk's log shares."""
+
+    purpose: str
+    recipient: str
+    reader_kind: str
+    reader_name: str
+    staff_account_id: int
+    day: date
+    at: datetime = field(repr=False)
+
+
+def _log_reads(chunk: ProfileChunk, *, reader: Reader) -> None:
+    if not chunk.resident_ids:
+        return
+    now = timezone.now()
+    use = _Use(
+        purpose=chunk.purpose,
+        recipient=reader.recipient,
+        # Refuses an unknown kind before anything is written.
+        reader_kind=ReaderKind(reader.kind).value,
+        reader_name=reader.name[:100],
+        staff_account_id=reader.staff_id or 0,
+        day=timezone.localdate(now),
+        at=now,
+    )
+    # No savepoint inside a caller's transaction: a failed log write fails the caller's too.
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql" and len(chunk) > COPY_THRESHOLD:
+            _upsert_by_copy(chunk, use)
+        else:
+            _upsert_row_by_row(chunk, use)
+
+
+def _upsert_row_by_row(chunk: ProfileChunk, use: _Use) -> None:
+    """INSERT … ON CONFLICT DO UPDATE, one statement per resident, sent as one batch; works on
+    PostgreSQL and on SQLite (3.24 and later)."""
+    columns = (*_KEY, *_COUNTED)
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {_table()} ({_names(columns)}) VALUES ({placeholders}) {_on_conflict()}"
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(use.at)
+    day = ops.adapt_datefield_value(use.day)
+    constant = (use.purpose, use.recipient, use.reader_kind, use.reader_name, use.staff_account_id)
     with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (resident_id, *constant, day, mask, 1, at, at)
+                for resident_id, mask in zip(chunk.resident_ids, chunk.allowed_masks, strict=True)
+            ],
+        )
+
+
+def _upsert_by_copy(chunk: ProfileChunk, use: _Use) -> None:
+    """PostgreSQL: COPY the chunk into a temporary table, then one INSERT … ON CONFLICT.
+
+    Rows go in resident order, so that two readers logging the same residents at once lock
+    their rows in the same order rather than deadlock.
+    """
+    incoming = connection.ops.quote_name(_INCOMING)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {incoming} "
+            "(resident_id bigint NOT NULL, category_mask integer NOT NULL)"
+        )
         raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
-        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for resident_id in ids:
-                copy.write_row(
-                    (
-                        resident_id,
-                        purpose,
-                        json.dumps(sorted(allowed[resident_id])),
-                        kind.value,
-                        reader.name[:100],
-                        reader.staff_id,
-                        recipient,
-                        now,
-                    )
-                )
+        with raw.copy(f"COPY {incoming} (resident_id, category_mask) FROM STDIN") as copy:
+            for resident_id, mask in zip(chunk.resident_ids, chunk.allowed_masks, strict=True):
+                copy.write_row((resident_id, mask))
+        cursor.execute(
+            f"INSERT INTO {_table()} ({_names((*_KEY, *_COUNTED))}) "
+            "SELECT resident_id, %s, %s, %s, %s, %s, %s::date, "
+            "category_mask, 1, %s::timestamptz, %s::timestamptz "
+            f"FROM {incoming} ORDER BY resident_id {_on_conflict()}",
+            [
+                use.purpose,
+                use.recipient,
+                use.reader_kind,
+                use.reader_name,
+                use.staff_account_id,
+                use.day,
+                use.at,
+                use.at,
+            ],
+        )
+        # Not ON COMMIT DELETE ROWS: that would empty the table at every commit of the session.
+        cursor.execute(f"TRUNCATE {incoming}")
 
 
-def _logged_recipient(purpose: str, reader: Reader) -> str:
-    # The resident reading their own data is nobody's recipient.
-    return "" if purpose == SUBJECT_ACCESS else reader.recipient
+def _on_conflict() -> str:
+    table = _table()
+    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    return (
+        f"ON CONFLICT ({_names(_KEY)}) DO UPDATE SET "
+        f"use_count = {table}.use_count + excluded.use_count, "
+        f"category_mask = {table}.category_mask | excluded.category_mask, "
+        f"first_at = {least}({table}.first_at, excluded.first_at), "
+        f"last_at = {greatest}({table}.last_at, excluded.last_at)"
+    )
 
 
-def _terms_naming(recipient: str) -> list[int]:
-    return [
-        terms_id
-        for terms_id, codes in ConsentTerms.objects.values_list("id", "recipient_codes")
-        if recipient in codes
-    ]
+def _table() -> str:
+    return connection.ops.quote_name(DataUseEvent._meta.db_table)
 
 
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+def _names(columns: Iterable[str]) -> str:
+    return ", ".join(connection.ops.quote_name(column) for column in columns)
+
+
+def _batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
     iterator = iter(ids)
-    while chunk := list(islice(iterator, BULK_CHUNK)):
-        yield chunk
+    while batch := list(islice(iterator, size)):
+        yield batch

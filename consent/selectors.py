@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from consent.catalogue import categories_in
 from consent.models import (
     ConsentEvent,
     ConsentState,
@@ -43,24 +44,61 @@ def all_current_terms() -> list[ConsentTerms]:
     return sorted(newest.values(), key=lambda terms: terms.purpose.position)
 
 
-def usable_terms_ids() -> set[int]:
-    """Terms whose consents still count: no later version of the purpose requires re-consent."""
+def usable_terms_ids(*, naming: str | None = None) -> set[int]:
+    """Terms whose consents still count: no later version of the purpose requires re-consent.
+
+    With ``naming``, only those of them that name this recipient.
+    """
     usable: set[int] = set()
     by_purpose: dict[int, list[ConsentTerms]] = defaultdict(list)
     for terms in ConsentTerms.objects.order_by("purpose_id", "version"):
         by_purpose[terms.purpose_id].append(terms)
     for versions in by_purpose.values():
         cut = max((i for i, t in enumerate(versions) if t.requires_reconsent), default=0)
-        usable.update(t.pk for t in versions[cut:])
+        usable.update(t.pk for t in versions[cut:] if naming is None or naming in t.recipient_codes)
     return usable
 
 
-def active_grants_q(*, now: datetime | None = None) -> Q:
-    """The condition for a ConsentState row that lets its purpose read its category now."""
+def active_grants_q(*, now: datetime | None = None, recipient: str | None = None) -> Q:
+    """The condition for a ConsentState row that lets its purpose read its category now (on
+    behalf of ``recipient``, if named: its terms must name that recipient)."""
     moment = now or timezone.now()
-    return Q(status=ConsentStatus.GRANTED, terms_id__in=usable_terms_ids()) & (
+    return Q(status=ConsentStatus.GRANTED, terms_id__in=usable_terms_ids(naming=recipient)) & (
         Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
     )
+
+
+def resident_id_ranges(*, purpose: str, size: int) -> list[tuple[int, int]]:
+    """Contiguous resident id ranges (both ends included) that split the residents with an
+    active grant for ``purpose`` into groups of at most ``size``: one range task each, for
+    ``consent.policy.iter_profile_chunks``.
+
+    Each range starts right after the one before, so the ranges leave no gap between the first
+    such resident and the last.
+    """
+    if size < 1:
+        raise ValueError("size must be at least 1")
+    ids = (
+        ConsentState.objects.filter(active_grants_q(), purpose__code=purpose)
+        .values_list("resident_id", flat=True)
+        .distinct()
+        .order_by("resident_id")
+    )
+    ranges: list[tuple[int, int]] = []
+    low: int | None = None
+    count = 0
+    last = 0
+    for resident_id in ids.iterator(chunk_size=10_000):
+        if low is None:
+            low = resident_id
+        count, last = count + 1, resident_id
+        if count == size:
+            ranges.append((low, resident_id))
+            low, count = resident_id + 1, 0
+    if count:
+        assert low is not None
+        ranges.append((low, last))
+    return ranges
 
 
 def states_of(*, resident_id: int) -> QuerySet[ConsentState]:
@@ -144,26 +182,27 @@ class DataUseSummary:
 
 
 def data_use_summary(*, resident_id: int, days: int = 7) -> list[DataUseSummary]:
-    """How often each category was read for each purpose in the last ``days`` days."""
-    since = timezone.now() - timedelta(days=days)
+    """How often each category was read for each purpose on the last ``days`` days (today
+    included): the uses of every logged day that read the category."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    rows = (
-        DataUseEvent.objects.filter(resident_id=resident_id, at__gte=since)
-        .values_list("purpose_code", "category_codes")
-        .annotate(n=Count("id"))
-        .order_by()
+    rows = data_uses_since(resident_id=resident_id, days=days).values_list(
+        "purpose_code", "category_mask", "use_count"
     )
-    for purpose_code, category_codes, n in rows:
-        for code in category_codes:
-            counts[(code, purpose_code)] += n
+    for purpose_code, mask, uses in rows:
+        for code in categories_in(mask):
+            counts[(code, purpose_code)] += uses
     return [
         DataUseSummary(category_code=c, purpose_code=p, uses=n)
         for (c, p), n in sorted(counts.items())
     ]
 
 
-def recent_data_uses(*, resident_id: int, limit: int = 50) -> QuerySet[DataUseEvent]:
-    return DataUseEvent.objects.filter(resident_id=resident_id).order_by("-at")[:limit]
+def data_uses_since(*, resident_id: int, days: int) -> QuerySet[DataUseEvent]:
+    """The resident's log of the last ``days`` days (today included), newest day first."""
+    since = timezone.localdate() - timedelta(days=days - 1)
+    return DataUseEvent.objects.filter(resident_id=resident_id, day__gte=since).order_by(
+        "-day", "purpose_code", "recipient_code", "reader_kind", "reader_name", "id"
+    )
 
 
 def purposes_using(*, category_code: str, resident_id: int) -> list[str]:
@@ -235,5 +274,5 @@ def active_consent_count(*, resident_id: int) -> int:
 
 
 def data_uses(*, resident_id: int) -> QuerySet[DataUseEvent]:
-    """The resident's whole data-use log, oldest first."""
-    return DataUseEvent.objects.filter(resident_id=resident_id).order_by("at", "id")
+    """The resident's whole data-use log, oldest day first."""
+    return DataUseEvent.objects.filter(resident_id=resident_id).order_by("day", "id")

@@ -1,16 +1,18 @@
 """Writes of the consent app: publishing terms, and granting, refusing, withdrawing and
 expiring consent. Every change appends to the ledger and updates the state in one transaction.
+Also the pruning of the data-use log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -26,6 +28,7 @@ from consent.models import (
     ConsentStatus,
     ConsentTerms,
     DataCategory,
+    DataUseEvent,
     EventKind,
     Purpose,
     Recipient,
@@ -292,6 +295,22 @@ def consents_expire(*, now: datetime | None = None) -> int:
             )
             expired += len(outcome.withdrawn)
     return expired
+
+
+def data_use_log_prune(*, before: date, batch_size: int = 5000) -> int:
+    """Delete the data-use log's rows of days before ``before``; returns how many.
+
+    A batch of rows per statement, each committed on its own, not one transaction: a single
+    DELETE of a year's rows would hold its locks and grow the write-ahead log for as long as it
+    ran, and a batch that fails leaves the earlier ones done (pruning again finishes the job).
+    """
+    deleted = 0
+    while True:
+        batch = DataUseEvent.objects.filter(day__lt=before).values("pk")[:batch_size]
+        count, _detail = DataUseEvent.objects.filter(pk__in=Subquery(batch)).delete()
+        deleted += count
+        if count < batch_size:
+            return deleted
 
 
 def _due_state_ids(moment: datetime, *, resident_id: int | None = None) -> set[int]:

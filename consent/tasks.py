@@ -13,8 +13,7 @@ from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.utils import timezone
 
-from consent.models import DataUseEvent
-from consent.services import consents_expire
+from consent.services import consents_expire, data_use_log_prune
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +31,9 @@ def expire_consents() -> int:
 @shared_task(
     name="consent.prune_data_use_log", queue_name="default", base=DjangoTask, ignore_result=True
 )
-def prune_data_use_log() -> int:
-    """Forget data-use log entries older than DATA_USE_LOG_RETENTION_DAYS."""
-    cutoff = timezone.now() - timedelta(days=settings.DATA_USE_LOG_RETENTION_DAYS)
-    deleted, _detail = DataUseEvent.objects.filter(at__lt=cutoff).delete()
+def prune_data_use_log(batch_size: int = 5000) -> int:
+    """Forget the data-use log's days older than DATA_USE_LOG_RETENTION_DAYS, in batches."""
+    before = timezone.localdate() - timedelta(days=settings.DATA_USE_LOG_RETENTION_DAYS)
+    deleted = data_use_log_prune(before=before, batch_size=batch_size)
+    logger.info("Pruned %d data-use log rows", deleted)
     return deleted

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from consent import policy
-from consent.catalogue import PurposeCode
+from consent.catalogue import Category, PurposeCode, RecipientCode
 from consent.selectors import covered_categories
 from portal.models import Shelter
 from portal.places.selectors import (
@@ -37,7 +39,12 @@ def shelter_guidance(*, resident_id: int) -> ShelterGuidance | None:
     shared = policy.read_profile(
         resident_id=resident_id,
         purpose=PurposeCode.DISASTER_WARNINGS,
-        reader=policy.Reader(kind="view", name="home page"),
+        reader=policy.Reader(
+            kind="view",
+            name=gettext_noop("the shelters on your home page"),
+            recipient=RecipientCode.CITY,
+        ),
+        categories=[Category.LOCATION, Category.PLACES],
     )
     if shared.home_location is not None:
         latitude, longitude = shared.home_location

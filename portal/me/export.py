@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from consent.policy import ProfileProjection, Reader, read_own_data
+from consent.policy import ProfileProjection, read_own_data
 from consent.receipts import consent_receipt
 from consent.selectors import active_purposes_by_category, data_uses, ledger_history, states_of
 from portal.models import Area, School, User
@@ -18,7 +18,7 @@ from portal.models import Area, School, User
 
 def export_document(user: User) -> dict[str, Any]:
     """Everything stored about the resident, as one JSON-ready document."""
-    data = read_own_data(resident_id=user.pk, reader=Reader(kind="view", name="me:export"))
+    data = read_own_data(resident_id=user.pk)
     language = get_language()
     return {
         "exported_at": timezone.now(),
@@ -32,13 +32,17 @@ def export_document(user: User) -> dict[str, Any]:
             consent_receipt(event, language=language)
             for event in ledger_history(pseudonym=user.pseudonym).order_by("id")
         ],
+        # One entry per purpose, recipient, reader and day, with how many reads it counts.
         "data_use_log": [
             {
-                "at": use.at,
+                "day": use.day,
                 "purpose": use.purpose_code,
                 "categories": use.category_codes,
+                "uses": use.use_count,
+                "first_at": use.first_at,
+                "last_at": use.last_at,
                 "reader": {"kind": use.reader_kind, "name": use.reader_name},
-                "on_behalf_of": use.recipient_code or None,
+                "on_behalf_of": use.recipient_code,
             }
             for use in data_uses(resident_id=user.pk)
         ],

@@ -7,26 +7,30 @@ portal.me.forms, through portal.residents.services.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from consent.catalogue import SUBJECT_ACCESS, Category, PurposeCode
-from consent.models import ConsentEvent, DataCategory, DataUseEvent
-from consent.policy import ProfileProjection, Reader, read_own_data
+from consent.catalogue import Category, PurposeCode, RecipientCode
+from consent.models import ConsentEvent, DataCategory, DataUseEvent, ReaderKind
+from consent.policy import ProfileProjection, read_own_data
 from consent.selectors import (
     active_purposes_by_category,
     all_current_terms,
     covered_categories,
     data_categories,
     data_use_summary,
+    data_uses_since,
     ledger_history,
     purposes_by_code,
-    recent_data_uses,
     recipients_by_code,
 )
 from portal.me.forms import (
@@ -42,7 +46,7 @@ from portal.me.labels import area_paths, child_label, place_kind_label
 from portal.models import InterestTag, PreferredLanguage, School, User
 
 USE_SUMMARY_DAYS = 7  # the sentences below say "in the last 7 days"
-RECENT_USES_SHOWN = 20
+USE_LIST_DAYS = 31  # the page lists the uses of these days; the download has all of them
 
 # Plain-words pieces of the data-use sentences ("the portal used your places 14 times …").
 CATEGORY_PHRASES: dict[str, Promise] = {
@@ -60,6 +64,11 @@ PURPOSE_PHRASES: dict[str, Promise] = {
     PurposeCode.SCHOOL_LETTERS: gettext_lazy("to deliver your children's school letters"),
     PurposeCode.PLANNING_STATISTICS: gettext_lazy("for anonymous city planning statistics"),
 }
+RECIPIENT_PHRASES: dict[str, Promise] = {
+    RecipientCode.CITY: gettext_lazy("the city"),
+    RecipientCode.OPERATOR: gettext_lazy("the portal operator"),
+    RecipientCode.BOARD_OF_EDUCATION: gettext_lazy("the board of education"),
+}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -68,17 +77,15 @@ PURPOSE_PHRASES: dict[str, Promise] = {
 
 
 def my_data_context(resident: User) -> dict[str, Any]:
-    """The "my data" page. Read first: the page's own read is then the newest use it lists."""
-    data = read_own_data(resident_id=resident.pk, reader=Reader(kind="view", name="me:data"))
+    """The "my data" page. The resident's own look at their data is not logged as a use."""
+    data = read_own_data(resident_id=resident.pk)
     names = _CatalogueNames.load()
     purposes = active_purposes_by_category(resident_id=resident.pk)
     return {
         "categories": _stored_by_category(data, purposes, names),
         "use_sentences": _use_sentences(resident.pk, names),
-        "recent_uses": [
-            _UseRow.of(use, names)
-            for use in recent_data_uses(resident_id=resident.pk, limit=RECENT_USES_SHOWN)
-        ],
+        "use_days": _use_days(resident.pk, names),
+        "use_list_days": USE_LIST_DAYS,
         "history": [
             _HistoryRow.of(event, names) for event in ledger_history(pseudonym=resident.pseudonym)
         ],
@@ -97,13 +104,9 @@ class _CatalogueNames:
     def load(cls) -> _CatalogueNames:
         return cls(
             categories={c.code: c for c in data_categories()},
-            purposes={code: purpose.name for code, purpose in purposes_by_code().items()}
-            | {SUBJECT_ACCESS: _("You, looking at your own data")},
+            purposes={code: purpose.name for code, purpose in purposes_by_code().items()},
             recipients={code: r.name for code, r in recipients_by_code().items()},
         )
-
-    def recipient(self, code: str) -> str:
-        return self.recipients.get(code, code)
 
     def category(self, code: str) -> str:
         category = self.categories.get(code)
@@ -111,12 +114,25 @@ class _CatalogueNames:
 
     def category_list(self, codes: list[str]) -> str:
         """Names in the catalogue's order, which is the order the resident sees everywhere."""
+        return ", ".join(self.category(code) for code in self.in_order(codes))
+
+    def in_order(self, codes: list[str]) -> list[str]:
         order = list(self.categories)
-        ranked = sorted(codes, key=lambda code: _position(order, code))
-        return ", ".join(self.category(code) for code in ranked)
+        return sorted(codes, key=lambda code: _position(order, code))
 
     def purpose(self, code: str) -> str:
         return self.purposes.get(code, code)
+
+    def category_phrase(self, code: str) -> str:
+        return str(CATEGORY_PHRASES.get(code) or self.category(code))
+
+    def purpose_phrase(self, code: str) -> str:
+        return str(
+            PURPOSE_PHRASES.get(code) or _("for “%(purpose)s”") % {"purpose": self.purpose(code)}
+        )
+
+    def recipient_phrase(self, code: str) -> str:
+        return str(RECIPIENT_PHRASES.get(code) or self.recipients.get(code, code))
 
 
 def _position(order: list[str], code: str) -> int:
@@ -200,14 +216,11 @@ def _language_items(data: ProfileProjection) -> list[_StoredItem]:
 
 
 def _use_sentences(resident_id: int, names: _CatalogueNames) -> list[str]:
-    # The resident's own look at their data is in the table below, not counted as a use here.
+    """Per category and purpose, the uses of the last 7 days: the same rows as the list of
+    days below, so the two always agree."""
     order = list(names.categories)
     uses = sorted(
-        (
-            use
-            for use in data_use_summary(resident_id=resident_id, days=USE_SUMMARY_DAYS)
-            if use.purpose_code != SUBJECT_ACCESS
-        ),
+        data_use_summary(resident_id=resident_id, days=USE_SUMMARY_DAYS),
         key=lambda use: (_position(order, use.category_code), use.purpose_code),
     )
     return [
@@ -217,30 +230,75 @@ def _use_sentences(resident_id: int, names: _CatalogueNames) -> list[str]:
             use.uses,
         )
         % {
-            "what": CATEGORY_PHRASES.get(use.category_code) or names.category(use.category_code),
+            "what": names.category_phrase(use.category_code),
             "count": use.uses,
-            "why": PURPOSE_PHRASES.get(use.purpose_code)
-            or _("for “%(purpose)s”") % {"purpose": names.purpose(use.purpose_code)},
+            "why": names.purpose_phrase(use.purpose_code),
         }
         for use in uses
     ]
 
 
 @dataclass(frozen=True)
-class _UseRow:
-    event: DataUseEvent
-    purpose: str
-    categories: str
-    on_behalf_of: str
+class _UsesOfPurpose:
+    why: str
+    uses: list[str]
 
-    @classmethod
-    def of(cls, event: DataUseEvent, names: _CatalogueNames) -> _UseRow:
-        return cls(
-            event=event,
-            purpose=names.purpose(event.purpose_code),
-            categories=names.category_list(event.category_codes),
-            on_behalf_of=names.recipient(event.recipient_code) if event.recipient_code else "",
+
+@dataclass(frozen=True)
+class _UseDay:
+    day: date
+    label: str
+    purposes: list[_UsesOfPurpose]
+
+
+def _use_days(resident_id: int, names: _CatalogueNames) -> list[_UseDay]:
+    """The log of the last days, newest first, each day grouped by purpose, in words."""
+    by_day: dict[date, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for use in data_uses_since(resident_id=resident_id, days=USE_LIST_DAYS):
+        by_day[use.day][use.purpose_code].append(_use_sentence(use, names))
+    return [
+        _UseDay(
+            day=day,
+            label=date_format(day, "MONTH_DAY_FORMAT"),
+            purposes=[
+                _UsesOfPurpose(why=capfirst(names.purpose_phrase(code)), uses=uses)
+                for code, uses in purposes.items()
+            ],
         )
+        for day, purposes in by_day.items()
+    ]
+
+
+def _use_sentence(use: DataUseEvent, names: _CatalogueNames) -> str:
+    """ "Your places and your interests, 3 times, on behalf of the city, by a background task
+    (ranking your home page)." """
+    what = _and_list([names.category_phrase(code) for code in names.in_order(use.category_codes)])
+    reader = _("%(kind)s (%(name)s)") % {
+        "kind": ReaderKind(use.reader_kind).label,
+        # Reader names are English words marked with gettext_noop where the read is made.
+        "name": _(use.reader_name),
+    }
+    sentence = ngettext(
+        "%(what)s, %(count)d time, on behalf of %(recipient)s, by %(reader)s.",
+        "%(what)s, %(count)d times, on behalf of %(recipient)s, by %(reader)s.",
+        use.use_count,
+    ) % {
+        "what": what,
+        "count": use.use_count,
+        "recipient": names.recipient_phrase(use.recipient_code),
+        "reader": reader,
+    }
+    return capfirst(sentence)
+
+
+def _and_list(phrases: list[str]) -> str:
+    """ "a, b and c" in the active language."""
+    if len(phrases) < 2:
+        return "".join(phrases)
+    return _("%(list)s and %(last)s") % {
+        "list": pgettext("separator in a list of things", ", ").join(phrases[:-1]),
+        "last": phrases[-1],
+    }
 
 
 @dataclass(frozen=True)
@@ -293,7 +351,7 @@ class _Offer:
 
 def profile_context(resident_id: int, *, failed: ProfileSectionForm | None) -> dict[str, Any]:
     """The whole page; a form that failed to store is shown again, with its errors."""
-    data = read_own_data(resident_id=resident_id, reader=Reader(kind="view", name="me:profile"))
+    data = read_own_data(resident_id=resident_id)
     covered = covered_categories(resident_id=resident_id)
     forms = _section_forms(data)
     if failed is not None:
@@ -364,7 +422,7 @@ class Removal:
 
 def place_removal(*, resident_id: int, place_id: int) -> Removal | None:
     """The confirmation before removing a place; None when the place is not the resident's."""
-    data = read_own_data(resident_id=resident_id, reader=Reader(kind="view", name="me:place"))
+    data = read_own_data(resident_id=resident_id)
     for place in _listed_places(data):
         if place.id == place_id:
             return Removal(
@@ -378,7 +436,7 @@ def place_removal(*, resident_id: int, place_id: int) -> Removal | None:
 
 def child_removal(*, resident_id: int, child_id: int) -> Removal | None:
     """The confirmation before removing a child; None when the child is not the resident's."""
-    data = read_own_data(resident_id=resident_id, reader=Reader(kind="view", name="me:child"))
+    data = read_own_data(resident_id=resident_id)
     for child in _listed_children(data):
         if child.id == child_id:
             return Removal(

@@ -36,10 +36,7 @@ def no_script_page(browser, live_server) -> Iterator[Any]:
 
 
 def place_ids(resident) -> list[int]:
-    own = policy.read_own_data(
-        resident_id=resident.pk, reader=policy.Reader(kind="view", name="browser test")
-    )
-    return [place.id for place in own.places]
+    return [place.id for place in policy.read_own_data(resident_id=resident.pk).places]
 
 
 def add_place(resident, name_ja: str = "鶴城地区") -> int:

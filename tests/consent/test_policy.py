@@ -23,7 +23,8 @@ from tests.helpers import grant, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 
-SCORER = Reader(kind="task", name="test scorer")
+SCORER = Reader(kind="task", name="test scorer", recipient="city")
+EVERYTHING = Category.values
 
 
 def fill_profile(resident_id: int, *, district: Area, school: School) -> None:
@@ -74,7 +75,10 @@ def full_resident():
 def test_a_purpose_sees_only_the_categories_granted_to_it(full_resident) -> None:
     withdraw(full_resident, purpose="personalised_home", category="interests")
     projection = policy.read_profile(
-        resident_id=full_resident.pk, purpose="personalised_home", reader=SCORER
+        resident_id=full_resident.pk,
+        purpose="personalised_home",
+        reader=SCORER,
+        categories=EVERYTHING,
     )
     assert projection.interests == ()
     assert projection.age_band is not None
@@ -83,7 +87,7 @@ def test_a_purpose_sees_only_the_categories_granted_to_it(full_resident) -> None
 
 def test_a_purpose_never_sees_a_category_its_terms_do_not_cover(full_resident) -> None:
     projection = policy.read_profile(
-        resident_id=full_resident.pk, purpose="school_letters", reader=SCORER
+        resident_id=full_resident.pk, purpose="school_letters", reader=SCORER, categories=EVERYTHING
     )
     assert categories_present(projection) == {Category.HOUSEHOLD}
     assert projection.home_location is None
@@ -96,7 +100,10 @@ def test_age_is_projected_as_a_band() -> None:
 def test_withdrawn_consent_hides_the_places_from_that_purpose_at_once(full_resident) -> None:
     withdraw(full_resident, purpose="disaster_warnings")
     projection = policy.read_profile(
-        resident_id=full_resident.pk, purpose="disaster_warnings", reader=SCORER
+        resident_id=full_resident.pk,
+        purpose="disaster_warnings",
+        reader=SCORER,
+        categories=EVERYTHING,
     )
     assert projection.categories == frozenset()
     assert projection.places == ()
@@ -176,7 +183,9 @@ def test_an_editorial_terms_change_keeps_earlier_consents_usable(full_resident) 
 
 
 def test_every_read_that_returns_data_is_written_to_the_data_use_log(full_resident) -> None:
-    policy.read_profile(resident_id=full_resident.pk, purpose="school_letters", reader=SCORER)
+    policy.read_profile(
+        resident_id=full_resident.pk, purpose="school_letters", reader=SCORER, categories=EVERYTHING
+    )
     (entry,) = DataUseEvent.objects.filter(resident=full_resident)
     assert entry.purpose_code == "school_letters"
     assert entry.category_codes == ["household"]
@@ -186,7 +195,7 @@ def test_every_read_that_returns_data_is_written_to_the_data_use_log(full_reside
 def test_a_read_of_a_resident_without_consent_returns_nothing_and_logs_nothing() -> None:
     resident = UserFactory.create()
     projection = policy.read_profile(
-        resident_id=resident.pk, purpose="personalised_home", reader=SCORER
+        resident_id=resident.pk, purpose="personalised_home", reader=SCORER, categories=EVERYTHING
     )
     assert projection.categories == frozenset()
     assert not DataUseEvent.objects.exists()
@@ -204,7 +213,7 @@ def test_bulk_read_takes_a_fixed_number_of_queries_and_logs_every_resident(
 
     with django_assert_max_num_queries(12):
         projections = policy.read_profiles(
-            resident_ids=ids, purpose="personalised_home", reader=SCORER
+            resident_ids=ids, purpose="personalised_home", reader=SCORER, categories=EVERYTHING
         )
 
     assert all(projections[i].places and projections[i].interests == ("sports",) for i in ids)
@@ -218,7 +227,10 @@ def test_bulk_read_splits_large_id_lists_into_chunks(monkeypatch) -> None:
         grant(resident, "personalised_home", "interests")
         profile_services.profile_set_interests(resident_id=resident.pk, interest_codes=["events"])
     projections = policy.read_profiles(
-        resident_ids=[r.pk for r in residents], purpose="personalised_home", reader=SCORER
+        resident_ids=[r.pk for r in residents],
+        purpose="personalised_home",
+        reader=SCORER,
+        categories=EVERYTHING,
     )
     assert {p.interests for p in projections.values()} == {("events",)}
 
@@ -244,10 +256,13 @@ withdrawals = st.lists(
     withdrawn=withdrawals,
     stored=st.frozensets(st.sampled_from(Category.values)),
     purpose=st.sampled_from(PurposeCode.values),
+    asked=st.frozensets(st.sampled_from(Category.values), min_size=1),
 )
 def test_projection_never_contains_a_category_without_an_active_consent(
-    granted, withdrawn, stored, purpose
+    granted, withdrawn, stored, purpose, asked
 ) -> None:
+    """Both the per-resident read and the range read see exactly the asked categories an
+    active consent covers, and each read is counted in the log under those categories."""
     resident = UserFactory.create()
     for purpose_code, categories in granted.items():
         covered = sorted(set(categories) & set(terms_of(purpose_code).category_codes))
@@ -258,16 +273,29 @@ def test_projection_never_contains_a_category_without_an_active_consent(
     _store_what_may_be_stored(resident.pk, stored, district=district, school=school)
     for purpose_code, category in withdrawn:
         withdraw(resident, purpose=purpose_code, category=category)
-    log_before = DataUseEvent.objects.filter(resident=resident).count()
 
-    projection = policy.read_profile(resident_id=resident.pk, purpose=purpose, reader=SCORER)
+    projection = policy.read_profile(
+        resident_id=resident.pk, purpose=purpose, reader=SCORER, categories=asked
+    )
+    chunks = list(
+        policy.iter_profile_chunks(
+            purpose=purpose, reader=SCORER, categories=asked, id_range=(resident.pk, resident.pk)
+        )
+    )
 
     expected = set(granted.get(purpose, frozenset())) & set(terms_of(purpose).category_codes)
     expected -= {category for p, category in withdrawn if p == purpose}
+    expected &= asked
     assert projection.categories == expected
     assert categories_present(projection) <= expected
-    logged = DataUseEvent.objects.filter(resident=resident).count() - log_before
-    assert logged == (1 if expected else 0)
+    if expected:
+        (chunk,) = chunks
+        assert chunk.projections() == {resident.pk: projection}
+    else:
+        assert chunks == []
+    uses = DataUseEvent.objects.filter(resident=resident)
+    assert sum(use.use_count for use in uses) == (2 if expected else 0)
+    assert all(set(use.category_codes) == expected for use in uses)
 
 
 def _store_what_may_be_stored(
@@ -311,10 +339,13 @@ def test_a_large_bulk_read_logs_each_resident_with_exactly_its_categories(monkey
         categories = ["places", "interests"] if index % 2 else ["places"]
         grant(resident, "personalised_home", *categories)
     staff = StaffFactory.create()
-    reader = Reader(kind="staff", name="planning export", staff_id=staff.pk)
+    reader = Reader(kind="staff", name="planning export", recipient="city", staff_id=staff.pk)
 
     policy.read_profiles(
-        resident_ids=[r.pk for r in residents], purpose="personalised_home", reader=reader
+        resident_ids=[r.pk for r in residents],
+        purpose="personalised_home",
+        reader=reader,
+        categories=EVERYTHING,
     )
 
     rows = {
@@ -325,21 +356,25 @@ def test_a_large_bulk_read_logs_each_resident_with_exactly_its_categories(monkey
     for index, resident in enumerate(residents):
         use = rows[resident.pk]
         assert use.category_codes == (["interests", "places"] if index % 2 else ["places"])
-        assert (use.reader_kind, use.reader_name, use.staff_id) == (
+        assert (use.reader_kind, use.reader_name, use.staff_account_id) == (
             "staff",
             "planning export",
             staff.pk,
         )
-        assert use.at is not None
+        assert use.use_count == 1
+        assert use.first_at == use.last_at
 
 
 def test_purposes_see_the_age_band_but_never_the_birth_year(full_resident) -> None:
     projection = policy.read_profile(
-        resident_id=full_resident.pk, purpose="personalised_home", reader=SCORER
+        resident_id=full_resident.pk,
+        purpose="personalised_home",
+        reader=SCORER,
+        categories=EVERYTHING,
     )
     assert projection.age_band is not None
     assert projection.birth_year is None
-    own = policy.read_own_data(resident_id=full_resident.pk, reader=SCORER)
+    own = policy.read_own_data(resident_id=full_resident.pk)
     assert own.birth_year == 1985
 
 
@@ -348,7 +383,10 @@ def test_a_read_on_behalf_of_a_recipient_the_consent_does_not_name_gets_nothing(
 ) -> None:
     operator_task = Reader(kind="task", name="operator scorer", recipient="operator")
     projection = policy.read_profile(
-        resident_id=full_resident.pk, purpose="disaster_warnings", reader=operator_task
+        resident_id=full_resident.pk,
+        purpose="disaster_warnings",
+        reader=operator_task,
+        categories=EVERYTHING,
     )
     assert projection.categories == frozenset()
     assert not DataUseEvent.objects.filter(purpose_code="disaster_warnings").exists()
@@ -357,6 +395,9 @@ def test_a_read_on_behalf_of_a_recipient_the_consent_does_not_name_gets_nothing(
 def test_the_data_use_log_says_on_whose_behalf_the_data_was_read(full_resident) -> None:
     operator_task = Reader(kind="task", name="operator scorer", recipient="operator")
     policy.read_profile(
-        resident_id=full_resident.pk, purpose="personalised_home", reader=operator_task
+        resident_id=full_resident.pk,
+        purpose="personalised_home",
+        reader=operator_task,
+        categories=EVERYTHING,
     )
     assert DataUseEvent.objects.get(purpose_code="personalised_home").recipient_code == "operator"

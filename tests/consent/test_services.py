@@ -20,8 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def stored_categories(resident_id: int) -> set[str]:
-    reader = policy.Reader(kind="view", name="test")
-    own = policy.read_own_data(resident_id=resident_id, reader=reader)
+    own = policy.read_own_data(resident_id=resident_id)
     present: set[str] = set()
     if own.birth_year is not None:
         present.add("age")

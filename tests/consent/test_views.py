@@ -61,7 +61,7 @@ def log_in_long_ago(client, user) -> None:
 
 
 def stored_places(user) -> list[object]:
-    own = policy.read_own_data(resident_id=user.pk, reader=policy.Reader(kind="view", name="test"))
+    own = policy.read_own_data(resident_id=user.pk)
     return list(own.places)
 
 

@@ -45,7 +45,10 @@ def resident(client) -> User:
     )
     profile_services.profile_set_interests(resident_id=user.pk, interest_codes=["events"])
     read_profile(
-        resident_id=user.pk, purpose="personalised_home", reader=Reader(kind="task", name="t")
+        resident_id=user.pk,
+        purpose="personalised_home",
+        reader=Reader(kind="task", name="t", recipient="city"),
+        categories=["age", "places", "interests"],
     )
     log_in_long_ago(client, user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"

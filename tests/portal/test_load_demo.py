@@ -377,7 +377,8 @@ def test_demo_resident_shares_some_data_through_real_consents_once() -> None:
     projection = policy.read_profile(
         resident_id=resident.pk,
         purpose="disaster_warnings",
-        reader=policy.Reader(kind="task", name="test"),
+        reader=policy.Reader(kind="task", name="test", recipient="city"),
+        categories=["places", "language", "location"],
     )
     assert projection.categories == {"places", "language"}
     assert len(projection.places) == 2

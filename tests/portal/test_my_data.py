@@ -6,9 +6,11 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from consent import policy
-from consent.models import ConsentEvent
+from consent.catalogue import Category
+from consent.models import ConsentEvent, DataUseEvent
 from portal.models import Area, School
 from portal.residents import services as profile_services
 from tests.factories import DistrictFactory, SchoolFactory, UserFactory
@@ -16,7 +18,8 @@ from tests.helpers import grant
 
 pytestmark = pytest.mark.django_db
 
-SCORER = policy.Reader(kind="task", name="test scorer")
+SCORER = policy.Reader(kind="task", name="test scorer", recipient="city")
+EVERYTHING = Category.values
 EXPORT_SECTIONS = {
     "exported_at",
     "account",
@@ -110,7 +113,12 @@ def test_my_data_says_in_plain_words_how_often_each_category_was_used(client, re
         resident_id=resident.pk, kind="home", area_code=DistrictFactory.create().code
     )
     for _ in range(14):
-        policy.read_profile(resident_id=resident.pk, purpose="personalised_home", reader=SCORER)
+        policy.read_profile(
+            resident_id=resident.pk,
+            purpose="personalised_home",
+            reader=SCORER,
+            categories=EVERYTHING,
+        )
     html = client.get("/me/").content.decode()
     assert (
         "In the last 7 days, the portal used your places 14 times to personalise your home page."
@@ -120,7 +128,9 @@ def test_my_data_says_in_plain_words_how_often_each_category_was_used(client, re
 
 def test_a_single_use_is_told_in_the_singular(client, resident) -> None:
     grant(resident, "disaster_warnings", "location")
-    policy.read_profile(resident_id=resident.pk, purpose="disaster_warnings", reader=SCORER)
+    policy.read_profile(
+        resident_id=resident.pk, purpose="disaster_warnings", reader=SCORER, categories=EVERYTHING
+    )
     html = client.get("/me/").content.decode()
     assert "the portal used your precise home location 1 time to warn you of disasters" in html
 
@@ -132,15 +142,61 @@ def test_the_residents_own_look_at_their_data_is_not_counted_as_a_use(client, re
     assert "In the last 7 days, no purpose used your data." in html
 
 
-def test_recent_uses_are_listed_with_time_purpose_data_and_reader(client, resident) -> None:
+def test_uses_are_listed_per_day_and_purpose_in_plain_words(client, resident) -> None:
     grant(resident, "personalised_home", "places", "interests")
-    policy.read_profile(resident_id=resident.pk, purpose="personalised_home", reader=SCORER)
+    for _ in range(3):
+        policy.read_profile(
+            resident_id=resident.pk,
+            purpose="personalised_home",
+            reader=SCORER,
+            categories=["places", "interests"],
+        )
+    html = section(client.get("/me/").content.decode(), "use-days")
+    assert f'datetime="{timezone.localdate().isoformat()}"' in html
+    assert "<dt>To personalise your home page</dt>" in html
+    assert (
+        "<dd>Your places and your interests, 3 times, on behalf of the city, "
+        "by a background task (test scorer).</dd>"
+    ) in html
+
+
+def test_the_list_of_uses_names_only_the_categories_read(client, resident) -> None:
+    grant(resident, "personalised_home", "age", "places", "interests")
+    policy.read_profile(
+        resident_id=resident.pk, purpose="personalised_home", reader=SCORER, categories=["places"]
+    )
+    html = section(client.get("/me/").content.decode(), "use-days")
+    assert "Your places, 1 time," in html
+    assert "age band" not in html
+    assert "interests" not in html
+
+
+def test_reader_names_are_shown_in_the_residents_language(client, resident) -> None:
+    grant(resident, "disaster_warnings", "places")
+    profile_services.place_add(
+        resident_id=resident.pk, kind="home", area_code=DistrictFactory.create().code
+    )
+    client.get("/")  # the home page reads the places to list the shelters of the resident's areas
+    english = section(client.get("/me/").content.decode(), "use-days")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ja"
+    japanese = section(client.get("/me/").content.decode(), "use-days")
+    assert "by a page of the portal (the shelters on your home page)" in english
+    assert "トップページの避難所の案内" in japanese
+    assert "home page" not in japanese
+
+
+def test_the_summary_agrees_with_the_days_listed(client, resident) -> None:
+    grant(resident, "personalised_home", "places")
+    for _ in range(2):
+        policy.read_profile(
+            resident_id=resident.pk,
+            purpose="personalised_home",
+            reader=SCORER,
+            categories=["places"],
+        )
     html = client.get("/me/").content.decode()
-    row = html[html.index("Personalised home page</td>") :]
-    row = row[: row.index("</tr>")]
-    assert "Places, Interests" in row
-    assert "A background task" in row
-    assert "test scorer" in row
+    assert "the portal used your places 2 times to personalise your home page" in html
+    assert "Your places, 2 times," in section(html, "use-days")
 
 
 def test_the_consent_history_links_to_each_receipt(client, resident) -> None:
@@ -157,11 +213,15 @@ def test_my_data_links_to_download_edit_and_delete(client, resident) -> None:
     assert 'href="/me/delete/"' in html
 
 
-def test_looking_at_my_data_is_itself_logged_as_the_residents_own_access(client, resident) -> None:
-    grant(resident, "personalised_home", "places")
+def test_looking_at_my_data_is_not_logged_as_a_use_of_it(client, resident) -> None:
+    """Today's page views would flood the log and contradict the summary above it."""
+    fill_everything(resident, district=DistrictFactory.create(), school=SchoolFactory.create())
     client.get("/me/")
+    client.get("/me/profile/")
+    client.get("/me/data.json")
     html = client.get("/me/").content.decode()
-    assert "You, looking at your own data" in html
+    assert not DataUseEvent.objects.filter(resident=resident).exists()
+    assert "Your data was not used on these days." in html
 
 
 # ------------------------------------------------------------------------------------------------
@@ -196,7 +256,9 @@ def test_the_export_holds_all_of_the_residents_data(client, resident) -> None:
     district = DistrictFactory.create(name_ja="鶴城")
     school = SchoolFactory.create()
     fill_everything(resident, district=district, school=school)
-    policy.read_profile(resident_id=resident.pk, purpose="personalised_home", reader=SCORER)
+    policy.read_profile(
+        resident_id=resident.pk, purpose="personalised_home", reader=SCORER, categories=EVERYTHING
+    )
 
     document = export(client)
 
@@ -229,6 +291,25 @@ def test_the_export_holds_all_of_the_residents_data(client, resident) -> None:
     assert document["interactions"] == []
 
 
+def test_the_export_lists_each_day_of_use_with_how_many_reads_it_counts(client, resident) -> None:
+    grant(resident, "personalised_home", "places", "interests")
+    for _ in range(2):
+        policy.read_profile(
+            resident_id=resident.pk,
+            purpose="personalised_home",
+            reader=SCORER,
+            categories=["places"],
+        )
+
+    (use,) = export(client)["data_use_log"]
+
+    assert use["day"] == timezone.localdate().isoformat()
+    assert (use["purpose"], use["categories"], use["uses"]) == ("personalised_home", ["places"], 2)
+    assert use["first_at"] <= use["last_at"]
+    assert use["reader"] == {"kind": "task", "name": "test scorer"}
+    assert use["on_behalf_of"] == "city"
+
+
 def test_the_export_has_one_receipt_per_ledger_event(client, resident) -> None:
     first = grant(resident, "personalised_home", "places")
     second = grant(resident, "disaster_warnings", "location")
@@ -256,7 +337,9 @@ def test_the_export_contains_nothing_of_another_resident(client, resident) -> No
     profile_services.profile_set_interests(resident_id=other.pk, interest_codes=["tourism"])
     other_grant = ConsentEvent.objects.filter(subject_pseudonym=other.pseudonym).first()
     assert other_grant is not None
-    policy.read_profile(resident_id=other.pk, purpose="personalised_home", reader=SCORER)
+    policy.read_profile(
+        resident_id=other.pk, purpose="personalised_home", reader=SCORER, categories=EVERYTHING
+    )
 
     body = client.get("/me/data.json").content.decode("utf-8")
     document = json.loads(body)

@@ -18,9 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def own_data(resident) -> policy.ProfileProjection:
-    return policy.read_own_data(
-        resident_id=resident.pk, reader=policy.Reader(kind="view", name="test")
-    )
+    return policy.read_own_data(resident_id=resident.pk)
 
 
 @pytest.fixture

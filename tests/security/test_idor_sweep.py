@@ -104,7 +104,4 @@ def test_the_export_holds_only_the_logged_in_residents_data(client) -> None:
 
 
 def _everything_of(resident_id: int) -> policy.ProfileProjection:
-    own = policy.read_own_data(
-        resident_id=resident_id, reader=policy.Reader(kind="view", name="idor sweep")
-    )
-    return own
+    return policy.read_own_data(resident_id=resident_id)
