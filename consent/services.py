@@ -34,7 +34,7 @@ from consent.models import (
     Recipient,
 )
 from consent.selectors import active_purposes_by_category, covered_categories, usable_terms_ids
-from consent.signals import categories_uncovered
+from consent.signals import categories_uncovered, consent_narrowed
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -208,7 +208,16 @@ def consent_refuse(
     _lock_resident(resident)
     terms = _current_terms_for_decision(terms_id)
     codes = _validated_categories(terms, category_codes)
+    lost = set(
+        ConsentState.objects.filter(
+            resident=resident,
+            purpose_id=terms.purpose_id,
+            category__code__in=codes,
+            status=ConsentStatus.GRANTED,
+        ).values_list("category__code", flat=True)
+    )
     event = _record(resident=resident, terms=terms, codes=codes, kind=EventKind.REFUSE, actor=actor)
+    _narrowed(resident_id=resident.pk, purpose_code=terms.purpose.code, categories=lost)
     _erase_uncovered(resident_id=resident.pk)
     return event
 
@@ -366,11 +375,28 @@ def _end_states(
         )
         for group in by_terms.values()
     ]
+    lost: dict[str, set[str]] = {}
+    for state in states:
+        lost.setdefault(state.terms.purpose.code, set()).add(state.category.code)
+    for purpose_code, categories in lost.items():
+        _narrowed(resident_id=resident.pk, purpose_code=purpose_code, categories=categories)
     erased = _erase_uncovered(resident_id=resident.pk, now=moment) & held_before
     still = active_purposes_by_category(resident_id=resident.pk)
     withdrawn = [(state.terms.purpose.code, state.category.code) for state in states]
     kept = {category: still[category] for _purpose, category in withdrawn if category in still}
     return WithdrawalOutcome(events=events, withdrawn=withdrawn, erased=erased, kept=kept)
+
+
+def _narrowed(*, resident_id: int, purpose_code: str, categories: set[str]) -> None:
+    """Tell the owners of derived data that this purpose may no longer read these categories
+    (states that were granted, usable or not: a receiver purging twice does no harm)."""
+    if categories:
+        consent_narrowed.send(
+            sender=ConsentState,
+            resident_id=resident_id,
+            purpose=purpose_code,
+            categories=frozenset(categories),
+        )
 
 
 def _lock_resident(resident: User) -> None:
