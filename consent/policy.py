@@ -13,6 +13,9 @@ Two shapes of answer:
 
 A test (tests/consent/test_gate_is_the_only_reader.py) fails if another module imports the
 resident attribute models.
+
+Read outside any transaction of your own: the log of a read is written in the transaction the
+read runs in, so a caller that rolls back after using the data would erase the record of its use.
 """
 
 from __future__ import annotations

@@ -25,7 +25,13 @@ from django.db import models, transaction
 
 from portal.models import Area, School, Shelter
 
-COORDINATE_QUANTUM = Decimal("0.000001")  # the models keep six decimal places (about 0.1 m)
+COORDINATE_QUANTUM = Decimal("0.000001")
+# Japan lies within these bounds (the same as a resident's home location is checked against).
+LATITUDE_RANGE = (Decimal("20"), Decimal("46"))
+LONGITUDE_RANGE = (
+    Decimal("122"),
+    Decimal("154"),
+)  # the models keep six decimal places (about 0.1 m)
 
 # GSI column → Shelter field. Each column holds "1" when the site is designated for that hazard.
 # The 指定避難所 file has no hazard columns: a shelter is a place to stay, not to flee to.
@@ -121,13 +127,13 @@ def read_area_records(*, path: Path) -> list[AreaRecord]:
 
 def _area_record(entry: Mapping[str, Any], kind: Area.Kind, parent_code: str | None) -> AreaRecord:
     return AreaRecord(
-        code=entry["code"],
+        code=_text(entry, "code"),
         kind=kind,
-        name_ja=entry["name_ja"],
-        name_en=entry.get("name_en", ""),
-        name_kana=entry.get("name_kana", ""),
-        latitude=_coordinate(entry.get("latitude")),
-        longitude=_coordinate(entry.get("longitude")),
+        name_ja=_text(entry, "name_ja"),
+        name_en=_text(entry, "name_en", required=False),
+        name_kana=_text(entry, "name_kana", required=False),
+        latitude=_coordinate(entry.get("latitude"), LATITUDE_RANGE),
+        longitude=_coordinate(entry.get("longitude"), LONGITUDE_RANGE),
         parent_code=parent_code,
     )
 
@@ -268,12 +274,12 @@ def _gsi_feature_records(path: Path, kind: Shelter.Kind) -> list[ShelterRecord]:
             records.append(
                 ShelterRecord(
                     kind=kind,
-                    source_id=str(properties["共通ID"]).strip(),
+                    source_id=_text(properties, "共通ID", allow_number=True),
                     # Some names end in an ideographic space (U+3000); str.strip() removes it.
-                    name_ja=str(properties["施設・場所名"]).strip(),
-                    address=str(properties["住所"]).strip(),
-                    latitude=_required_coordinate(latitude),
-                    longitude=_required_coordinate(longitude),
+                    name_ja=_text(properties, "施設・場所名"),
+                    address=_text(properties, "住所"),
+                    latitude=_required_coordinate(latitude, LATITUDE_RANGE),
+                    longitude=_required_coordinate(longitude, LONGITUDE_RANGE),
                     hazards=frozenset(
                         field_name
                         for column, field_name in GSI_HAZARD_FIELDS.items()
@@ -362,8 +368,8 @@ def read_schools(*, path: Path) -> list[SchoolRecord]:
                     name_ja=row["name"].strip(),
                     name_en=row["name_en"].strip(),
                     address=row["address"].strip(),
-                    latitude=_coordinate(row["lat"]),
-                    longitude=_coordinate(row["lon"]),
+                    latitude=_coordinate(row["lat"], LATITUDE_RANGE),
+                    longitude=_coordinate(row["lon"], LONGITUDE_RANGE),
                 )
             )
     except (KeyError, AttributeError) as exc:
@@ -487,16 +493,40 @@ def _read_json(path: Path) -> Any:
         raise PlaceDataError(f"{path}: not valid JSON ({exc})") from exc
 
 
-def _coordinate(value: object) -> Decimal | None:
+def _text(
+    entry: Mapping[str, Any], key: str, *, required: bool = True, allow_number: bool = False
+) -> str:
+    """A string field, stripped; a required one may not be empty (an empty area name would
+    match the start of every address)."""
+    value = entry.get(key, "")
+    if allow_number and isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if value is None and not required:
+        value = ""
+    if not isinstance(value, str):
+        raise PlaceDataError(f"{key} must be text, not {value!r}")
+    value = value.strip()
+    if required and not value:
+        raise PlaceDataError(f"{key} is empty in {dict(entry)!r}"[:300])
+    return value
+
+
+def _coordinate(value: object, bounds: tuple[Decimal, Decimal]) -> Decimal | None:
     if value is None or str(value).strip() == "":
         return None
-    return _required_coordinate(value)
+    return _required_coordinate(value, bounds)
 
 
-def _required_coordinate(value: object) -> Decimal:
+def _required_coordinate(value: object, bounds: tuple[Decimal, Decimal]) -> Decimal:
     try:
         # Through str() so that a float such as 139.917932 keeps exactly the digits it was
         # written with.
-        return Decimal(str(value).strip()).quantize(COORDINATE_QUANTUM)
+        number = Decimal(str(value).strip())
+        in_range = number.is_finite() and bounds[0] <= number <= bounds[1]
+        if in_range:
+            return number.quantize(COORDINATE_QUANTUM)
     except (InvalidOperation, ValueError) as exc:
         raise PlaceDataError(f"not a coordinate: {value!r}") from exc
+    # Places a municipality publishes lie in Japan; anything else is a swapped pair or a typo,
+    # and a shelter put far away would mislead the "nearest shelters" list.
+    raise PlaceDataError(f"coordinate {value!r} is outside Japan ({bounds[0]} to {bounds[1]})")

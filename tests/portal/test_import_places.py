@@ -77,3 +77,45 @@ def test_a_malformed_areas_file_is_refused_with_its_path(tmp_path: Path) -> None
 
     with pytest.raises(CommandError, match="areas.json: not valid JSON"):
         import_places(f"--areas={broken}")
+
+
+def areas_file(tmp_path: Path, **municipality: object) -> Path:
+    document = {
+        "municipalities": [
+            {
+                "code": "099999",
+                "name_ja": "試験市",
+                "districts": [{"code": "099999-a", "name_ja": "甲地区", "neighbourhoods": []}],
+                **municipality,
+            }
+        ]
+    }
+    path = tmp_path / "areas.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude"),
+    [("-999.9", "999.9"), ("139.9", "37.5"), ("NaN", "139.9"), ("37.5", "Infinity")],
+)
+def test_coordinates_outside_japan_are_refused(tmp_path: Path, latitude, longitude) -> None:
+    path = areas_file(tmp_path, latitude=latitude, longitude=longitude)
+
+    with pytest.raises(CommandError, match="coordinate"):
+        import_places(f"--areas={path}")
+
+    assert not Area.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["", "   ", None, ["甲"]])
+def test_an_area_without_a_name_is_refused(tmp_path: Path, name) -> None:
+    # An empty name would match the start of every address and swallow every shelter.
+    path = areas_file(
+        tmp_path, districts=[{"code": "099999-a", "name_ja": name, "neighbourhoods": []}]
+    )
+
+    with pytest.raises(CommandError, match="name_ja"):
+        import_places(f"--areas={path}")
+
+    assert not Area.objects.exists()
