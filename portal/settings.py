@@ -94,7 +94,12 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.infra.middleware.StaffGateMiddleware",
     "portal.infra.middleware.PrivatePagesNotCachedMiddleware",
+    # Last, so that a 404 without a resolver match can only be the URL resolver's.
+    "portal.infra.middleware.StyledNotFoundInDebugMiddleware",
 ]
+# With DEBUG on, a page not found is still the styled 404 page, unless a developer asks for
+# Django's technical one (which lists every URL pattern of the site).
+DEBUG_TECHNICAL_404 = env_bool("DEBUG_TECHNICAL_404", default=False)
 
 TEMPLATES = [
     {
