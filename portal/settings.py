@@ -162,6 +162,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": 1,
+    # Before every key the broker keeps (queues, bindings, unacknowledged tasks), so that
+    # several sites, or parallel test processes, can share one Redis database.
+    "global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX"),
 }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

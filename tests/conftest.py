@@ -24,26 +24,50 @@ def redis_server() -> Iterator[str]:
     """The tests' Redis: the one REDIS_URL names, or an embedded one of this test run's own.
 
     An embedded server gets a socket named after this process, so that two test runs in one
-    checkout never share (or stop) each other's Redis.
+    checkout never share (or stop) each other's Redis. Parallel test processes (pytest-xdist)
+    sharing the Redis REDIS_URL names keep their keys apart by prefix.
     """
-    if unix_socket_path(settings.REDIS_URL) is None:
-        yield settings.REDIS_URL
-        return
-    socket_path = Path(settings.VAR_DIR) / "redis" / f"test-{os.getpid()}.sock"
-    process = embedded_redis.start(socket_path)
-    url = f"unix://{socket_path}?db=0"
-    overrides = override_settings(
-        REDIS_URL=url,
-        CACHES={"default": {**settings.CACHES["default"], "LOCATION": url}},
-        CELERY_BROKER_URL=celery_broker_url(url),
+    redis_settings: dict[str, Any] = redis_settings_of_test_process(
+        os.environ.get("PYTEST_XDIST_WORKER", "")
     )
+    process = None
+    if unix_socket_path(settings.REDIS_URL) is not None:
+        socket_path = Path(settings.VAR_DIR) / "redis" / f"test-{os.getpid()}.sock"
+        process = embedded_redis.start(socket_path)
+        url = f"unix://{socket_path}?db=0"
+        redis_settings["REDIS_URL"] = url
+        redis_settings["CACHES"]["default"]["LOCATION"] = url
+        redis_settings["CELERY_BROKER_URL"] = celery_broker_url(url)
+    overrides = override_settings(**redis_settings)
     overrides.enable()
-    app.conf.update(broker_url=celery_broker_url(url))
-    yield url
+    app.conf.update(
+        broker_url=settings.CELERY_BROKER_URL,
+        broker_transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+    )
+    yield settings.REDIS_URL
     overrides.disable()
     if process is not None:
         process.terminate()
         process.wait(timeout=10)
+
+
+def redis_settings_of_test_process(xdist_worker: str) -> dict[str, Any]:
+    """Cache and broker settings under which this test process's keys are its own.
+
+    ``clean_cache`` deletes every key of the cache prefix and the worker tests purge the
+    queues: under pytest-xdist, each worker ("gw0", "gw1", …) gets prefixes of its own.
+    """
+    cache = {**settings.CACHES["default"]}
+    transport_options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS}
+    if xdist_worker:
+        cache["KEY_PREFIX"] = f"{cache['KEY_PREFIX']}-{xdist_worker}"
+        transport_options["global_keyprefix"] = (
+            f"{transport_options.get('global_keyprefix', '')}{xdist_worker}:"
+        )
+    return {
+        "CACHES": {"default": cache},
+        "CELERY_BROKER_TRANSPORT_OPTIONS": transport_options,
+    }
 
 
 @pytest.fixture(scope="session", autouse=True)
