@@ -18,15 +18,19 @@ help:  ## Show this help
 
 # requirements.lock pins runtime and dev dependencies alike; as a constraints file (-c) it
 # pins whichever of them an install asks for, and installs nothing else.
+# --no-compile: byte-compiling every module of every package (scipy, scikit-learn…) took most of
+# the install's time; Python compiles the modules a process imports when it first imports them.
+PIP_INSTALL := $(PY) -m pip install --quiet --no-compile -c requirements.lock
+
 $(RUNTIME): pyproject.toml requirements.lock
 	@test -x $(PY) || { python=$$(scripts/find_python.sh) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e .
+	$(PIP_INSTALL) -e .
 	@mkdir -p var
 	@touch $@
 
 $(DEV): $(RUNTIME)
-	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
+	$(PIP_INSTALL) -e ".[dev]"
 	@touch $@
 
 install: $(RUNTIME)  ## Create .venv and install the locked runtime dependencies
