@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,12 +79,17 @@ def collected_static() -> None:
     script) would otherwise be missing from it, and every page naming it would fail.
     """
     manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
-    if not manifest.exists() or any(
-        source.stat().st_mtime > manifest.stat().st_mtime
-        for directory in settings.STATICFILES_DIRS
-        for source in Path(directory).rglob("*")
-    ):
-        call_command("collectstatic", "--noinput", verbosity=0)
+    Path(settings.VAR_DIR).mkdir(exist_ok=True)
+    # Parallel test processes (pytest-xdist) share STATIC_ROOT: one collects while the others
+    # wait, so that none reads a manifest another is rewriting.
+    with (Path(settings.VAR_DIR) / "collectstatic.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest.exists() or any(
+            source.stat().st_mtime > manifest.stat().st_mtime
+            for directory in settings.STATICFILES_DIRS
+            for source in Path(directory).rglob("*")
+        ):
+            call_command("collectstatic", "--noinput", verbosity=0)
 
 
 @pytest.fixture(autouse=True)
