@@ -5,41 +5,58 @@ VENV       ?= .venv
 PY         := $(VENV)/bin/python
 PORT       ?= 8000
 BIN        := $(CURDIR)/$(VENV)/bin
-INSTALLED  := $(VENV)/.installed
+# Two stamps: `make run` needs the runtime dependencies only; the dev tools (pytest, mypy, ruff,
+# djLint, Playwright…) are several hundred megabytes more and come with `make test`.
+RUNTIME    := $(VENV)/.installed-runtime
+DEV        := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo web worker test lint typecheck pytest check-deploy lock messages vendor clean
+.PHONY: help install install-dev run demo web worker test lint typecheck pytest check-deploy lock messages vendor clean
 
 help:  ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(INSTALLED): pyproject.toml requirements.lock
+# requirements.lock pins runtime and dev dependencies alike; as a constraints file (-c) it
+# pins whichever of them an install asks for, and installs nothing else.
+# --no-compile: byte-compiling every module of every package (scipy, scikit-learn…) took most of
+# the install's time; Python compiles the modules a process imports when it first imports them.
+PIP_INSTALL := $(PY) -m pip install --quiet --no-compile -c requirements.lock
+
+$(RUNTIME): pyproject.toml requirements.lock
 	@test -x $(PY) || { python=$$(scripts/find_python.sh) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
+	$(PIP_INSTALL) -e .
 	@mkdir -p var
 	@touch $@
 
-install: $(INSTALLED)  ## Create .venv and install the locked dependencies
+$(DEV): $(RUNTIME)
+	$(PIP_INSTALL) -e ".[dev]"
+	@touch $@
 
+install: $(RUNTIME)  ## Create .venv and install the locked runtime dependencies
+
+install-dev: $(DEV)  ## Also install the locked dev tools (tests, linters, type checker)
+
+# Links in emails and receipts are built from SITE_URL, so it follows the port the site runs on.
 run: export DEBUG ?= 1
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install  ## Run the site on http://127.0.0.1:$(PORT) with its worker, beat and an embedded Redis
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	@echo "Starting Machi+ on http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
+	@echo "Starting Machi+ on http://127.0.0.1:$(PORT)/ with SITE_URL=$(SITE_URL)  (Ctrl-C stops everything)"
 	PATH="$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 
-test: install lint typecheck pytest  ## Lint, type-check and run every test (unit, worker, browser)
+test: install-dev lint typecheck pytest  ## Lint, type-check and run every test (unit, worker, browser)
 
-lint: install  ## ruff (lint + format check) and djLint on templates
+lint: install-dev  ## ruff (lint + format check) and djLint on templates
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint templates --lint
 
-typecheck: install  ## mypy with django-stubs
+typecheck: install-dev  ## mypy with django-stubs
 	DEBUG=1 $(BIN)/mypy .
 
-pytest: install  ## Only the pytest suite
+pytest: install-dev  ## Only the pytest suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lock:  ## Re-resolve dependencies from pyproject.toml into requirements.lock

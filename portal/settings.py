@@ -46,7 +46,11 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+# The address the site runs on: links in emails and receipts start with it. The sites framework's
+# Site row takes its domain from here and its name from SITE_NAME after every migrate
+# (portal/infra/sites.py), so allauth's emails greet residents with the site's name.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = env_str("SITE_NAME", "Machi+")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 ROOT_URLCONF = "portal.urls"
@@ -65,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sites",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
@@ -89,7 +94,12 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.infra.middleware.StaffGateMiddleware",
     "portal.infra.middleware.PrivatePagesNotCachedMiddleware",
+    # Last, so that a 404 without a resolver match can only be the URL resolver's.
+    "portal.infra.middleware.StyledNotFoundInDebugMiddleware",
 ]
+# With DEBUG on, a page not found is still the styled 404 page, unless a developer asks for
+# Django's technical one (which lists every URL pattern of the site).
+DEBUG_TECHNICAL_404 = env_bool("DEBUG_TECHNICAL_404", default=False)
 
 TEMPLATES = [
     {
@@ -152,6 +162,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": 1,
+    # Before every key the broker keeps (queues, bindings, unacknowledged tasks), so that
+    # several sites, or parallel test processes, can share one Redis database.
+    "global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX"),
 }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -203,7 +216,7 @@ WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 120)
 # Email — EMAIL_URL, e.g. smtp://user:pass@mail.example.jp:587 (Django 6.1 MAILERS)
 # ------------------------------------------------------------------------------
 MAILERS = mailers_from_url(env_str("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25"))
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Machi+ <noreply@machiplus.localhost>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@machiplus.localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # ------------------------------------------------------------------------------
@@ -260,7 +273,7 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Machi+] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 # allauth's rate limits count in the default cache, i.e. the shared Redis, so they hold
 # across every web process.
@@ -276,7 +289,7 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Machi+")
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", SITE_NAME)
 MFA_RECOVERY_CODE_COUNT = 10
 
 # ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sites.models import Site
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,10 @@ from portal.staff.urls import consent_urlpatterns as consent_staff_urlpatterns
 # registers after portal's admin module runs, so it is taken out here, once all are loaded.
 if admin.site.is_registered(Authenticator):
     admin.site.unregister(Authenticator)
+# The Site row follows SITE_NAME and SITE_URL after every migrate (portal/infra/sites.py): an
+# edit in the admin would silently be undone.
+if admin.site.is_registered(Site):
+    admin.site.unregister(Site)
 admin.site.site_header = _("Machi+ administration")
 admin.site.site_title = _("Machi+")
 

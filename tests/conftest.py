@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,26 +25,50 @@ def redis_server() -> Iterator[str]:
     """The tests' Redis: the one REDIS_URL names, or an embedded one of this test run's own.
 
     An embedded server gets a socket named after this process, so that two test runs in one
-    checkout never share (or stop) each other's Redis.
+    checkout never share (or stop) each other's Redis. Parallel test processes (pytest-xdist)
+    sharing the Redis REDIS_URL names keep their keys apart by prefix.
     """
-    if unix_socket_path(settings.REDIS_URL) is None:
-        yield settings.REDIS_URL
-        return
-    socket_path = Path(settings.VAR_DIR) / "redis" / f"test-{os.getpid()}.sock"
-    process = embedded_redis.start(socket_path)
-    url = f"unix://{socket_path}?db=0"
-    overrides = override_settings(
-        REDIS_URL=url,
-        CACHES={"default": {**settings.CACHES["default"], "LOCATION": url}},
-        CELERY_BROKER_URL=celery_broker_url(url),
+    redis_settings: dict[str, Any] = redis_settings_of_test_process(
+        os.environ.get("PYTEST_XDIST_WORKER", "")
     )
+    process = None
+    if unix_socket_path(settings.REDIS_URL) is not None:
+        socket_path = Path(settings.VAR_DIR) / "redis" / f"test-{os.getpid()}.sock"
+        process = embedded_redis.start(socket_path)
+        url = f"unix://{socket_path}?db=0"
+        redis_settings["REDIS_URL"] = url
+        redis_settings["CACHES"]["default"]["LOCATION"] = url
+        redis_settings["CELERY_BROKER_URL"] = celery_broker_url(url)
+    overrides = override_settings(**redis_settings)
     overrides.enable()
-    app.conf.update(broker_url=celery_broker_url(url))
-    yield url
+    app.conf.update(
+        broker_url=settings.CELERY_BROKER_URL,
+        broker_transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+    )
+    yield settings.REDIS_URL
     overrides.disable()
     if process is not None:
         process.terminate()
         process.wait(timeout=10)
+
+
+def redis_settings_of_test_process(xdist_worker: str) -> dict[str, Any]:
+    """Cache and broker settings under which this test process's keys are its own.
+
+    ``clean_cache`` deletes every key of the cache prefix and the worker tests purge the
+    queues: under pytest-xdist, each worker ("gw0", "gw1", …) gets prefixes of its own.
+    """
+    cache = {**settings.CACHES["default"]}
+    transport_options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS}
+    if xdist_worker:
+        cache["KEY_PREFIX"] = f"{cache['KEY_PREFIX']}-{xdist_worker}"
+        transport_options["global_keyprefix"] = (
+            f"{transport_options.get('global_keyprefix', '')}{xdist_worker}:"
+        )
+    return {
+        "CACHES": {"default": cache},
+        "CELERY_BROKER_TRANSPORT_OPTIONS": transport_options,
+    }
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -54,12 +79,17 @@ def collected_static() -> None:
     script) would otherwise be missing from it, and every page naming it would fail.
     """
     manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
-    if not manifest.exists() or any(
-        source.stat().st_mtime > manifest.stat().st_mtime
-        for directory in settings.STATICFILES_DIRS
-        for source in Path(directory).rglob("*")
-    ):
-        call_command("collectstatic", "--noinput", verbosity=0)
+    Path(settings.VAR_DIR).mkdir(exist_ok=True)
+    # Parallel test processes (pytest-xdist) share STATIC_ROOT: one collects while the others
+    # wait, so that none reads a manifest another is rewriting.
+    with (Path(settings.VAR_DIR) / "collectstatic.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest.exists() or any(
+            source.stat().st_mtime > manifest.stat().st_mtime
+            for directory in settings.STATICFILES_DIRS
+            for source in Path(directory).rglob("*")
+        ):
+            call_command("collectstatic", "--noinput", verbosity=0)
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.handlers.exception import get_exception_response
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import get_resolver, get_urlconf
 from django.utils.cache import patch_cache_control
 
 from portal.staff.gate import staff_refusal
@@ -40,3 +43,38 @@ class PrivatePagesNotCachedMiddleware:
         if request.user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class StyledNotFoundInDebugMiddleware:
+    """With DEBUG on, a page that is not found is the styled 404 page residents see.
+
+    Django's technical 404 page lists every URL pattern of the site; a developer who wants it
+    sets DEBUG_TECHNICAL_404. Without DEBUG, Django serves the styled page itself.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # A URL that matches no pattern never reaches process_exception: the handler turns its
+        # Resolver404 into the technical page before any middleware sees it. It is known here by
+        # the missing resolver match.
+        if response.status_code == 404 and request.resolver_match is None and _styled():
+            return _not_found(request, Http404(request.path_info))
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view that raised Http404 (an unknown id, say)."""
+        if isinstance(exception, Http404) and _styled():
+            return _not_found(request, exception)
+        return None
+
+
+def _styled() -> bool:
+    return bool(settings.DEBUG and not settings.DEBUG_TECHNICAL_404)
+
+
+def _not_found(request: HttpRequest, exception: Http404) -> HttpResponse:
+    """The 404 response Django itself builds when DEBUG is off (handler404, 404.html)."""
+    return get_exception_response(request, get_resolver(get_urlconf()), 404, exception)

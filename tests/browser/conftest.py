@@ -79,7 +79,8 @@ def smtp_mailbox(settings) -> Iterator[Mailbox]:
     controller.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright runs only while browser tests do, and stops before any other test.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
         message = f"Browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)."
@@ -88,11 +89,12 @@ def browser() -> Iterator[object]:
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the Django ORM calls made by
-    # the test itself are still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     user_data_dir = tempfile.mkdtemp(prefix="machiplus-chromium-")
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # Playwright's sync API marks an event loop as running in this thread while it runs,
+        # so Django would refuse the ORM calls made by the test itself, which are still
+        # synchronous and safe. Allowed for these tests only; Django checks everywhere else.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()

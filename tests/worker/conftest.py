@@ -73,10 +73,14 @@ def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> o
 def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start `celery -A portal worker` processes; each is stopped when the test ends."""
     started: list[WorkerProcess] = []
+    broker_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     env = {
         **os.environ,
         "DATABASE_URL": database_url_of_test_database(),
         "REDIS_URL": settings.REDIS_URL,
+        # This test process's key prefixes: its own under pytest-xdist (see tests/conftest.py).
+        "CACHE_KEY_PREFIX": str(settings.CACHES["default"]["KEY_PREFIX"]),
+        "CELERY_BROKER_KEY_PREFIX": str(broker_options["global_keyprefix"]),
         "CELERY_VISIBILITY_TIMEOUT": str(TEST_VISIBILITY_TIMEOUT),
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
         "PYTHONPATH": str(PROJECT_DIR),
