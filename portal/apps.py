@@ -7,15 +7,34 @@ class PortalConfig(AppConfig):
     verbose_name = _("Machi+ portal")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from allauth.mfa.signals import authenticator_added
+        from django.db.models.signals import m2m_changed, post_migrate, pre_save
 
         from consent.signals import categories_uncovered
         from portal.infra.sites import sync_site
+        from portal.models import User
         from portal.residents.interests import ensure_interest_tags
         from portal.residents.services import erase_on_uncovered
+        from portal.staff import sessions
         from portal.staff.roles import sync_role_groups
 
         post_migrate.connect(sync_role_groups, sender=self)
         post_migrate.connect(ensure_interest_tags, sender=self)
         post_migrate.connect(sync_site, sender=self)
         categories_uncovered.connect(erase_on_uncovered, dispatch_uid="portal.erase_on_uncovered")
+        # A session opened before the account gained a second factor or a staff power does not
+        # inherit them: the account's other sessions end (portal.staff.sessions).
+        authenticator_added.connect(
+            sessions.end_sessions_on_authenticator_added, dispatch_uid="portal.sessions.mfa"
+        )
+        pre_save.connect(
+            sessions.end_sessions_on_staff_flag_raised,
+            sender=User,
+            dispatch_uid="portal.sessions.staff_flag",
+        )
+        for through in (User.groups.through, User.user_permissions.through):
+            m2m_changed.connect(
+                sessions.end_sessions_on_role_granted,
+                sender=through,
+                dispatch_uid=f"portal.sessions.{through.__name__}",
+            )

@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +44,11 @@ class User(AbstractUser):
     # The resident's identity in the consent ledger: the ledger never names the account, so
     # deleting the account leaves only pseudonymous events behind.
     pseudonym = models.UUIDField(_("pseudonym"), default=uuid.uuid4, unique=True, editable=False)
+    # Part of every session's authentication hash: raising it ends every session of the account
+    # (the one making the change keeps its own through update_session_auth_hash). Raised when the
+    # account gains an authenticator or a staff power, so that no session opened before keeps
+    # powers it never proved a second factor for.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = PortalUserManager()  # type: ignore[assignment,misc]
 
@@ -56,6 +62,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        key_salt = "portal.User.get_session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.session_epoch}", secret=secret, algorithm="sha256"
+        ).hexdigest()
 
 
 class LocalisedNameMixin(models.Model):

@@ -1,4 +1,5 @@
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes import views as recovery_code_views
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sites.models import Site
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.home import views as home_views
 from portal.infra import views as infra_views
+from portal.staff.gate import recent_mfa_required
 from portal.staff.urls import consent_urlpatterns as consent_staff_urlpatterns
 
 # allauth's authenticator admin shows TOTP seeds and recovery-code secrets in clear text. It
@@ -29,6 +31,23 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("me/", include("portal.me.urls")),
     path("healthz", infra_views.healthz, name="healthz"),
+    # allauth's recovery-code pages ask only for a recent password; here they need a recent
+    # second factor (matched before allauth's own patterns, which they shadow).
+    path(
+        "accounts/2fa/recovery-codes/",
+        recent_mfa_required(recovery_code_views.view_recovery_codes),
+        name="mfa_view_recovery_codes",
+    ),
+    path(
+        "accounts/2fa/recovery-codes/generate/",
+        recent_mfa_required(recovery_code_views.generate_recovery_codes),
+        name="mfa_generate_recovery_codes",
+    ),
+    path(
+        "accounts/2fa/recovery-codes/download/",
+        recent_mfa_required(recovery_code_views.download_recovery_codes),
+        name="mfa_download_recovery_codes",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

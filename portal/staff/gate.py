@@ -15,6 +15,7 @@ listed as public or resident-facing nor refused by this gate.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate
@@ -25,6 +26,7 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -64,6 +66,38 @@ def session_passed_mfa(request: HttpRequest) -> bool:
         record.get("method") == "mfa" and record.get("type") in supported
         for record in get_authentication_records(request, request.user)
     )
+
+
+def passed_mfa_within(request: HttpRequest, *, seconds: float) -> bool:
+    """Did this session prove a second factor in the last ``seconds``?"""
+    supported = PROOF_TYPES & set(mfa_settings.SUPPORTED_TYPES)
+    since = time.time() - seconds
+    return any(
+        record.get("method") == "mfa"
+        and record.get("type") in supported
+        and float(record.get("at") or 0) >= since
+        for record in get_authentication_records(request, request.user)
+    )
+
+
+def recent_mfa_required[**P](
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """For pages that could outlast the second factor itself (the recovery codes): an account
+    with an authenticator must have used it within ACCOUNT_REAUTHENTICATION_TIMEOUT; a recent
+    password is not enough, or a password alone would read codes that stand in for the app."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated or not is_mfa_enabled(user, SECOND_FACTORS):
+            return view(request, *args, **kwargs)
+        if passed_mfa_within(request, seconds=settings.ACCOUNT_REAUTHENTICATION_TIMEOUT):
+            return view(request, *args, **kwargs)
+        back_here = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+        return HttpResponseRedirect(f"{_mfa_reauthentication_url(request)}?{back_here}")
+
+    return guarded
 
 
 def mfa_refusal(request: HttpRequest) -> HttpResponseRedirect | None:

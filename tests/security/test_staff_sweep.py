@@ -31,7 +31,16 @@ pytestmark = pytest.mark.django_db
 
 # Open to everyone: the home page, shelters, plumbing, allauth's own pages and the language
 # choice (whole included URL modules), and the error page previews mounted only with DEBUG.
-PUBLIC_URL_NAMES = {"home", "shelters", "healthz", "toggle_text_size"}
+PUBLIC_URL_NAMES = {
+    "home",
+    "shelters",
+    "healthz",
+    "toggle_text_size",
+    # allauth's recovery-code pages, mounted by portal to demand a recent second factor.
+    "mfa_view_recovery_codes",
+    "mfa_generate_recovery_codes",
+    "mfa_download_recovery_codes",
+}
 PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
 PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}
 # A resident's own pages: they check the resident's ownership (tests/security/test_idor_sweep.py).
