@@ -295,7 +295,14 @@ MFA_RECOVERY_CODE_COUNT = 10
 # ------------------------------------------------------------------------------
 # Security — `manage.py check --deploy` passes with the production values in README.md
 # ------------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# allauth's rate limits count per client address. Behind a proxy every request comes from the
+# proxy's address, so one attacker's failed logins would lock every resident out: count the
+# address the proxy appends to X-Forwarded-For instead (the last TRUSTED_PROXY_COUNT-th entry;
+# entries a client sends itself come before it and are ignored), or a header the proxy sets.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER") or None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=SITE_URL.startswith("https"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
