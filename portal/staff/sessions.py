@@ -16,6 +16,8 @@ from django.http import HttpRequest
 
 from portal.models import User
 
+STAFF_FLAGS = frozenset({"is_staff", "is_superuser"})
+
 
 def account_sessions_end(*, user_id: int, keep: HttpRequest | None = None) -> None:
     """End every session of the account, except ``keep``'s if it is that account's."""
@@ -32,10 +34,18 @@ def end_sessions_on_authenticator_added(
 
 
 def end_sessions_on_staff_flag_raised(
-    sender: object, *, instance: User, raw: bool = False, **kwargs: Any
+    sender: object,
+    *,
+    instance: User,
+    raw: bool = False,
+    update_fields: frozenset[str] | None = None,
+    **kwargs: Any,
 ) -> None:
     """Receiver of pre_save for User: the staff or superuser flag switched on."""
     if raw or instance.pk is None:
+        return
+    if update_fields is not None and not update_fields & STAFF_FLAGS:
+        # Every login saves last_login alone: no flag can change, so no query for it.
         return
     before = (
         User.objects.filter(pk=instance.pk)

@@ -153,3 +153,13 @@ def test_recovery_codes_open_right_after_the_second_factor() -> None:
         response = session.get(reverse("mfa_view_recovery_codes"))
 
     assert response.status_code == 200
+
+
+def test_saving_last_login_alone_does_not_look_up_the_staff_flags(
+    django_assert_num_queries,
+) -> None:
+    resident = UserFactory.create()
+    resident.last_login = resident.date_joined
+
+    with django_assert_num_queries(1):  # the UPDATE itself
+        resident.save(update_fields=["last_login"])
