@@ -142,8 +142,9 @@ def test_verify_command_also_checks_the_consent_states_against_the_ledger(
 
 
 def test_a_consent_state_changed_behind_the_ledgers_back_is_detected(three_events) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE consent_consentstate SET status = 'granted'")
+    as_table_owner(
+        "UPDATE consent_consentstate SET status = 'granted'", tables=["consent_consentstate"]
+    )
     with pytest.raises(CommandError, match="do NOT match the ledger"):
         call_command("consent_verify_ledger")
 
@@ -169,7 +170,11 @@ def test_removing_the_newest_event_and_rewinding_the_head_hash_is_detected(three
         cursor.execute("DELETE FROM consent_consentevent WHERE id = %s", [last.pk])
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE consent_consentevent ENABLE TRIGGER USER")
-        cursor.execute("UPDATE consent_ledgerhead SET last_hash = %s", [last.previous_hash])
+    as_table_owner(
+        "UPDATE consent_ledgerhead SET last_hash = %s",
+        [last.previous_hash],
+        tables=["consent_ledgerhead"],
+    )
     assert "removed" in (verify_chain().problem or "")
 
 
