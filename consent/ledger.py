@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -90,14 +91,44 @@ def append_event(
 
 
 @dataclass(frozen=True)
+class HeadMark:
+    """A point of the chain: the hash of its ``event_count``-th event (the genesis hash at 0).
+
+    Written down outside the database (consent.tasks.log_ledger_head), it shows later whether
+    the ledger still reaches that point: a ledger cut back and given a matching head would
+    otherwise verify as intact.
+    """
+
+    last_hash: str
+    event_count: int
+
+    def __str__(self) -> str:
+        return f"{self.last_hash}:{self.event_count}"
+
+    @classmethod
+    def parse(cls, text: str) -> HeadMark:
+        """``HASH:COUNT`` as printed by ``__str__``; ValueError for anything else."""
+        last_hash, _colon, count = text.partition(":")
+        if not re.fullmatch(r"[0-9a-f]{64}", last_hash) or not count.isdigit():
+            raise ValueError(f"not HASH:COUNT: {text!r}")
+        return cls(last_hash, int(count))
+
+
+@dataclass(frozen=True)
 class ChainVerification:
     verified: int
     first_bad_event_id: int | None = None
     problem: str | None = None
+    last_hash: str = GENESIS_HASH
 
     @property
     def intact(self) -> bool:
         return self.problem is None
+
+    @property
+    def head(self) -> HeadMark:
+        """Where the verified part of the chain ends."""
+        return HeadMark(self.last_hash, self.verified)
 
 
 def terms_hash_of(terms: ConsentTerms) -> str:
@@ -133,7 +164,21 @@ def verify_chain(*, batch_size: int = 5000) -> ChainVerification:
         return ChainVerification(
             verified, None, "the chain does not end at the recorded head: events were removed"
         )
-    return ChainVerification(verified, None, _publication_problem(all_terms))
+    return ChainVerification(verified, None, _publication_problem(all_terms), expected_previous)
+
+
+def chain_reaches(mark: HeadMark) -> bool:
+    """Whether the chain's ``mark.event_count``-th event has ``mark.last_hash``.
+
+    Meaningful on an intact chain (verify_chain), whose order is the events' id order: then the
+    ledger is the one that had this head, or an extension of it.
+    """
+    if mark.event_count == 0:
+        return mark.last_hash == GENESIS_HASH
+    at_count = ConsentEvent.objects.order_by("id").values_list("hash", flat=True)[
+        mark.event_count - 1 : mark.event_count
+    ]
+    return list(at_count) == [mark.last_hash]
 
 
 def _publication_problem(all_terms: list[ConsentTerms]) -> str | None:

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from consent.catalogue import categories_in
+from consent.ledger import GENESIS_HASH, HeadMark
 from consent.models import (
     ConsentEvent,
     ConsentState,
@@ -22,6 +23,7 @@ from consent.models import (
     ConsentTerms,
     DataCategory,
     DataUseEvent,
+    LedgerHead,
     Purpose,
     Recipient,
 )
@@ -276,3 +278,9 @@ def active_consent_count(*, resident_id: int) -> int:
 def data_uses(*, resident_id: int) -> QuerySet[DataUseEvent]:
     """The resident's whole data-use log, oldest day first."""
     return DataUseEvent.objects.filter(resident_id=resident_id).order_by("day", "id")
+
+
+def ledger_head() -> HeadMark:
+    """The head the ledger records (not verified: consent_verify_ledger does that)."""
+    head = LedgerHead.objects.filter(singleton=1).first()
+    return HeadMark(head.last_hash, head.event_count) if head else HeadMark(GENESIS_HASH, 0)
