@@ -1,5 +1,5 @@
 """Pages of the consent app: the opt-in after sign-up, the overview, a purpose's terms,
-withdrawal, receipts, and counter-assisted consent for staff.
+withdrawal, receipts, counter-assisted consent for staff, and the public privacy notice.
 
 Thin views: they parse, check access, call one consent flow or service, and say what happened
 in the words of consent.messages. Every page works as plain HTML forms, without JavaScript.
@@ -7,11 +7,9 @@ in the words of consent.messages. Every page works as plain HTML forms, without 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import cast
+from collections.abc import Iterable
 from uuid import UUID
 
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -58,29 +56,9 @@ from consent.selectors import all_current_terms, category_by_code, purpose_by_co
 from consent.services import Actor, ConsentError, consent_withdraw
 from portal.models import User
 
-View = Callable[..., HttpResponse]
-
 # Not reversed: the profile pages live in another module and may not be wired yet.
 PROFILE_PATH = "/me/profile/"
 MY_DATA_PATH = "/me/"
-
-
-def _reauthenticated(view: View) -> View:
-    """allauth's ``reauthentication_required`` (untyped upstream), typed for this module.
-
-    Without a recent password (or code) the wrapped view raises ReauthenticationRequired;
-    allauth's middleware then asks for it and afterwards replays the suspended request.
-    """
-    return cast(View, reauthentication_required(view))
-
-
-def _no_content(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(status=204)
-
-
-# A POST that mixes grants with withdrawals asks for re-authentication only when it withdraws:
-# calling this raises ReauthenticationRequired unless the resident re-authenticated recently.
-_check_recent_authentication = _reauthenticated(_no_content)
 
 
 def _account(request: HttpRequest) -> User:
@@ -190,8 +168,6 @@ def purpose_terms(request: HttpRequest, purpose: str) -> HttpResponse:
         choice = CategoryChoice.between(
             active=page.active, held=page.held, ticked=set(form.cleaned_data["categories"])
         )
-        if choice.to_withdraw:
-            _check_recent_authentication(request)
         try:
             outcome = purpose_categories_change(
                 resident=resident,
@@ -208,13 +184,14 @@ def purpose_terms(request: HttpRequest, purpose: str) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------
-# Withdrawal: one click per purpose or category, with re-authentication
+# Withdrawal: as easy as consent (GDPR Art. 7(3)). Granting needs a logged-in session, so
+# withdrawing needs exactly that, no password: GET shows what would end and be deleted, the
+# POST from that page (CSRF-protected like every POST) withdraws.
 # ---------------------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@_reauthenticated
 def withdraw_purpose(request: HttpRequest, purpose: str) -> HttpResponse:
     resident = _account(request)
     purpose_row = purpose_by_code(code=purpose)
@@ -239,7 +216,6 @@ def withdraw_purpose(request: HttpRequest, purpose: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@_reauthenticated
 def withdraw_category(request: HttpRequest, category: str) -> HttpResponse:
     resident = _account(request)
     category_row = category_by_code(code=category)
