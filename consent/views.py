@@ -51,6 +51,7 @@ from consent.pages import (
     shared_by_purpose,
     withdrawal_preview,
 )
+from consent.privacy import privacy_notice
 from consent.receipts import consent_receipt
 from consent.selectors import all_current_terms, category_by_code, purpose_by_code, receipt_event
 from consent.services import Actor, ConsentError, consent_withdraw
@@ -311,3 +312,13 @@ def counter(request: HttpRequest) -> HttpResponse:
             )
             return redirect("consent_staff:counter")
     return render(request, "consent/staff/counter.html", {"form": form})
+
+
+# ---------------------------------------------------------------------------------------------
+# The privacy notice: public, generated from the consent catalogue
+# ---------------------------------------------------------------------------------------------
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "consent/privacy.html", {"notice": privacy_notice()})
