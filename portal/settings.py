@@ -355,12 +355,14 @@ MACHIPLUS_CITY = {
             "ja": env_str("BOARD_OF_EDUCATION_NAME_JA", "会津若松市教育委員会"),
             "en": env_str("BOARD_OF_EDUCATION_NAME_EN", "Aizuwakamatsu City Board of Education"),
         },
+        # Empty: named as the catalogue names it ("the portal operator"); check --deploy warns.
         "operator": {
-            "ja": env_str("OPERATOR_NAME_JA", "Machi+ 運営事業者（デモ）"),
-            "en": env_str("OPERATOR_NAME_EN", "The Machi+ operator (demo)"),
+            "ja": env_str("OPERATOR_NAME_JA"),
+            "en": env_str("OPERATOR_NAME_EN"),
         },
     },
-    # Where residents ask about their data, and make requests under the APPI.
+    # Where residents ask about their data, and make requests under the APPI. check --deploy
+    # warns while the email is an example address.
     "contact": {
         "office": {
             "ja": env_str("CONTACT_OFFICE_JA", "個人情報保護窓口"),
