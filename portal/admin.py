@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from consent.services import Actor
-from portal.models import Area, InterestTag, School, Shelter, User
+from portal.models import Area, InterestTag, School, Shelter, StaffAuditEntry, User
 from portal.residents.services import account_delete
 
 
@@ -74,3 +74,22 @@ class InterestTagAdmin(NoDeleteMixin, admin.ModelAdmin[InterestTag]):
 
     list_display = ["code", "name_ja", "name_en", "position"]
     list_editable = ["position"]
+
+
+@admin.register(StaffAuditEntry)
+class StaffAuditEntryAdmin(admin.ModelAdmin[StaffAuditEntry]):
+    """Read-only: the log is written by the actions it records, never by hand."""
+
+    list_display = ["occurred_at", "actor_email", "action", "reference", "subject_pseudonym"]
+    list_filter = ["action"]
+    search_fields = ["actor_email", "reference", "subject_pseudonym"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

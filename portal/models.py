@@ -338,3 +338,83 @@ class ResidentChild(models.Model):
 
     def __str__(self) -> str:
         return f"child #{self.pk}"
+
+
+class StaffAuditQuerySet(models.QuerySet["StaffAuditEntry"]):
+    """Audit rows are written once and never changed; deleting them is refused as well."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("The staff audit log is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The staff audit log is append-only.")
+
+
+class StaffAuditManager(models.Manager["StaffAuditEntry"]):
+    def record(
+        self,
+        *,
+        actor: User | None,
+        action: str,
+        subject_pseudonym: uuid.UUID | None = None,
+        reference: str = "",
+        detail: dict[str, Any] | None = None,
+        ip_address: str | None = None,
+    ) -> StaffAuditEntry:
+        """Append one entry; call inside the transaction of the action it records.
+
+        It lives on the model (not in a services module) so that every app, consent included,
+        can write to the one log without importing portal's feature packages.
+        """
+        return self.create(
+            actor=actor,
+            actor_email=actor.email if actor else "",
+            action=action,
+            subject_pseudonym=subject_pseudonym,
+            reference=reference[:64],
+            detail=detail or {},
+            ip_address=ip_address,
+        )
+
+
+class StaffAuditEntry(models.Model):
+    """One thing a member of staff did that touches a resident or the consent register.
+
+    Residents appear only by pseudonym, never by email or name: the log outlives accounts and
+    must not keep a deleted resident identifiable. Staff are named, as employees accountable for
+    their actions.
+    """
+
+    occurred_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("staff member"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    # Kept when the staff account is deleted, so the log still says who it was.
+    actor_email = models.EmailField(_("staff member's email"), blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    subject_pseudonym = models.UUIDField(_("resident (pseudonym)"), null=True, blank=True)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = StaffAuditManager.from_queryset(StaffAuditQuerySet)()
+
+    class Meta:
+        verbose_name = _("staff audit entry")
+        verbose_name_plural = _("staff audit log")
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("The staff audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The staff audit log is append-only.")
