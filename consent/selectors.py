@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from consent.catalogue import categories_in
+from consent.ledger import GENESIS_HASH, HeadMark
 from consent.models import (
     ConsentEvent,
     ConsentState,
@@ -24,6 +25,7 @@ from consent.models import (
     CounterDispute,
     DataCategory,
     DataUseEvent,
+    LedgerHead,
     PaperForm,
     PaperFormBatch,
     PaperFormStatus,
@@ -357,3 +359,9 @@ def counter_events(*, paper_form: PaperForm) -> QuerySet[ConsentEvent]:
     return ConsentEvent.objects.filter(
         paper_form_reference=paper_form.reference, subject_pseudonym=paper_form.subject_pseudonym
     ).order_by("id")
+
+
+def ledger_head() -> HeadMark:
+    """The head the ledger records (not verified: consent_verify_ledger does that)."""
+    head = LedgerHead.objects.filter(singleton=1).first()
+    return HeadMark(head.last_hash, head.event_count) if head else HeadMark(GENESIS_HASH, 0)

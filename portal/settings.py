@@ -202,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.expire_consents",
         "schedule": crontab(minute=5),
     },
+    # Keeps the ledger's head outside the database, in the log (consent/tasks.py).
+    "log-consent-ledger-head": {
+        "task": "consent.log_ledger_head",
+        "schedule": crontab(hour=2, minute=47),
+    },
     "prune-data-use-log": {
         "task": "consent.prune_data_use_log",
         "schedule": crontab(hour=4, minute=11),

@@ -220,7 +220,7 @@ def recorded_at_the_counter(resident: Any) -> str:
     form = counter_consent_record(
         staff=StaffFactory.create(roles=["counter_clerk"]),
         request=CounterRequest(
-            paper_form_reference=batch.forms.order_by("serial").first().reference,
+            paper_form_reference=batch.forms.order_by("serial")[0].reference,
             email=resident.email,
             terms=terms_of("disaster_warnings"),
             category_codes=["places"],
