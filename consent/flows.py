@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from consent.models import ConsentEvent, ConsentTerms, CounterAction, PaperForm
-from consent.selectors import verified_resident_by_email
+from consent.selectors import categories_granted_under, verified_resident_by_email
 from consent.services import (
     Actor,
     PaperFormUse,
@@ -109,8 +109,8 @@ def counter_consent_record(
     with transaction.atomic():
         form = paper_form_take(reference=request.paper_form_reference)
         resident = verified_resident_by_email(email=request.email)
-        if resident is not None:
-            _apply_paper_form(staff=staff, form=form, resident=resident, request=request)
+        # Marked used first: a withdrawal's hold on erasure must be on record when the
+        # withdrawal asks what may be erased.
         paper_form_mark_used(
             form=form,
             staff=staff,
@@ -122,6 +122,8 @@ def counter_consent_record(
             resident=resident,
             ip_address=ip_address,
         )
+        if resident is not None:
+            _apply_paper_form(staff=staff, form=form, resident=resident, request=request)
         # Only an address that matched no account travels in the task message; the register
         # keeps no address at all.
         unmatched = "" if resident is not None else request.email
@@ -136,12 +138,16 @@ def _apply_paper_form(
 ) -> list[ConsentEvent]:
     actor = Actor.counter_staff(staff, paper_form_reference=form.reference)
     if not request.withdraw:
+        # What the resident already shares under these very terms stays theirs: a paper form
+        # re-granting it would put the form's event on the consent, and disputing the form
+        # would then withdraw a consent the resident gave online.
+        already = categories_granted_under(resident_id=resident.pk, terms_id=request.terms.pk)
+        new_codes = [code for code in request.category_codes if code not in already]
+        if not new_codes:
+            return []
         return [
             consent_grant(
-                resident=resident,
-                terms_id=request.terms.pk,
-                category_codes=request.category_codes,
-                actor=actor,
+                resident=resident, terms_id=request.terms.pk, category_codes=new_codes, actor=actor
             )
         ]
     outcomes = [

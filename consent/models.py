@@ -382,6 +382,8 @@ class PaperFormBatch(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Kept when the staff account is deleted: the register must still say who did what.
+    issued_by_email = models.EmailField(blank=True)
 
     class Meta:
         verbose_name = _("paper form batch")
@@ -428,6 +430,7 @@ class PaperForm(models.Model):
     used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    used_by_email = models.EmailField(blank=True)
     # What the form asked for, and for whom: a pseudonym, or nobody when no verified resident
     # account used the address written on it (the address itself is not kept).
     action = models.CharField(
@@ -438,6 +441,11 @@ class PaperForm(models.Model):
     subject_pseudonym = models.UUIDField(_("resident (pseudonym)"), null=True, blank=True)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     void_reason = models.CharField(_("why voided"), max_length=200, blank=True)
+    # A withdrawal typed in at the counter stops every use at once, but the data it leaves
+    # uncovered is erased only when the resident has had time to dispute it: one clerk with
+    # one form must not be able to destroy a resident's data for good.
+    erasure_held_until = models.DateTimeField(null=True, blank=True)
+    erasure_released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("paper consent form")
@@ -459,12 +467,15 @@ class CounterDispute(models.Model):
     paper_form = models.OneToOneField(PaperForm, on_delete=models.PROTECT, related_name="dispute")
     opened_at = models.DateTimeField(_("opened at"))
     reason = models.TextField(_("what is wrong"), max_length=2000)
-    # The categories the dispute withdrew at once: a disputed grant stops counting right away.
+    # What the dispute undid at once: the categories a disputed grant gave stop counting, the
+    # categories a disputed withdrawal ended are given again (the resident says so by disputing).
     withdrawn_category_codes = models.JSONField(default=list, blank=True)
+    restored_category_codes = models.JSONField(default=list, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    resolved_by_email = models.EmailField(blank=True)
     resolution = models.TextField(_("resolution"), max_length=2000, blank=True)
 
     class Meta:

@@ -297,29 +297,37 @@ def verified_resident_by_email(*, email: str) -> User | None:
     Only a resident (no staff power of any kind) whose address is verified: a counter consent
     must never be recorded for staff, for an administrator, or for an address nobody proved.
     """
-    address = (
-        EmailAddress.objects.filter(
-            email__iexact=email.strip(),
-            verified=True,
-            user__is_active=True,
-            user__is_staff=False,
-            user__is_superuser=False,
-            user__groups__isnull=True,
-            user__user_permissions__isnull=True,
-        )
-        .select_related("user")
-        .first()
+    typed = email.strip().lower()
+    candidates = EmailAddress.objects.filter(
+        email__iexact=typed,
+        verified=True,
+        user__is_active=True,
+        user__is_staff=False,
+        user__is_superuser=False,
+        user__groups__isnull=True,
+        user__user_permissions__isnull=True,
+    ).select_related("user")
+    # The database folds case by its own rules (PostgreSQL's UPPER() turns a dotless ı into I),
+    # so an address must also be the same as typed once Python lower-cases both.
+    for address in candidates:
+        user = address.user
+        if address.email.lower() == typed and isinstance(user, User):
+            return user
+    return None
+
+
+def categories_granted_under(*, resident_id: int, terms_id: int) -> set[str]:
+    """The categories a resident's active grants hold under these exact terms."""
+    return set(
+        ConsentState.objects.filter(
+            resident_id=resident_id, terms_id=terms_id, status=ConsentStatus.GRANTED
+        ).values_list("category__code", flat=True)
     )
-    if address is None:
-        return None
-    user = address.user
-    assert isinstance(user, User)
-    return user
 
 
 def paper_form_batches() -> QuerySet[PaperFormBatch]:
     """Every batch, newest first, with how many of its forms are unused, used and voided."""
-    return PaperFormBatch.objects.select_related("issued_by").annotate(
+    return PaperFormBatch.objects.annotate(
         unused=Count("forms", filter=Q(forms__status=PaperFormStatus.ISSUED)),
         used=Count("forms", filter=Q(forms__status=PaperFormStatus.USED)),
         voided=Count("forms", filter=Q(forms__status=PaperFormStatus.VOIDED)),
@@ -331,11 +339,11 @@ def paper_form_batch(*, number: int) -> PaperFormBatch | None:
 
 
 def paper_forms_of_batch(*, batch: PaperFormBatch) -> QuerySet[PaperForm]:
-    return batch.forms.select_related("used_by").order_by("serial")
+    return batch.forms.order_by("serial")
 
 
 def counter_disputes(*, open_only: bool = True) -> QuerySet[CounterDispute]:
-    disputes = CounterDispute.objects.select_related("paper_form__used_by", "resolved_by")
+    disputes = CounterDispute.objects.select_related("paper_form")
     return disputes.filter(resolved_at__isnull=True) if open_only else disputes
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from consent.models import (
     ConsentState,
     ConsentStatus,
     ConsentTerms,
+    CounterAction,
     CounterDispute,
     DataCategory,
     DataUseEvent,
@@ -456,8 +457,10 @@ def _erase_uncovered(*, resident_id: int, now: datetime | None = None) -> frozen
     replaced is kept (unusable) until its grace period ends, so the resident can agree again.
     """
     moment = now or timezone.now()
-    kept = covered_categories(resident_id=resident_id, now=moment) | _held_in_grace(
-        resident_id=resident_id, now=moment
+    kept = (
+        covered_categories(resident_id=resident_id, now=moment)
+        | _held_in_grace(resident_id=resident_id, now=moment)
+        | _held_for_counter_disputes(resident_id=resident_id, now=moment)
     )
     uncovered = frozenset(Category.values) - kept
     if uncovered:
@@ -582,6 +585,7 @@ def paper_form_batch_issue(
         issued_to=issued_to,
         issued_at=timezone.now(),
         issued_by=officer,
+        issued_by_email=officer.email,
     )
     PaperForm.objects.bulk_create(
         PaperForm(
@@ -657,21 +661,22 @@ def paper_form_mark_used(
     form.status = PaperFormStatus.USED
     form.used_at = timezone.now()
     form.used_by = staff
+    form.used_by_email = staff.email
     form.action = use.action
     form.purpose_code = use.purpose_code
     form.category_codes = sorted(use.category_codes)
     form.subject_pseudonym = resident.pseudonym if resident else None
+    if resident is not None and use.action == CounterAction.WITHDRAW:
+        form.erasure_held_until = form.used_at + timedelta(
+            days=settings.COUNTER_WITHDRAWAL_HOLD_DAYS
+        )
     form.save()
     StaffAuditEntry.objects.record(
         actor=staff,
         action=f"consent.counter.{use.action}",
         subject_pseudonym=form.subject_pseudonym,
         reference=form.reference,
-        detail={
-            "purpose": use.purpose_code,
-            "categories": form.category_codes,
-            "matched_a_verified_resident": resident is not None,
-        },
+        detail={"purpose": use.purpose_code, "categories": form.category_codes},
         ip_address=ip_address,
     )
 
@@ -734,23 +739,101 @@ def counter_dispute_open(*, resident: User, reference: str, reason: str) -> Coun
         raise ConsentError(_("No paper form with this reference was recorded for you."))
     if CounterDispute.objects.filter(paper_form=form).exists():
         raise ConsentError(_("You have already disputed this paper form."))
+    withdrawn: set[str] = set()
+    restored: set[str] = set()
+    if form.action == CounterAction.GRANT:
+        withdrawn = _undo_counter_grant(resident=resident, form=form)
+    else:
+        restored = _undo_counter_withdrawal(resident=resident, form=form)
+    return CounterDispute.objects.create(
+        paper_form=form,
+        opened_at=timezone.now(),
+        reason=reason[:2000],
+        withdrawn_category_codes=sorted(withdrawn),
+        restored_category_codes=sorted(restored),
+    )
+
+
+def _undo_counter_grant(*, resident: User, form: PaperForm) -> set[str]:
+    """Withdraw what the disputed form granted and still holds (the form's own event is the
+    state's newest: later choices the resident made online are left alone)."""
     still_granted = ConsentState.objects.filter(
         resident=resident,
         status=ConsentStatus.GRANTED,
         event__paper_form_reference=form.reference,
     ).select_related("terms__purpose", "category")
-    withdrawn = _end_states(
+    outcome = _end_states(
         resident=resident,
         states=list(still_granted),
         kind=EventKind.WITHDRAW,
         actor=Actor.resident(resident),
     )
-    return CounterDispute.objects.create(
-        paper_form=form,
-        opened_at=timezone.now(),
-        reason=reason[:2000],
-        withdrawn_category_codes=sorted({category for _p, category in withdrawn.withdrawn}),
+    return {category for _purpose, category in outcome.withdrawn}
+
+
+def _undo_counter_withdrawal(*, resident: User, form: PaperForm) -> set[str]:
+    """Give again, in the resident's own name, what the disputed form withdrew: disputing says
+    "I did not withdraw". Only under terms that are still current; categories the resident has
+    granted again meanwhile need nothing."""
+    ended = ConsentState.objects.filter(
+        resident=resident,
+        status=ConsentStatus.WITHDRAWN,
+        event__paper_form_reference=form.reference,
+        terms_id__in=usable_terms_ids(),
+    ).select_related("terms")
+    codes_by_terms: dict[int, list[str]] = {}
+    for state in ended.select_related("category"):
+        codes_by_terms.setdefault(state.terms_id, []).append(state.category.code)
+    restored: set[str] = set()
+    for terms_id, codes in codes_by_terms.items():
+        consent_grant(
+            resident=resident,
+            terms_id=terms_id,
+            category_codes=codes,
+            actor=Actor.resident(resident),
+        )
+        restored.update(codes)
+    return restored
+
+
+def counter_withdrawal_holds_release(*, now: datetime | None = None) -> int:
+    """Erase what counter withdrawals left uncovered once their dispute window has passed
+    (and no dispute is open). Returns how many forms were released; safe to run twice."""
+    moment = now or timezone.now()
+    due = (
+        PaperForm.objects.filter(
+            action=CounterAction.WITHDRAW,
+            erasure_held_until__lte=moment,
+            erasure_released_at__isnull=True,
+        )
+        .exclude(dispute__resolved_at__isnull=True, dispute__isnull=False)
+        .order_by("pk")
     )
+    released = 0
+    for form in due:
+        with transaction.atomic():
+            pseudonym = form.subject_pseudonym
+            resident = (
+                get_user_model().objects.filter(pseudonym=pseudonym).first() if pseudonym else None
+            )
+            if resident is not None:
+                _lock_resident(resident)
+                _erase_uncovered(resident_id=resident.pk, now=moment)
+            PaperForm.objects.filter(pk=form.pk).update(erasure_released_at=moment)
+            released += 1
+    return released
+
+
+def _held_for_counter_disputes(*, resident_id: int, now: datetime) -> set[str]:
+    """Categories a counter withdrawal ended whose dispute window runs, or is disputed."""
+    forms = PaperForm.objects.filter(
+        subject_pseudonym__in=get_user_model().objects.filter(pk=resident_id).values("pseudonym"),
+        action=CounterAction.WITHDRAW,
+        erasure_released_at__isnull=True,
+    ).filter(
+        Q(erasure_held_until__gt=now) | Q(dispute__resolved_at__isnull=True, dispute__isnull=False)
+    )
+    return {code for codes in forms.values_list("category_codes", flat=True) for code in codes}
 
 
 @transaction.atomic
@@ -770,8 +853,9 @@ def counter_dispute_resolve(
         raise ConsentError(_("This dispute is not open."))
     dispute.resolved_at = timezone.now()
     dispute.resolved_by = officer
+    dispute.resolved_by_email = officer.email
     dispute.resolution = resolution[:2000]
-    dispute.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    dispute.save(update_fields=["resolved_at", "resolved_by", "resolved_by_email", "resolution"])
     StaffAuditEntry.objects.record(
         actor=officer,
         action="consent.counter.dispute_resolved",

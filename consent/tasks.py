@@ -15,7 +15,11 @@ from django.utils import timezone
 
 from consent.emails import counter_notice_send
 from consent.selectors import ledger_head
-from consent.services import consents_expire, data_use_log_prune
+from consent.services import (
+    consents_expire,
+    counter_withdrawal_holds_release,
+    data_use_log_prune,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +71,16 @@ def log_ledger_head() -> str:
     head = str(ledger_head())
     logger.info("Consent ledger head %s (check with consent_verify_ledger --expect-head)", head)
     return head
+
+
+@shared_task(
+    name="consent.release_counter_withdrawal_holds",
+    queue_name="default",
+    base=DjangoTask,
+    ignore_result=True,
+)
+def release_counter_withdrawal_holds() -> int:
+    """Erase what counter withdrawals left uncovered, once residents could dispute them."""
+    released = counter_withdrawal_holds_release()
+    logger.info("Released %d counter withdrawal holds", released)
+    return released

@@ -15,6 +15,7 @@ from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -324,6 +325,16 @@ def counter(request: HttpRequest) -> HttpResponse:
     """Mounted only behind portal's staff gate (portal/staff/urls.py), which demands a login,
     MFA in this session and the permission consent.record_counter_consent."""
     staff = _account(request)
+    if staff.has_perm("consent.manage_paper_forms") or staff.has_perm(
+        "portal.view_staffauditentry"
+    ):
+        # Whoever can see which forms matched an account must not be able to try addresses.
+        raise PermissionDenied(
+            _(
+                "Consent officers and auditors do not record paper forms: ask a counter clerk. "
+                "Seeing the register and typing forms in are kept apart."
+            )
+        )
     form = CounterConsentForm(
         request.POST if request.method == "POST" else None, terms=all_current_terms()
     )

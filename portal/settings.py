@@ -207,6 +207,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.log_ledger_head",
         "schedule": crontab(hour=2, minute=47),
     },
+    # Erases what counter withdrawals left uncovered once their dispute window has passed.
+    "release-counter-withdrawal-holds": {
+        "task": "consent.release_counter_withdrawal_holds",
+        "schedule": crontab(minute=35),
+    },
     "prune-data-use-log": {
         "task": "consent.prune_data_use_log",
         "schedule": crontab(hour=4, minute=11),
@@ -222,6 +227,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = env_str("BEAT_SCHEDULE_FILE", str(VAR_DIR / "cel
 DATA_USE_LOG_RETENTION_DAYS = env_int("DATA_USE_LOG_RETENTION_DAYS", 400)
 # Printed before the serial on the city's paper consent forms, e.g. AIZU-000042-7.
 PAPER_FORM_PREFIX = env_str("PAPER_FORM_PREFIX", "MP").upper()
+# Days the data a counter withdrawal leaves uncovered is held (unused) before it is erased, so
+# that the resident, emailed at once, can dispute a withdrawal they never signed.
+COUNTER_WITHDRAWAL_HOLD_DAYS = env_int("COUNTER_WITHDRAWAL_HOLD_DAYS", 14)
 # The most references one batch of the paper-form register may hold.
 PAPER_FORM_BATCH_MAX = env_int("PAPER_FORM_BATCH_MAX", 1000)
 # How old the last worker heartbeat may be before /healthz reports the worker as down.

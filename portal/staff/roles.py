@@ -24,9 +24,11 @@ class Role(TextChoices):
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.PUBLISHER: ["portal.access_staff_console"],
     Role.APPROVER: ["portal.access_staff_console"],
+    # Separation of duties: who supervises the register and reads the audit log does not type
+    # forms in at the counter (the counter refuses them), so nobody can both try an address and
+    # see whether it matched an account.
     Role.CONSENT_OFFICER: [
         "portal.access_staff_console",
-        "consent.record_counter_consent",
         "consent.manage_paper_forms",
         "portal.view_staffauditentry",
     ],

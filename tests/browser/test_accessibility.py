@@ -531,28 +531,35 @@ def test_new_resident_pages(browser, live_server) -> None:
     sweep.assert_clean()
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_staff_pages(browser, live_server, time_machine, language) -> None:
-    staff = with_totp(StaffFactory.create(roles=["consent_officer"]))
-    disputed = UserFactory.create()
-    reference = recorded_at_the_counter(disputed)
-    counter_dispute_open(resident=disputed, reference=reference, reason="署名していません。")
-    sweep = Sweep(f"staff after two-factor authentication ({language})")
-    with axe_context(browser, live_server.url, language=language) as page:
-        page.goto("/accounts/login/")
-        page.locator("input[name=login]").fill(staff.email)
-        page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
-        submit(page)
-        page.wait_for_url("**/accounts/2fa/authenticate/")
+def log_in_as_staff(page: Any, staff: Any, time_machine: Any, sweep: Sweep | None = None) -> None:
+    """Password, then a wrong code (swept when ``sweep`` is given), then the right one."""
+    page.goto("/accounts/login/")
+    page.locator("input[name=login]").fill(staff.email)
+    page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
+    submit(page)
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    if sweep is not None:
         sweep.check(page, "mfa_authenticate")
         page.locator("input[name=code]").fill("000000")
         submit(page)
         expect(page.locator("#error-summary")).to_be_visible()
         sweep.check(page, "mfa_authenticate", "refused (error summary)")
-        page.locator("input[name=code]").fill(fresh_totp_code(time_machine, TOTP_SECRET))
-        submit(page)
-        page.wait_for_url(lambda url: "/accounts/" not in url)
+    page.locator("input[name=code]").fill(fresh_totp_code(time_machine, TOTP_SECRET))
+    submit(page)
+    page.wait_for_url(lambda url: "/accounts/" not in url)
 
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_staff_pages(browser, live_server, time_machine, language) -> None:
+    # Counter clerks type forms in; consent officers supervise the register: two accounts.
+    clerk = with_totp(StaffFactory.create(roles=["counter_clerk"]))
+    officer = with_totp(StaffFactory.create(roles=["consent_officer"]))
+    disputed = UserFactory.create()
+    reference = recorded_at_the_counter(disputed)
+    counter_dispute_open(resident=disputed, reference=reference, reason="署名していません。")
+    sweep = Sweep(f"staff after two-factor authentication ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        log_in_as_staff(page, clerk, time_machine, sweep)
         page.goto("/staff/")
         sweep.check(page, "staff:console")
         page.goto("/staff/consent/counter/")
@@ -560,6 +567,9 @@ def test_staff_pages(browser, live_server, time_machine, language) -> None:
         submit(page)
         expect(page.locator("#error-summary")).to_be_visible()
         sweep.check(page, "consent_staff:counter", "refused (error summary)")
+
+        page.context.clear_cookies()
+        log_in_as_staff(page, officer, time_machine)
         page.goto("/staff/consent/register/")
         sweep.check(page, "consent_staff:register", "an open dispute")
         submit(page, "form:has(input[name=action][value=issue]) button")

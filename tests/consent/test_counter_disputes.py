@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from consent import policy
 from consent.flows import CounterRequest, counter_consent_record
-from consent.models import CounterDispute, PaperForm
-from consent.services import paper_form_batch_issue
+from consent.models import ConsentEvent, CounterDispute, PaperForm
+from consent.services import counter_withdrawal_holds_release, paper_form_batch_issue, terms_publish
 from portal.models import StaffAuditEntry
-from tests.factories import StaffFactory, UserFactory
+from portal.residents import services as profile_services
+from tests.factories import DistrictFactory, StaffFactory, UserFactory
 from tests.helpers import grant, log_in_with_mfa, terms_of, with_totp
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +43,30 @@ def record_at_counter(resident, reference: str, *, withdraw: bool = False) -> Pa
             category_codes=["places", "location"],
             withdraw=withdraw,
         ),
+    )
+
+
+def with_home(resident):
+    """A resident who shares their home district for disaster warnings."""
+    grant(resident, "disaster_warnings", "places")
+    profile_services.place_add(
+        resident_id=resident.pk, kind="home", area_code=DistrictFactory.create().code
+    )
+    return resident
+
+
+def publish_new_version(purpose: str) -> None:
+    old = terms_of(purpose)
+    terms_publish(
+        purpose_code=purpose,
+        category_codes=old.category_codes,
+        recipient_codes=[*old.recipient_codes, "operator"],
+        text_ja=old.text_ja + "改",
+        text_en=old.text_en + " v2",
+        retention_days=old.retention_days,
+        valid_days=old.valid_days,
+        withdrawal_method_ja=old.withdrawal_method_ja,
+        withdrawal_method_en=old.withdrawal_method_en,
     )
 
 
@@ -86,16 +114,57 @@ def test_a_dispute_leaves_consents_the_resident_gave_online_alone(client, refere
     }
 
 
-def test_a_disputed_withdrawal_is_flagged_but_grants_nothing(client, references) -> None:
+def test_disputing_a_counter_withdrawal_gives_the_consent_again(client, references) -> None:
     resident = UserFactory.create()
     grant(resident, "disaster_warnings", "places")
     record_at_counter(resident, references[0], withdraw=True)
+    assert policy.allowed_categories(resident_id=resident.pk, purpose="disaster_warnings") == set()
     client.force_login(resident)
 
     client.post(dispute_url(references[0]), {"reason": "I wanted to keep sharing."})
 
-    assert CounterDispute.objects.get().withdrawn_category_codes == []
+    dispute = CounterDispute.objects.get()
+    assert (dispute.withdrawn_category_codes, dispute.restored_category_codes) == ([], ["places"])
+    assert policy.allowed_categories(resident_id=resident.pk, purpose="disaster_warnings") == {
+        "places"
+    }
+    restored = ConsentEvent.objects.order_by("id").last()
+    assert (restored.kind, restored.channel, restored.actor_kind) == ("grant", "web", "resident")
+
+
+def test_a_counter_withdrawal_stops_use_at_once_but_holds_the_data_for_the_dispute_window(
+    references,
+) -> None:
+    resident = with_home(UserFactory.create())
+    record_at_counter(resident, references[0], withdraw=True)
+
     assert policy.allowed_categories(resident_id=resident.pk, purpose="disaster_warnings") == set()
+    assert policy.read_own_data(resident_id=resident.pk).places
+
+
+def test_the_held_data_is_erased_once_the_dispute_window_has_passed(references) -> None:
+    resident = with_home(UserFactory.create())
+    record_at_counter(resident, references[0], withdraw=True)
+    window = timedelta(days=settings.COUNTER_WITHDRAWAL_HOLD_DAYS)
+
+    assert counter_withdrawal_holds_release(now=timezone.now() + window / 2) == 0
+    assert policy.read_own_data(resident_id=resident.pk).places
+    assert counter_withdrawal_holds_release(now=timezone.now() + window * 1.01) == 1
+    assert policy.read_own_data(resident_id=resident.pk).places == ()
+    assert counter_withdrawal_holds_release(now=timezone.now() + window * 2) == 0
+
+
+def test_an_open_dispute_keeps_holding_the_data_past_the_window(client, references) -> None:
+    resident = with_home(UserFactory.create())
+    record_at_counter(resident, references[0], withdraw=True)
+    # Terms replaced meanwhile: the dispute cannot give the consent again under the old ones.
+    publish_new_version("disaster_warnings")
+    client.force_login(resident)
+    client.post(dispute_url(references[0]), {"reason": "Not me."})
+    later = timezone.now() + timedelta(days=settings.COUNTER_WITHDRAWAL_HOLD_DAYS + 1)
+
+    assert counter_withdrawal_holds_release(now=later) == 0
+    assert policy.read_own_data(resident_id=resident.pk).places
 
 
 def test_a_dispute_needs_a_reason(client, references) -> None:
