@@ -128,7 +128,7 @@ def test_disputing_a_counter_withdrawal_gives_the_consent_again(client, referenc
     assert policy.allowed_categories(resident_id=resident.pk, purpose="disaster_warnings") == {
         "places"
     }
-    restored = ConsentEvent.objects.order_by("id").last()
+    restored = ConsentEvent.objects.order_by("-id")[0]
     assert (restored.kind, restored.channel, restored.actor_kind) == ("grant", "web", "resident")
 
 
