@@ -253,8 +253,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Django's check with a list twice as long as Django's (portal/infra/passwords.py).
+    {"NAME": "portal.infra.passwords.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "portal.infra.passwords.RepetitionValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -273,6 +275,15 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# allauth's own account pages (adding, removing or switching the email address, changing the
+# password) ask for the password or a second factor again after ACCOUNT_REAUTHENTICATION_TIMEOUT:
+# a session left open somewhere must not move the account to another address. Pages of our own
+# decide for themselves (consent withdrawal deliberately needs only the session).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# allauth tells the account's address about security changes: another address made the primary
+# one (told to the old address), an address removed, the password changed or reset,
+# authenticators added or removed.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 # allauth's rate limits count in the default cache, i.e. the shared Redis, so they hold

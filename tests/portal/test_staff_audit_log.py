@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def _entry() -> StaffAuditEntry:
     return StaffAuditEntry.objects.record(
-        actor=StaffFactory(),
+        actor=StaffFactory.create(),
         action="consent.counter.grant",
         subject_pseudonym=uuid.uuid4(),
         reference="MP-000001-8",
