@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.infra.middleware.StaffSessionAgeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -211,6 +212,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = env_str("BEAT_SCHEDULE_FILE", str(VAR_DIR / "cel
 DATA_USE_LOG_RETENTION_DAYS = env_int("DATA_USE_LOG_RETENTION_DAYS", 400)
 # How old the last worker heartbeat may be before /healthz reports the worker as down.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 120)
+# /healthz answers everyone with its status alone; a request with "Authorization: Bearer
+# HEALTHZ_TOKEN" also learns which part (database, broker, worker) is down and why. Empty: nobody.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
 
 # ------------------------------------------------------------------------------
 # Email — EMAIL_URL, e.g. smtp://user:pass@mail.example.jp:587 (Django 6.1 MAILERS)
@@ -274,6 +278,9 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = None
+# A staff login lasts this many seconds at most (default 12 hours), "remember me" or not;
+# residents keep allauth's choice: until the browser closes, or two weeks.
+STAFF_SESSION_AGE = env_int("STAFF_SESSION_AGE", 12 * 3600)
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # allauth's own account pages (adding, removing or switching the email address, changing the
 # password) ask for the password or a second factor again after ACCOUNT_REAUTHENTICATION_TIMEOUT:
