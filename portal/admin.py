@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from portal.models import Area, InterestTag, School, Shelter, StaffAuditEntry, User
 from portal.residents.services import (
+    account_created_by_staff_record,
     account_delete_by_staff,
     account_password_reset_send,
     admin_log_label,
@@ -88,6 +89,15 @@ class UserAdmin(DjangoUserAdmin[User]):
             sent,
         ) % {"count": sent}
         self.message_user(request, message, messages.SUCCESS)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # The one password staff still choose: a new account's first (the add view is one
+            # transaction, so the audit row stands or falls with the account).
+            account_created_by_staff_record(
+                user=obj, staff=_staff_member(request), ip_address=_client_ip(request)
+            )
 
     def get_deleted_objects(
         self, objs: Iterable[User], request: HttpRequest

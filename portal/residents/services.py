@@ -241,6 +241,16 @@ def _admin_log_forget_email(user: User) -> None:
     ).update(object_repr=admin_log_label(user))
 
 
+def account_created_by_staff_record(*, user: User, staff: User, ip_address: str | None) -> None:
+    """A member of staff made an account in the admin and chose its first password."""
+    StaffAuditEntry.objects.record(
+        actor=staff,
+        action="account.create",
+        subject_pseudonym=user.pseudonym,
+        ip_address=ip_address,
+    )
+
+
 @transaction.atomic
 def account_delete_by_staff(*, user: User, staff: User, ip_address: str | None) -> None:
     """Close an account from the admin: the resident's own erasure, and a staff audit row that

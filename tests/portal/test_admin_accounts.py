@@ -222,3 +222,22 @@ def test_the_reset_action_changes_no_password(client, superuser, resident):
     )
     resident.refresh_from_db()
     assert resident.check_password(DEFAULT_PASSWORD)
+
+
+def test_an_account_created_in_the_admin_with_a_password_is_in_the_staff_audit_log(
+    client, superuser
+):
+    response = client.post(
+        "/admin/portal/user/add/",
+        {
+            "email": "new-staff@city.example.jp",
+            "password1": DEFAULT_PASSWORD,
+            "password2": DEFAULT_PASSWORD,
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    created = User.objects.get(email="new-staff@city.example.jp")
+    entry = StaffAuditEntry.objects.get(action="account.create")
+    assert entry.actor == superuser
+    assert entry.subject_pseudonym == created.pseudonym
