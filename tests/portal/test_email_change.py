@@ -99,3 +99,19 @@ def test_the_email_page_shows_the_current_address_and_a_change_form(client, lang
     assert response.status_code == 200
     assert OLD in response.content.decode()
     assert 'name="email"' in response.content.decode()
+
+
+def test_setting_a_first_password_without_recent_authentication_asks_for_a_code(client):
+    """The same setting covers allauth's password-set page (an account that logs in by code):
+    a session left open cannot give the account a password of someone else's choosing."""
+    user = UserFactory.create()
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    client.force_login(user)
+    response = client.post(
+        "/accounts/password/set/",
+        {"password1": "aizu-tsuruga-castle-1384", "password2": "aizu-tsuruga-castle-1384"},
+    )
+    assert response["Location"].startswith("/accounts/reauthenticate/code/")
+    user.refresh_from_db()
+    assert not user.has_usable_password()
