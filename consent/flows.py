@@ -11,14 +11,19 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from consent.models import ConsentEvent, ConsentTerms
+from consent.models import ConsentEvent, ConsentTerms, CounterAction, PaperForm
+from consent.selectors import verified_resident_by_email
 from consent.services import (
     Actor,
+    PaperFormUse,
     WithdrawalOutcome,
     consent_grant,
     consent_refuse,
     consent_withdraw,
+    paper_form_mark_used,
+    paper_form_take,
 )
+from consent.tasks import send_counter_notice
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -80,36 +85,74 @@ def purpose_categories_change(
     )
 
 
-def counter_consent_record(
-    *,
-    staff: User,
-    paper_form_reference: str,
-    resident: User,
-    terms: ConsentTerms,
-    category_codes: list[str],
-    withdraw: bool,
-) -> list[ConsentEvent]:
-    """A resident's signed paper form, typed in by staff: grant or withdraw these categories.
+@dataclass(frozen=True)
+class CounterRequest:
+    """A signed paper form as typed in at the counter."""
 
-    Returns the events recorded; none if nothing the form withdraws was active.
+    paper_form_reference: str
+    email: str
+    terms: ConsentTerms
+    category_codes: list[str]
+    withdraw: bool
+
+
+def counter_consent_record(
+    *, staff: User, request: CounterRequest, ip_address: str | None = None
+) -> PaperForm:
+    """Use one form of the register, and record what it asks if its address is a verified
+    resident's; either way the address is emailed at once (a receipt link, or a note that
+    nothing was recorded). Raises ConsentError, changing nothing, if the form cannot be used.
+
+    The outcome does not tell the clerk whether the address has an account: the counter must
+    not be a way to look up who uses Machi+.
     """
-    actor = Actor.counter_staff(staff, paper_form_reference=paper_form_reference)
-    if not withdraw:
+    with transaction.atomic():
+        form = paper_form_take(reference=request.paper_form_reference)
+        resident = verified_resident_by_email(email=request.email)
+        if resident is not None:
+            _apply_paper_form(staff=staff, form=form, resident=resident, request=request)
+        paper_form_mark_used(
+            form=form,
+            staff=staff,
+            use=PaperFormUse(
+                action=CounterAction.WITHDRAW if request.withdraw else CounterAction.GRANT,
+                purpose_code=request.terms.purpose.code,
+                category_codes=request.category_codes,
+            ),
+            resident=resident,
+            ip_address=ip_address,
+        )
+        # Only an address that matched no account travels in the task message; the register
+        # keeps no address at all.
+        unmatched = "" if resident is not None else request.email
+        transaction.on_commit(
+            lambda: send_counter_notice.delay(paper_form_id=form.pk, unmatched_address=unmatched)
+        )
+    return form
+
+
+def _apply_paper_form(
+    *, staff: User, form: PaperForm, resident: User, request: CounterRequest
+) -> list[ConsentEvent]:
+    actor = Actor.counter_staff(staff, paper_form_reference=form.reference)
+    if not request.withdraw:
         return [
             consent_grant(
-                resident=resident, terms_id=terms.pk, category_codes=category_codes, actor=actor
-            )
-        ]
-    with transaction.atomic():
-        outcomes = [
-            consent_withdraw(
                 resident=resident,
+                terms_id=request.terms.pk,
+                category_codes=request.category_codes,
                 actor=actor,
-                purpose_code=terms.purpose.code,
-                category_code=code,
             )
-            for code in category_codes
         ]
+    outcomes = [
+        consent_withdraw(
+            resident=resident,
+            actor=actor,
+            purpose_code=request.terms.purpose.code,
+            category_code=code,
+        )
+        for code in request.category_codes
+    ]
     return [event for outcome in outcomes for event in outcome.events]
 
 

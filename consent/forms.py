@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.forms.boundfield import BoundField, BoundWidget
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import ConsentTerms, DataCategory
-from portal.models import User
+from consent.models import ConsentTerms, CounterAction, DataCategory
+from consent.references import format_reference, parse_reference
 
 
 class SetupAction:
@@ -110,11 +110,6 @@ class PurposeChoiceForm(forms.Form):
         return terms_id
 
 
-class CounterAction:
-    GRANT = "grant"
-    WITHDRAW = "withdraw"
-
-
 @dataclass(frozen=True)
 class CounterSection:
     """One purpose on the counter form: its radio button and its categories."""
@@ -129,7 +124,10 @@ class CounterConsentForm(forms.Form):
 
     email = forms.EmailField(
         label=_("Resident's email address"),
-        help_text=_("The email address of the resident's Machi+ account."),
+        help_text=_(
+            "As written on the paper form. It must be the verified address of a resident's "
+            "Machi+ account; the page does not say whether it is."
+        ),
     )
     purpose = forms.ChoiceField(
         label=_("Purpose"),
@@ -147,7 +145,7 @@ class CounterConsentForm(forms.Form):
     paper_form_reference = forms.CharField(
         label=_("Paper form reference"),
         max_length=64,
-        help_text=_("As printed on the signed form, e.g. AIZU-2026-0042."),
+        help_text=_("As printed at the top of the signed form. It can be used only once."),
         error_messages={"required": _("Enter the paper form's reference.")},
     )
     terms_version = forms.IntegerField(
@@ -160,7 +158,6 @@ class CounterConsentForm(forms.Form):
     def __init__(self, *args: Any, terms: Sequence[ConsentTerms], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.terms = {t.purpose.code: t for t in terms}
-        self.resident: User | None = None
         purpose = self.fields["purpose"]
         assert isinstance(purpose, forms.ChoiceField)
         purpose.choices = [(t.purpose.code, t.purpose.name) for t in terms]
@@ -192,17 +189,19 @@ class CounterConsentForm(forms.Form):
             for code, t in self.terms.items()
         ]
 
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"]
-        resident = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
-        if resident is None:
+    def clean_paper_form_reference(self) -> str:
+        typed: str = self.cleaned_data["paper_form_reference"]
+        reference = parse_reference(typed, prefix=settings.PAPER_FORM_PREFIX)
+        if reference is None:
             raise forms.ValidationError(
-                _("No Machi+ account uses this email address. Check it against the paper form."),
-                code="unknown",
+                _(
+                    "This is not a reference of the register: check the letters, the six digits "
+                    "and the last digit against the printed form (e.g. %(example)s)."
+                )
+                % {"example": format_reference(settings.PAPER_FORM_PREFIX, 42)},
+                code="shape",
             )
-        assert isinstance(resident, User)
-        self.resident = resident
-        return email
+        return reference
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
@@ -236,3 +235,48 @@ class CounterConsentForm(forms.Form):
     def chosen_categories(self) -> list[str]:
         codes: list[str] = self.cleaned_data[self.categories_field(self.cleaned_data["purpose"])]
         return codes
+
+
+class PaperFormBatchForm(forms.Form):
+    """A consent officer issuing the next batch of paper-form references to a counter."""
+
+    size = forms.IntegerField(
+        label=_("Number of forms"),
+        min_value=1,
+        max_value=settings.PAPER_FORM_BATCH_MAX,
+        initial=100,
+    )
+    issued_to = forms.CharField(
+        label=_("Issued to"),
+        max_length=200,
+        help_text=_("The counter or office that receives the printed forms."),
+    )
+
+
+class PaperFormVoidForm(forms.Form):
+    """Taking a lost or spoiled blank form out of use."""
+
+    reference = forms.CharField(label=_("Reference"), max_length=32)
+    reason = forms.CharField(label=_("Why it is voided"), max_length=200)
+
+
+class DisputeResolutionForm(forms.Form):
+    dispute = forms.IntegerField(widget=forms.HiddenInput)
+    resolution = forms.CharField(
+        label=_("How it was resolved"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CounterDisputeForm(forms.Form):
+    """A resident disputing a paper form recorded in their name."""
+
+    reason = forms.CharField(
+        label=_("What is wrong with this record?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "For example: you did not sign this form, or you ticked other categories. A consent "
+            "officer of the city will look at it and answer you by email."
+        ),
+        error_messages={"required": _("Tell us what is wrong with this record.")},
+    )

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
 
-from consent.models import STATUS_AFTER_EVENT, ConsentEvent, ConsentTerms, LedgerHead
+from consent.models import STATUS_AFTER_EVENT, ConsentEvent, ConsentTerms, EventKind, LedgerHead
 
 GENESIS_HASH = "0" * 64
 
@@ -88,14 +91,44 @@ def append_event(
 
 
 @dataclass(frozen=True)
+class HeadMark:
+    """A point of the chain: the hash of its ``event_count``-th event (the genesis hash at 0).
+
+    Written down outside the database (consent.tasks.log_ledger_head), it shows later whether
+    the ledger still reaches that point: a ledger cut back and given a matching head would
+    otherwise verify as intact.
+    """
+
+    last_hash: str
+    event_count: int
+
+    def __str__(self) -> str:
+        return f"{self.last_hash}:{self.event_count}"
+
+    @classmethod
+    def parse(cls, text: str) -> HeadMark:
+        """``HASH:COUNT`` as printed by ``__str__``; ValueError for anything else."""
+        last_hash, _colon, count = text.partition(":")
+        if not re.fullmatch(r"[0-9a-f]{64}", last_hash) or not count.isdigit():
+            raise ValueError(f"not HASH:COUNT: {text!r}")
+        return cls(last_hash, int(count))
+
+
+@dataclass(frozen=True)
 class ChainVerification:
     verified: int
     first_bad_event_id: int | None = None
     problem: str | None = None
+    last_hash: str = GENESIS_HASH
 
     @property
     def intact(self) -> bool:
         return self.problem is None
+
+    @property
+    def head(self) -> HeadMark:
+        """Where the verified part of the chain ends."""
+        return HeadMark(self.last_hash, self.verified)
 
 
 def terms_hash_of(terms: ConsentTerms) -> str:
@@ -106,7 +139,8 @@ def terms_hash_of(terms: ConsentTerms) -> str:
 def verify_chain(*, batch_size: int = 5000) -> ChainVerification:
     """Recompute every terms' and event's hash in order; report the first that does not match."""
     terms_hashes: dict[int, str] = {}
-    for terms in ConsentTerms.objects.select_related("purpose"):
+    all_terms = list(ConsentTerms.objects.select_related("purpose"))
+    for terms in all_terms:
         if terms_hash_of(terms) != terms.content_hash:
             return ChainVerification(
                 0, None, f"the terms {terms} were changed after they were published"
@@ -130,7 +164,52 @@ def verify_chain(*, batch_size: int = 5000) -> ChainVerification:
         return ChainVerification(
             verified, None, "the chain does not end at the recorded head: events were removed"
         )
-    return ChainVerification(verified)
+    return ChainVerification(verified, None, _publication_problem(all_terms), expected_previous)
+
+
+def chain_reaches(mark: HeadMark) -> bool:
+    """Whether the chain's ``mark.event_count``-th event has ``mark.last_hash``.
+
+    Meaningful on an intact chain (verify_chain), whose order is the events' id order: then the
+    ledger is the one that had this head, or an extension of it.
+    """
+    if mark.event_count == 0:
+        return mark.last_hash == GENESIS_HASH
+    at_count = ConsentEvent.objects.order_by("id").values_list("hash", flat=True)[
+        mark.event_count - 1 : mark.event_count
+    ]
+    return list(at_count) == [mark.last_hash]
+
+
+def _publication_problem(all_terms: list[ConsentTerms]) -> str | None:
+    """Check each terms' publication time against the ledger and the other versions.
+
+    The time is outside the content hash: hashing it now would change the hash of every terms
+    already published, and so of every event after them. It stays immutable instead (the model
+    refuses, and on PostgreSQL a trigger); this catches the changes those cannot stop (the
+    tables' owner, or SQLite): no event under terms before they were published, versions
+    published in order, none in the future. Moving it later matters: a re-consent version's
+    publication starts the grace period of consents to earlier versions.
+    """
+    first_use = dict(
+        ConsentEvent.objects.order_by()
+        .values("terms_id")
+        .annotate(first=Min("occurred_at"))
+        .values_list("terms_id", "first")
+    )
+    now = timezone.now()
+    previous: dict[int, datetime] = {}
+    for terms in sorted(all_terms, key=lambda t: (t.purpose_id, t.version)):
+        published = terms.published_at
+        used = first_use.get(terms.pk)
+        earlier = previous.get(terms.purpose_id, published)
+        if published > now or (used is not None and used < published) or published < earlier:
+            return (
+                f"the terms {terms} say they were published at {_utc_iso(published)}, "
+                "which the ledger and the other versions contradict"
+            )
+        previous[terms.purpose_id] = published
+    return None
 
 
 @dataclass(frozen=True)
@@ -170,27 +249,33 @@ def verify_states(*, batch_size: int = 1000) -> StateVerification:
     return StateVerification(checked)
 
 
+class _StateRow(NamedTuple):
+    """What ConsentState holds for one (resident, purpose, category), as the policy reads it."""
+
+    status: str
+    terms_id: int
+    event_id: int
+    changed_at: datetime
+    expires_at: datetime | None
+
+
 def _compare_states(users: list[tuple[int, UUID]]) -> str | None:
     from consent.models import ConsentState
 
     resident_of = {pseudonym: pk for pk, pseudonym in users}
-    expected: dict[tuple[int, str, str], tuple[str, int, int]] = {}
-    events = (
-        ConsentEvent.objects.filter(subject_pseudonym__in=list(resident_of))
-        .order_by("id")
-        .values_list(
-            "id", "subject_pseudonym", "purpose_code", "category_codes", "kind", "terms_id"
-        )
-    )
-    for event_id, pseudonym, purpose, categories, kind, terms_id in events:
-        for category in categories:
-            key = (resident_of[pseudonym], purpose, category)
-            expected[key] = (STATUS_AFTER_EVENT[kind], terms_id, event_id)
+    expected = _replayed_states(resident_of)
     states = ConsentState.objects.filter(resident_id__in=list(resident_of.values()))
     actual = {
-        (row[0], row[1], row[2]): (row[3], row[4], row[5])
+        (row[0], row[1], row[2]): _StateRow(*row[3:])
         for row in states.values_list(
-            "resident_id", "purpose__code", "category__code", "status", "terms_id", "event_id"
+            "resident_id",
+            "purpose__code",
+            "category__code",
+            "status",
+            "terms_id",
+            "event_id",
+            "changed_at",
+            "expires_at",
         )
     }
     if expected == actual:
@@ -200,7 +285,46 @@ def _compare_states(users: list[tuple[int, UUID]]) -> str | None:
     ]
     return (
         f"the consent state of resident #{key[0]} for {key[1]}/{key[2]} is "
-        f"{actual.get(key)} but the ledger says {expected.get(key)}"
+        f"{_described(actual.get(key))} but the ledger says {_described(expected.get(key))}"
+    )
+
+
+def _replayed_states(resident_of: Mapping[UUID, int]) -> dict[tuple[int, str, str], _StateRow]:
+    """The states these residents' events lead to, each field derived as services._record
+    derives it: a grant under terms with a validity expires that many days after it."""
+    valid_days = dict(ConsentTerms.objects.values_list("pk", "valid_days"))
+    expected: dict[tuple[int, str, str], _StateRow] = {}
+    events = (
+        ConsentEvent.objects.filter(subject_pseudonym__in=list(resident_of))
+        .order_by("id")
+        .values_list(
+            "id",
+            "subject_pseudonym",
+            "purpose_code",
+            "category_codes",
+            "kind",
+            "terms_id",
+            "occurred_at",
+        )
+    )
+    for event_id, pseudonym, purpose, categories, kind, terms_id, occurred_at in events:
+        days = valid_days[terms_id]
+        expires_at = (
+            occurred_at + timedelta(days=days) if kind == EventKind.GRANT and days else None
+        )
+        row = _StateRow(STATUS_AFTER_EVENT[kind], terms_id, event_id, occurred_at, expires_at)
+        for category in categories:
+            expected[(resident_of[pseudonym], purpose, category)] = row
+    return expected
+
+
+def _described(row: _StateRow | None) -> str:
+    if row is None:
+        return "absent"
+    expires = _utc_iso(row.expires_at) if row.expires_at else "never"
+    return (
+        f"{row.status} (terms #{row.terms_id}, event #{row.event_id}, "
+        f"changed {_utc_iso(row.changed_at)}, expires {expires})"
     )
 
 

@@ -8,11 +8,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib import messages
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from consent.models import ConsentEvent, ConsentTerms, DataCategory, Purpose
+from consent.models import (
+    ConsentTerms,
+    CounterDispute,
+    DataCategory,
+    PaperForm,
+    PaperFormBatch,
+    Purpose,
+)
+from consent.references import format_reference
 from consent.selectors import data_categories, purposes_by_code
 
 if TYPE_CHECKING:
@@ -134,39 +143,72 @@ def withdrawal_sentences(outcome: WithdrawalOutcome) -> list[str]:
     return lines
 
 
-def counter_messages(
-    *, email: str, purpose: Purpose, events: Sequence[ConsentEvent]
-) -> list[FlashMessage]:
-    if not events:
-        return [
-            FlashMessage(
-                messages.INFO,
-                _(
-                    "Nothing was recorded: %(email)s had no active consent for these categories "
-                    "under %(purpose)s."
-                )
-                % {"email": email, "purpose": _quoted([purpose.name])},
-            )
-        ]
-    receipts = ", ".join(str(event.public_id) for event in events)
+def counter_messages(*, paper_form: PaperForm) -> list[FlashMessage]:
+    """The same answer whether or not the address is a verified resident's (see flows)."""
     return [
         FlashMessage(
             messages.SUCCESS,
-            ngettext(
-                "Recorded for %(email)s (%(purpose)s, paper form %(reference)s). "
-                "Receipt: %(receipts)s.",
-                "Recorded for %(email)s (%(purpose)s, paper form %(reference)s). "
-                "Receipts: %(receipts)s.",
-                len(events),
+            _(
+                "Paper form %(reference)s is now used. If the address on it is a resident's "
+                "verified Machi+ address, the request is recorded and the resident is emailed a "
+                "link to the receipt; if it is not, nothing is recorded and the address is told "
+                "so. Ask the resident to check their email."
             )
-            % {
-                "email": email,
-                "purpose": _quoted([purpose.name]),
-                "reference": events[0].paper_form_reference,
-                "receipts": receipts,
-            },
+            % {"reference": paper_form.reference},
         )
     ]
+
+
+def batch_issued_message(batch: PaperFormBatch) -> FlashMessage:
+    return FlashMessage(
+        messages.SUCCESS,
+        _("Batch %(number)s issued to %(to)s: %(first)s to %(last)s.")
+        % {
+            "number": batch.number,
+            "to": batch.issued_to,
+            "first": format_reference(settings.PAPER_FORM_PREFIX, batch.first_serial),
+            "last": format_reference(settings.PAPER_FORM_PREFIX, batch.last_serial),
+        },
+    )
+
+
+def form_voided_message(paper_form: PaperForm) -> FlashMessage:
+    return FlashMessage(
+        messages.SUCCESS,
+        _("%(reference)s is voided and can no longer be used.")
+        % {"reference": paper_form.reference},
+    )
+
+
+def dispute_resolved_message(dispute: CounterDispute) -> FlashMessage:
+    return FlashMessage(
+        messages.SUCCESS,
+        _("The dispute about %(reference)s is resolved.")
+        % {"reference": dispute.paper_form.reference},
+    )
+
+
+def dispute_messages(dispute: CounterDispute) -> list[FlashMessage]:
+    flashes = [
+        FlashMessage(
+            messages.SUCCESS,
+            _(
+                "Thank you. A consent officer of the city will look at paper form %(reference)s "
+                "and answer you by email."
+            )
+            % {"reference": dispute.paper_form.reference},
+        )
+    ]
+    if dispute.withdrawn_category_codes:
+        names = [c.name for c in data_categories(codes=dispute.withdrawn_category_codes)]
+        flashes.append(
+            FlashMessage(
+                messages.INFO,
+                _("What the form gave consent for has stopped: %(categories)s.")
+                % {"categories": _quoted(names)},
+            )
+        )
+    return flashes
 
 
 def _quoted(names: Iterable[str]) -> str:

@@ -361,3 +361,120 @@ class DataUseEvent(models.Model):
 
 
 __all__ = ["Category", "PurposeCode", "RecipientCode"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The register of paper consent forms used at the city counter
+# ---------------------------------------------------------------------------------------------
+
+
+class PaperFormBatch(models.Model):
+    """A numbered batch of paper-form references, issued by a consent officer to a counter.
+
+    The references are printed on blank forms; a counter consent needs one of them, unused.
+    """
+
+    number = models.PositiveIntegerField(_("batch number"), unique=True)
+    first_serial = models.PositiveIntegerField(_("first serial"))
+    last_serial = models.PositiveIntegerField(_("last serial"))
+    issued_to = models.CharField(_("issued to (counter or office)"), max_length=200)
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("paper form batch")
+        verbose_name_plural = _("paper form batches")
+        ordering = ["-number"]
+        permissions = [
+            ("manage_paper_forms", _("Can issue and void paper consent forms and answer disputes"))
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_serial__gte=models.F("first_serial")),
+                name="paper_form_batch_serials_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number}"
+
+
+class PaperFormStatus(models.TextChoices):
+    ISSUED = "issued", _("issued, not used yet")
+    USED = "used", _("used")
+    VOIDED = "voided", _("voided")
+
+
+class CounterAction(models.TextChoices):
+    GRANT = "grant", _("give consent")
+    WITHDRAW = "withdraw", _("withdraw consent")
+
+
+class PaperForm(models.Model):
+    """One reference of the register: issued once, used at most once, or voided."""
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    serial = models.PositiveIntegerField(_("serial"), unique=True)
+    batch = models.ForeignKey(PaperFormBatch, on_delete=models.PROTECT, related_name="forms")
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=PaperFormStatus.choices,
+        default=PaperFormStatus.ISSUED,
+    )
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # What the form asked for, and for whom: a pseudonym, or nobody when no verified resident
+    # account used the address written on it (the address itself is not kept).
+    action = models.CharField(
+        _("asked for"), max_length=8, choices=CounterAction.choices, blank=True
+    )
+    purpose_code = models.CharField(_("purpose"), max_length=32, blank=True)
+    category_codes = models.JSONField(_("data categories"), default=list, blank=True)
+    subject_pseudonym = models.UUIDField(_("resident (pseudonym)"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    void_reason = models.CharField(_("why voided"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("paper consent form")
+        verbose_name_plural = _("paper consent forms")
+        ordering = ["serial"]
+        indexes = [models.Index(fields=["subject_pseudonym"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def matched(self) -> bool:
+        return self.subject_pseudonym is not None
+
+
+class CounterDispute(models.Model):
+    """A resident saying a paper form recorded in their name is not theirs, or is wrong."""
+
+    paper_form = models.OneToOneField(PaperForm, on_delete=models.PROTECT, related_name="dispute")
+    opened_at = models.DateTimeField(_("opened at"))
+    reason = models.TextField(_("what is wrong"), max_length=2000)
+    # The categories the dispute withdrew at once: a disputed grant stops counting right away.
+    withdrawn_category_codes = models.JSONField(default=list, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    resolution = models.TextField(_("resolution"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("counter consent dispute")
+        verbose_name_plural = _("counter consent disputes")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.paper_form} ({self.opened_at:%Y-%m-%d})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

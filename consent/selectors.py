@@ -11,20 +11,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from allauth.account.models import EmailAddress
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from consent.catalogue import categories_in
+from consent.ledger import GENESIS_HASH, HeadMark
 from consent.models import (
     ConsentEvent,
     ConsentState,
     ConsentStatus,
     ConsentTerms,
+    CounterDispute,
     DataCategory,
     DataUseEvent,
+    LedgerHead,
+    PaperForm,
+    PaperFormBatch,
+    PaperFormStatus,
     Purpose,
     Recipient,
 )
+from portal.models import User
 
 
 def current_terms(*, purpose_code: str) -> ConsentTerms | None:
@@ -276,3 +284,84 @@ def active_consent_count(*, resident_id: int) -> int:
 def data_uses(*, resident_id: int) -> QuerySet[DataUseEvent]:
     """The resident's whole data-use log, oldest day first."""
     return DataUseEvent.objects.filter(resident_id=resident_id).order_by("day", "id")
+
+
+# ---------------------------------------------------------------------------------------------
+# The paper-form register
+# ---------------------------------------------------------------------------------------------
+
+
+def verified_resident_by_email(*, email: str) -> User | None:
+    """The resident account a paper form's address belongs to, if it may be used at all.
+
+    Only a resident (no staff power of any kind) whose address is verified: a counter consent
+    must never be recorded for staff, for an administrator, or for an address nobody proved.
+    """
+    address = (
+        EmailAddress.objects.filter(
+            email__iexact=email.strip(),
+            verified=True,
+            user__is_active=True,
+            user__is_staff=False,
+            user__is_superuser=False,
+            user__groups__isnull=True,
+            user__user_permissions__isnull=True,
+        )
+        .select_related("user")
+        .first()
+    )
+    if address is None:
+        return None
+    user = address.user
+    assert isinstance(user, User)
+    return user
+
+
+def paper_form_batches() -> QuerySet[PaperFormBatch]:
+    """Every batch, newest first, with how many of its forms are unused, used and voided."""
+    return PaperFormBatch.objects.select_related("issued_by").annotate(
+        unused=Count("forms", filter=Q(forms__status=PaperFormStatus.ISSUED)),
+        used=Count("forms", filter=Q(forms__status=PaperFormStatus.USED)),
+        voided=Count("forms", filter=Q(forms__status=PaperFormStatus.VOIDED)),
+    )
+
+
+def paper_form_batch(*, number: int) -> PaperFormBatch | None:
+    return paper_form_batches().filter(number=number).first()
+
+
+def paper_forms_of_batch(*, batch: PaperFormBatch) -> QuerySet[PaperForm]:
+    return batch.forms.select_related("used_by").order_by("serial")
+
+
+def counter_disputes(*, open_only: bool = True) -> QuerySet[CounterDispute]:
+    disputes = CounterDispute.objects.select_related("paper_form__used_by", "resolved_by")
+    return disputes.filter(resolved_at__isnull=True) if open_only else disputes
+
+
+def paper_forms_recorded_for(*, pseudonym: UUID) -> QuerySet[PaperForm]:
+    """The paper forms staff recorded in a resident's name, newest first, with any dispute."""
+    return (
+        PaperForm.objects.filter(subject_pseudonym=pseudonym, status=PaperFormStatus.USED)
+        .select_related("dispute")
+        .order_by("-used_at")
+    )
+
+
+def paper_form_recorded_for(*, reference: str, pseudonym: UUID) -> PaperForm | None:
+    return paper_forms_recorded_for(pseudonym=pseudonym).filter(reference=reference).first()
+
+
+def counter_events(*, paper_form: PaperForm) -> QuerySet[ConsentEvent]:
+    """The ledger events a paper form recorded (none for a withdrawal of nothing active)."""
+    if paper_form.subject_pseudonym is None:
+        return ConsentEvent.objects.none()
+    return ConsentEvent.objects.filter(
+        paper_form_reference=paper_form.reference, subject_pseudonym=paper_form.subject_pseudonym
+    ).order_by("id")
+
+
+def ledger_head() -> HeadMark:
+    """The head the ledger records (not verified: consent_verify_ledger does that)."""
+    head = LedgerHead.objects.filter(singleton=1).first()
+    return HeadMark(head.last_hash, head.event_count) if head else HeadMark(GENESIS_HASH, 0)

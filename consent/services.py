@@ -1,6 +1,7 @@
 """Writes of the consent app: publishing terms, and granting, refusing, withdrawing and
 expiring consent. Every change appends to the ledger and updates the state in one transaction.
-Also the pruning of the data-use log.
+Also the pruning of the data-use log, and the register of paper consent forms used at the
+city counter (issuing, voiding, using, disputes), each staff action in the staff audit log.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -27,14 +30,20 @@ from consent.models import (
     ConsentState,
     ConsentStatus,
     ConsentTerms,
+    CounterDispute,
     DataCategory,
     DataUseEvent,
     EventKind,
+    PaperForm,
+    PaperFormBatch,
+    PaperFormStatus,
     Purpose,
     Recipient,
 )
+from consent.references import format_reference, parse_reference
 from consent.selectors import active_purposes_by_category, covered_categories, usable_terms_ids
 from consent.signals import categories_uncovered, consent_narrowed
+from portal.models import StaffAuditEntry
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -528,3 +537,232 @@ def _check_known(
 
 def _normalised(value: object) -> object:
     return sorted(value) if isinstance(value, list) else value
+
+
+# ---------------------------------------------------------------------------------------------
+# The paper-form register: references issued in numbered batches, each used at most once
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def paper_form_batch_issue(
+    *, officer: User, size: int, issued_to: str, ip_address: str | None = None
+) -> PaperFormBatch:
+    """Issue the next numbered batch of references, following on from the last serial."""
+    if not 1 <= size <= settings.PAPER_FORM_BATCH_MAX:
+        raise ConsentError(
+            _("A batch holds between 1 and %(max)s forms.") % {"max": settings.PAPER_FORM_BATCH_MAX}
+        )
+    issued_to = issued_to.strip()
+    if not issued_to:
+        raise ConsentError(_("Say which counter or office receives the batch."))
+    # Locking the newest batch serialises issuing, so numbers and serials never overlap (the
+    # unique constraints catch the very first batch being issued twice at once).
+    last = PaperFormBatch.objects.select_for_update().order_by("-number").first()
+    first_serial = last.last_serial + 1 if last else 1
+    batch = PaperFormBatch.objects.create(
+        number=last.number + 1 if last else 1,
+        first_serial=first_serial,
+        last_serial=first_serial + size - 1,
+        issued_to=issued_to,
+        issued_at=timezone.now(),
+        issued_by=officer,
+    )
+    PaperForm.objects.bulk_create(
+        PaperForm(
+            reference=format_reference(settings.PAPER_FORM_PREFIX, serial),
+            serial=serial,
+            batch=batch,
+        )
+        for serial in range(batch.first_serial, batch.last_serial + 1)
+    )
+    StaffAuditEntry.objects.record(
+        actor=officer,
+        action="consent.paper_forms.issue",
+        reference=f"batch {batch.number}",
+        detail={
+            "first": format_reference(settings.PAPER_FORM_PREFIX, batch.first_serial),
+            "last": format_reference(settings.PAPER_FORM_PREFIX, batch.last_serial),
+            "issued_to": issued_to,
+        },
+        ip_address=ip_address,
+    )
+    return batch
+
+
+@transaction.atomic
+def paper_form_void(
+    *, officer: User, reference: str, reason: str, ip_address: str | None = None
+) -> PaperForm:
+    """Take a lost, spoiled or stolen blank form out of use for good."""
+    reason = reason.strip()
+    if not reason:
+        raise ConsentError(_("Say why the form is voided."))
+    form = _unused_paper_form(reference)
+    form.status = PaperFormStatus.VOIDED
+    form.voided_at = timezone.now()
+    form.void_reason = reason[:200]
+    form.save(update_fields=["status", "voided_at", "void_reason"])
+    StaffAuditEntry.objects.record(
+        actor=officer,
+        action="consent.paper_forms.void",
+        reference=form.reference,
+        detail={"reason": form.void_reason},
+        ip_address=ip_address,
+    )
+    return form
+
+
+def paper_form_take(*, reference: str) -> PaperForm:
+    """Lock an unused form of the register for the counter consent being recorded with it.
+
+    Call inside the transaction that records the consent: the form stays unused if it fails.
+    """
+    return _unused_paper_form(reference)
+
+
+@dataclass(frozen=True)
+class PaperFormUse:
+    """What a counter consent asked for, as written on the paper form."""
+
+    action: str
+    purpose_code: str
+    category_codes: list[str]
+
+
+def paper_form_mark_used(
+    *,
+    form: PaperForm,
+    staff: User,
+    use: PaperFormUse,
+    resident: User | None,
+    ip_address: str | None = None,
+) -> None:
+    """The form is spent, whether or not it matched a verified resident account."""
+    form.status = PaperFormStatus.USED
+    form.used_at = timezone.now()
+    form.used_by = staff
+    form.action = use.action
+    form.purpose_code = use.purpose_code
+    form.category_codes = sorted(use.category_codes)
+    form.subject_pseudonym = resident.pseudonym if resident else None
+    form.save()
+    StaffAuditEntry.objects.record(
+        actor=staff,
+        action=f"consent.counter.{use.action}",
+        subject_pseudonym=form.subject_pseudonym,
+        reference=form.reference,
+        detail={
+            "purpose": use.purpose_code,
+            "categories": form.category_codes,
+            "matched_a_verified_resident": resident is not None,
+        },
+        ip_address=ip_address,
+    )
+
+
+def _unused_paper_form(reference: str) -> PaperForm:
+    parsed = parse_reference(reference, prefix=settings.PAPER_FORM_PREFIX)
+    if parsed is None:
+        raise ConsentError(
+            _(
+                "“%(reference)s” is not a reference of the register: check the letters, the six "
+                "digits and the last digit against the printed form."
+            )
+            % {"reference": reference}
+        )
+    form = PaperForm.objects.select_for_update().filter(reference=parsed).first()
+    if form is None:
+        raise ConsentError(
+            _("%(reference)s has not been issued: only forms from an issued batch can be used.")
+            % {"reference": parsed}
+        )
+    if form.status == PaperFormStatus.USED:
+        raise ConsentError(
+            _("%(reference)s was already used on %(date)s: a paper form counts once.")
+            % {"reference": parsed, "date": date_format(timezone.localtime(form.used_at))}
+        )
+    if form.status == PaperFormStatus.VOIDED:
+        raise ConsentError(
+            _("%(reference)s was voided (%(reason)s) and cannot be used.")
+            % {"reference": parsed, "reason": form.void_reason}
+        )
+    return form
+
+
+# ---------------------------------------------------------------------------------------------
+# Disputes: a resident says a paper form recorded in their name is not theirs
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def counter_dispute_open(*, resident: User, reference: str, reason: str) -> CounterDispute:
+    """Open a dispute; whatever the disputed form granted stops counting at once.
+
+    A grant the resident never made must not wait for an officer to look at it. Later grants
+    the resident made themselves, online, are left alone.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ConsentError(_("Tell us what is wrong with this record."))
+    _lock_resident(resident)
+    form = (
+        PaperForm.objects.select_for_update()
+        .filter(
+            reference=reference,
+            subject_pseudonym=resident.pseudonym,
+            status=PaperFormStatus.USED,
+        )
+        .first()
+    )
+    if form is None:
+        raise ConsentError(_("No paper form with this reference was recorded for you."))
+    if CounterDispute.objects.filter(paper_form=form).exists():
+        raise ConsentError(_("You have already disputed this paper form."))
+    still_granted = ConsentState.objects.filter(
+        resident=resident,
+        status=ConsentStatus.GRANTED,
+        event__paper_form_reference=form.reference,
+    ).select_related("terms__purpose", "category")
+    withdrawn = _end_states(
+        resident=resident,
+        states=list(still_granted),
+        kind=EventKind.WITHDRAW,
+        actor=Actor.resident(resident),
+    )
+    return CounterDispute.objects.create(
+        paper_form=form,
+        opened_at=timezone.now(),
+        reason=reason[:2000],
+        withdrawn_category_codes=sorted({category for _p, category in withdrawn.withdrawn}),
+    )
+
+
+@transaction.atomic
+def counter_dispute_resolve(
+    *, officer: User, dispute_id: int, resolution: str, ip_address: str | None = None
+) -> CounterDispute:
+    resolution = resolution.strip()
+    if not resolution:
+        raise ConsentError(_("Say how the dispute was resolved."))
+    dispute = (
+        CounterDispute.objects.select_for_update()
+        .select_related("paper_form")
+        .filter(pk=dispute_id, resolved_at__isnull=True)
+        .first()
+    )
+    if dispute is None:
+        raise ConsentError(_("This dispute is not open."))
+    dispute.resolved_at = timezone.now()
+    dispute.resolved_by = officer
+    dispute.resolution = resolution[:2000]
+    dispute.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    StaffAuditEntry.objects.record(
+        actor=officer,
+        action="consent.counter.dispute_resolved",
+        subject_pseudonym=dispute.paper_form.subject_pseudonym,
+        reference=dispute.paper_form.reference,
+        detail={"resolution": dispute.resolution},
+        ip_address=ip_address,
+    )
+    return dispute

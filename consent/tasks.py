@@ -13,6 +13,8 @@ from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.utils import timezone
 
+from consent.emails import counter_notice_send
+from consent.selectors import ledger_head
 from consent.services import consents_expire, data_use_log_prune
 
 logger = logging.getLogger(__name__)
@@ -37,3 +39,31 @@ def prune_data_use_log(batch_size: int = 5000) -> int:
     deleted = data_use_log_prune(before=before, batch_size=batch_size)
     logger.info("Pruned %d data-use log rows", deleted)
     return deleted
+
+
+@shared_task(
+    name="consent.send_counter_notice",
+    queue_name="notify",
+    base=DjangoTask,
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_counter_notice(paper_form_id: int, unmatched_address: str = "") -> bool:
+    """Tell the address on a paper form what the counter recorded (or that nothing was)."""
+    return counter_notice_send(paper_form_id=paper_form_id, unmatched_address=unmatched_address)
+
+
+@shared_task(
+    name="consent.log_ledger_head", queue_name="default", base=DjangoTask, ignore_result=True
+)
+def log_ledger_head() -> str:
+    """Write the ledger's head to the log, which is kept outside the database.
+
+    Someone able to cut the ledger back could rewind its recorded head too; a head from the log
+    given to ``consent_verify_ledger --expect-head`` shows it (the ledger no longer reaches it).
+    """
+    head = str(ledger_head())
+    logger.info("Consent ledger head %s (check with consent_verify_ledger --expect-head)", head)
+    return head

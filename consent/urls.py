@@ -19,4 +19,5 @@ urlpatterns = [
     ),
     path("receipts/<uuid:public_id>/", views.receipt_page, name="receipt"),
     path("receipts/<uuid:public_id>.json", views.receipt_json, name="receipt_json"),
+    path("paper-forms/<str:reference>/dispute/", views.dispute, name="dispute"),
 ]

@@ -8,10 +8,12 @@ in the words of consent.messages. Every page works as plain HTML forms, without 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -23,26 +25,34 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from consent.flows import (
     CategoryChoice,
+    CounterRequest,
     counter_consent_record,
     purpose_categories_change,
     setup_step_record,
 )
 from consent.forms import (
-    CounterAction,
     CounterConsentForm,
+    CounterDisputeForm,
+    DisputeResolutionForm,
+    PaperFormBatchForm,
+    PaperFormVoidForm,
     PurposeChoiceForm,
     SetupAction,
     SetupStepForm,
 )
 from consent.messages import (
     FlashMessage,
+    batch_issued_message,
     category_withdrawal_messages,
     counter_messages,
+    dispute_messages,
+    dispute_resolved_message,
+    form_voided_message,
     purpose_choice_messages,
     purpose_withdrawal_messages,
     setup_step_messages,
 )
-from consent.models import ConsentEvent
+from consent.models import ConsentEvent, CounterAction
 from consent.pages import (
     categories_in_use,
     history_entries,
@@ -54,8 +64,29 @@ from consent.pages import (
     withdrawal_preview,
 )
 from consent.receipts import consent_receipt
-from consent.selectors import all_current_terms, category_by_code, purpose_by_code, receipt_event
-from consent.services import Actor, ConsentError, consent_withdraw
+from consent.references import format_reference
+from consent.selectors import (
+    all_current_terms,
+    category_by_code,
+    counter_disputes,
+    counter_events,
+    data_categories,
+    paper_form_batch,
+    paper_form_batches,
+    paper_form_recorded_for,
+    paper_forms_of_batch,
+    purpose_by_code,
+    receipt_event,
+)
+from consent.services import (
+    Actor,
+    ConsentError,
+    consent_withdraw,
+    counter_dispute_open,
+    counter_dispute_resolve,
+    paper_form_batch_issue,
+    paper_form_void,
+)
 from portal.models import User
 
 View = Callable[..., HttpResponse]
@@ -304,6 +335,12 @@ def receipt_json(request: HttpRequest, public_id: UUID) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
+def _client_ip(request: HttpRequest) -> str | None:
+    # allauth's adapter knows the trusted proxies (BEHIND_PROXY), as its rate limits do.
+    ip: str | None = get_account_adapter(request).get_client_ip(request)
+    return ip
+
+
 @require_http_methods(["GET", "POST"])
 def counter(request: HttpRequest) -> HttpResponse:
     """Mounted only behind portal's staff gate (portal/staff/urls.py), which demands a login,
@@ -313,25 +350,144 @@ def counter(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None, terms=all_current_terms()
     )
     if form.is_valid():
-        assert form.resident is not None
-        terms = form.chosen_terms()
         try:
-            events = counter_consent_record(
+            paper_form = counter_consent_record(
                 staff=staff,
-                paper_form_reference=form.cleaned_data["paper_form_reference"],
-                resident=form.resident,
-                terms=terms,
-                category_codes=form.chosen_categories(),
-                withdraw=form.cleaned_data["action"] == CounterAction.WITHDRAW,
+                request=CounterRequest(
+                    paper_form_reference=form.cleaned_data["paper_form_reference"],
+                    email=form.cleaned_data["email"],
+                    terms=form.chosen_terms(),
+                    category_codes=form.chosen_categories(),
+                    withdraw=form.cleaned_data["action"] == CounterAction.WITHDRAW,
+                ),
+                ip_address=_client_ip(request),
+            )
+        except ConsentError as error:
+            form.add_error("paper_form_reference", str(error))
+        else:
+            _tell(request, counter_messages(paper_form=paper_form))
+            return redirect("consent_staff:counter")
+    return render(
+        request,
+        "consent/staff/counter.html",
+        {"form": form, "example_reference": format_reference(settings.PAPER_FORM_PREFIX, 42)},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: the register of paper forms, for consent officers
+# ---------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """Mounted behind the staff gate with the permission consent.manage_paper_forms."""
+    officer = _account(request)
+    action = request.POST.get("action") if request.method == "POST" else None
+    data = request.POST if request.method == "POST" else None
+    issue_form = PaperFormBatchForm(data if action == "issue" else None, prefix="issue")
+    void_form = PaperFormVoidForm(data if action == "void" else None, prefix="void")
+    resolve_form = DisputeResolutionForm(data if action == "resolve" else None, prefix="resolve")
+    chosen = {"issue": issue_form, "void": void_form, "resolve": resolve_form}.get(action or "")
+    if chosen is not None and chosen.is_valid():
+        try:
+            flash = _register_action(request, officer, action or "", chosen.cleaned_data)
+        except ConsentError as error:
+            chosen.add_error(None, str(error))
+        else:
+            _tell(request, [flash])
+            return redirect("consent_staff:register")
+    return render(
+        request,
+        "consent/staff/register.html",
+        {
+            "batches": paper_form_batches(),
+            "disputes": counter_disputes(open_only=True),
+            "issue_form": issue_form,
+            "void_form": void_form,
+            "resolve_form": resolve_form,
+            "failed_action": action if chosen is not None else None,
+        },
+    )
+
+
+def _register_action(
+    request: HttpRequest, officer: User, action: str, cleaned: dict[str, Any]
+) -> FlashMessage:
+    ip_address = _client_ip(request)
+    if action == "issue":
+        batch = paper_form_batch_issue(
+            officer=officer,
+            size=cleaned["size"],
+            issued_to=cleaned["issued_to"],
+            ip_address=ip_address,
+        )
+        return batch_issued_message(batch)
+    if action == "void":
+        voided = paper_form_void(
+            officer=officer,
+            reference=cleaned["reference"],
+            reason=cleaned["reason"],
+            ip_address=ip_address,
+        )
+        return form_voided_message(voided)
+    dispute = counter_dispute_resolve(
+        officer=officer,
+        dispute_id=cleaned["dispute"],
+        resolution=cleaned["resolution"],
+        ip_address=ip_address,
+    )
+    return dispute_resolved_message(dispute)
+
+
+@require_GET
+def register_batch(request: HttpRequest, number: int) -> HttpResponse:
+    """One batch's references, to print on blank forms and to see which were used by whom."""
+    batch = paper_form_batch(number=number)
+    if batch is None:
+        raise Http404(_("No such batch."))
+    return render(
+        request,
+        "consent/staff/batch.html",
+        {"batch": batch, "forms": paper_forms_of_batch(batch=batch)},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Residents: disputing a paper form recorded in their name
+# ---------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def dispute(request: HttpRequest, reference: str) -> HttpResponse:
+    resident = _account(request)
+    paper_form = paper_form_recorded_for(reference=reference, pseudonym=resident.pseudonym)
+    if paper_form is None:  # 404 for another resident's form too: its existence is not told
+        raise Http404(_("No paper form with this reference was recorded for you."))
+    already = getattr(paper_form, "dispute", None)
+    form = CounterDisputeForm(request.POST if request.method == "POST" and not already else None)
+    if form.is_valid():
+        try:
+            opened = counter_dispute_open(
+                resident=resident,
+                reference=paper_form.reference,
+                reason=form.cleaned_data["reason"],
             )
         except ConsentError as error:
             form.add_error(None, str(error))
         else:
-            _tell(
-                request,
-                counter_messages(
-                    email=form.cleaned_data["email"], purpose=terms.purpose, events=events
-                ),
-            )
-            return redirect("consent_staff:counter")
-    return render(request, "consent/staff/counter.html", {"form": form})
+            _tell(request, dispute_messages(opened))
+            return redirect(MY_DATA_PATH)
+    return render(
+        request,
+        "consent/dispute.html",
+        {
+            "paper_form": paper_form,
+            "events": counter_events(paper_form=paper_form),
+            "purpose": purpose_by_code(code=paper_form.purpose_code),
+            "categories": data_categories(codes=paper_form.category_codes),
+            "dispute": already,
+            "form": form,
+        },
+    )

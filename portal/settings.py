@@ -197,6 +197,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.expire_consents",
         "schedule": crontab(minute=5),
     },
+    # Keeps the ledger's head outside the database, in the log (consent/tasks.py).
+    "log-consent-ledger-head": {
+        "task": "consent.log_ledger_head",
+        "schedule": crontab(hour=2, minute=47),
+    },
     "prune-data-use-log": {
         "task": "consent.prune_data_use_log",
         "schedule": crontab(hour=4, minute=11),
@@ -210,6 +215,10 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("BEAT_SCHEDULE_FILE", str(VAR_DIR / "celerybeat-schedule"))
 # How long residents can look back at each use of their data on the "my data" page.
 DATA_USE_LOG_RETENTION_DAYS = env_int("DATA_USE_LOG_RETENTION_DAYS", 400)
+# Printed before the serial on the city's paper consent forms, e.g. AIZU-000042-7.
+PAPER_FORM_PREFIX = env_str("PAPER_FORM_PREFIX", "MP").upper()
+# The most references one batch of the paper-form register may hold.
+PAPER_FORM_BATCH_MAX = env_int("PAPER_FORM_BATCH_MAX", 1000)
 # How old the last worker heartbeat may be before /healthz reports the worker as down.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 120)
 # /healthz answers everyone with its status alone; a request with "Authorization: Bearer

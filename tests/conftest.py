@@ -12,12 +12,29 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.management import call_command
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.test.utils import override_settings
 from django.utils import translation
 
 from portal.celery import app
 from portal.infra import embedded_redis
 from portal.infra.env import celery_broker_url, unix_socket_path
+
+
+@receiver(connection_created)
+def allow_flushing_the_test_database(
+    sender: object, connection: BaseDatabaseWrapper, **kwargs: object
+) -> None:
+    """Let pytest-django empty the ledger's tables after a transactional test (PostgreSQL).
+
+    Their triggers refuse TRUNCATE unless the database is a test database and the session asks
+    for this (consent/migrations/0006_ledger_tamper_protection.py says why both).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET consent.allow_test_flush = 'on'")
 
 
 @pytest.fixture(scope="session", autouse=True)

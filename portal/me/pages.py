@@ -30,6 +30,7 @@ from consent.selectors import (
     data_use_summary,
     data_uses_since,
     ledger_history,
+    paper_forms_recorded_for,
     purposes_by_code,
     recipients_by_code,
 )
@@ -89,6 +90,7 @@ def my_data_context(resident: User) -> dict[str, Any]:
         "history": [
             _HistoryRow.of(event, names) for event in ledger_history(pseudonym=resident.pseudonym)
         ],
+        "paper_forms": list(paper_forms_recorded_for(pseudonym=resident.pseudonym)),
     }
 
 

@@ -1,6 +1,6 @@
 """The staff audit log, append-only in the database as well as in the ORM.
 
-On PostgreSQL a trigger refuses DELETE and any UPDATE except the one Django's SET_NULL makes
+On PostgreSQL triggers refuse TRUNCATE (outside flushed test databases), DELETE and any UPDATE except the one Django's SET_NULL makes
 when a staff account is deleted (actor_id to NULL, every other column unchanged): the log
 must outlive the accounts it names, through their kept email.
 """
@@ -9,7 +9,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-AUDIT_TRIGGER = """
+AUDIT_TRIGGER = r"""
 CREATE OR REPLACE FUNCTION portal_staff_audit_append_only() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.actor_id IS NULL
@@ -26,11 +26,28 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER portal_staffauditentry_append_only
     BEFORE UPDATE OR DELETE ON portal_staffauditentry
     FOR EACH ROW EXECUTE FUNCTION portal_staff_audit_append_only();
+
+-- As for the consent ledger (consent migration 0006): only a test database (named test_...)
+-- whose session asked for it may be flushed; tests/conftest.py asks.
+CREATE OR REPLACE FUNCTION portal_staff_audit_no_truncate() RETURNS trigger AS $$
+BEGIN
+    IF current_database() LIKE 'test\_%%'
+       AND current_setting('consent.allow_test_flush', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'portal_staffauditentry is append-only: TRUNCATE refused';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER portal_staffauditentry_no_truncate
+    BEFORE TRUNCATE ON portal_staffauditentry
+    FOR EACH STATEMENT EXECUTE FUNCTION portal_staff_audit_no_truncate();
 """
 
 DROP_AUDIT_TRIGGER = """
 DROP TRIGGER IF EXISTS portal_staffauditentry_append_only ON portal_staffauditentry;
+DROP TRIGGER IF EXISTS portal_staffauditentry_no_truncate ON portal_staffauditentry;
 DROP FUNCTION IF EXISTS portal_staff_audit_append_only();
+DROP FUNCTION IF EXISTS portal_staff_audit_no_truncate();
 """
 
 

@@ -24,7 +24,12 @@ class Role(TextChoices):
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.PUBLISHER: ["portal.access_staff_console"],
     Role.APPROVER: ["portal.access_staff_console"],
-    Role.CONSENT_OFFICER: ["portal.access_staff_console", "consent.record_counter_consent"],
+    Role.CONSENT_OFFICER: [
+        "portal.access_staff_console",
+        "consent.record_counter_consent",
+        "consent.manage_paper_forms",
+        "portal.view_staffauditentry",
+    ],
     Role.COUNTER_CLERK: ["portal.access_staff_console", "consent.record_counter_consent"],
 }
 

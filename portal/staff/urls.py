@@ -18,4 +18,14 @@ consent_urlpatterns: list[URLPattern] = [
         staff_view(permission="consent.record_counter_consent")(consent_views.counter),
         name="counter",
     ),
+    path(
+        "register/",
+        staff_view(permission="consent.manage_paper_forms")(consent_views.register),
+        name="register",
+    ),
+    path(
+        "register/batches/<int:number>/",
+        staff_view(permission="consent.manage_paper_forms")(consent_views.register_batch),
+        name="register_batch",
+    ),
 ]

@@ -31,6 +31,9 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from consent.flows import CounterRequest, counter_consent_record
+from consent.models import PaperForm
+from consent.services import counter_dispute_open, paper_form_batch_issue
 from portal.residents import services as profile_services
 from tests.browser.axe import LOCALES, NO_PAGE, Sweep, axe_context, axe_violations
 from tests.browser.steps import CODE, log_in, submit_main_form
@@ -46,6 +49,7 @@ from tests.helpers import (
     TOTP_SECRET,
     grant,
     start_of_next_totp_window,
+    terms_of,
     totp_code,
     with_totp,
     withdraw,
@@ -99,6 +103,7 @@ SWEPT: dict[str, str] = {
     "consent:withdraw_purpose": "resident",
     "consent:withdraw_category": "resident",
     "consent:receipt": "resident",
+    "consent:dispute": "resident",
     "account_reauthenticate": "resident",
     "account_logout": "resident",
     # A resident's account and two-factor settings
@@ -116,6 +121,8 @@ SWEPT: dict[str, str] = {
     "mfa_authenticate": "staff",
     "staff:console": "staff",
     "consent_staff:counter": "staff",
+    "consent_staff:register": "staff",
+    "consent_staff:register_batch": "staff",
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -198,7 +205,26 @@ def resident_with_data(home: Any) -> Any:
     )
     profile_services.profile_set_interests(resident_id=resident.pk, interest_codes=["sports"])
     profile_services.place_add(resident_id=resident.pk, kind="home", area_code=home.code)
+    recorded_at_the_counter(resident)
     return resident
+
+
+def recorded_at_the_counter(resident: Any) -> str:
+    """A paper form typed in at the counter for the resident; returns its reference."""
+    batch = paper_form_batch_issue(
+        officer=StaffFactory.create(roles=["consent_officer"]), size=2, issued_to="市民課窓口"
+    )
+    form = counter_consent_record(
+        staff=StaffFactory.create(roles=["counter_clerk"]),
+        request=CounterRequest(
+            paper_form_reference=batch.forms.order_by("serial")[0].reference,
+            email=resident.email,
+            terms=terms_of("disaster_warnings"),
+            category_codes=["places"],
+            withdraw=False,
+        ),
+    )
+    return form.reference
 
 
 def fresh_totp_code(time_machine: Any, secret: str) -> str:
@@ -407,6 +433,12 @@ def test_resident_pages(browser, live_server, language) -> None:
         sweep.check(page, "consent:withdraw_category")
         page.goto(reverse("consent:receipt", kwargs={"public_id": receipt}))
         sweep.check(page, "consent:receipt")
+        reference = PaperForm.objects.get(subject_pseudonym=resident.pseudonym).reference
+        page.goto(reverse("consent:dispute", kwargs={"reference": reference}))
+        sweep.check(page, "consent:dispute")
+        submit(page)
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "consent:dispute", "refused (error summary)")
 
         page.goto("/me/profile/")
         submit(page, "header form[action='/preferences/text-size/'] button")
@@ -499,7 +531,10 @@ def test_new_resident_pages(browser, live_server) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_staff_pages(browser, live_server, time_machine, language) -> None:
-    staff = with_totp(StaffFactory.create(roles=["counter_clerk"]))
+    staff = with_totp(StaffFactory.create(roles=["consent_officer"]))
+    disputed = UserFactory.create()
+    reference = recorded_at_the_counter(disputed)
+    counter_dispute_open(resident=disputed, reference=reference, reason="署名していません。")
     sweep = Sweep(f"staff after two-factor authentication ({language})")
     with axe_context(browser, live_server.url, language=language) as page:
         page.goto("/accounts/login/")
@@ -523,6 +558,13 @@ def test_staff_pages(browser, live_server, time_machine, language) -> None:
         submit(page)
         expect(page.locator("#error-summary")).to_be_visible()
         sweep.check(page, "consent_staff:counter", "refused (error summary)")
+        page.goto("/staff/consent/register/")
+        sweep.check(page, "consent_staff:register", "an open dispute")
+        submit(page, "form:has(input[name=action][value=issue]) button")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "consent_staff:register", "refused (error summary)")
+        page.goto("/staff/consent/register/batches/1/")
+        sweep.check(page, "consent_staff:register_batch")
     assert_swept(sweep, "staff")
 
 

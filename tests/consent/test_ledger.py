@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -10,7 +12,7 @@ from django.db.utils import DatabaseError
 from consent.ledger import GENESIS_HASH, verify_chain
 from consent.models import ConsentEvent, ConsentState, ImmutableRecordError
 from tests.factories import UserFactory
-from tests.helpers import grant, withdraw
+from tests.helpers import as_table_owner, grant, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -140,8 +142,9 @@ def test_verify_command_also_checks_the_consent_states_against_the_ledger(
 
 
 def test_a_consent_state_changed_behind_the_ledgers_back_is_detected(three_events) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE consent_consentstate SET status = 'granted'")
+    as_table_owner(
+        "UPDATE consent_consentstate SET status = 'granted'", tables=["consent_consentstate"]
+    )
     with pytest.raises(CommandError, match="do NOT match the ledger"):
         call_command("consent_verify_ledger")
 
@@ -167,5 +170,49 @@ def test_removing_the_newest_event_and_rewinding_the_head_hash_is_detected(three
         cursor.execute("DELETE FROM consent_consentevent WHERE id = %s", [last.pk])
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE consent_consentevent ENABLE TRIGGER USER")
-        cursor.execute("UPDATE consent_ledgerhead SET last_hash = %s", [last.previous_hash])
+    as_table_owner(
+        "UPDATE consent_ledgerhead SET last_hash = %s",
+        [last.previous_hash],
+        tables=["consent_ledgerhead"],
+    )
     assert "removed" in (verify_chain().problem or "")
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("expires_at", None),
+        ("expires_at", datetime(2999, 1, 1, tzinfo=UTC)),
+        ("changed_at", datetime(2000, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_a_consent_states_times_changed_behind_the_ledgers_back_are_detected(column, value) -> None:
+    """A one-year consent whose expiry is removed or moved would be read as valid for ever."""
+    grant(UserFactory.create(), "school_letters", "household")
+    as_table_owner(
+        f"UPDATE consent_consentstate SET {column} = %s", [value], tables=["consent_consentstate"]
+    )
+    with pytest.raises(CommandError, match="do NOT match the ledger"):
+        call_command("consent_verify_ledger")
+
+
+def test_terms_published_after_a_consent_to_them_are_detected() -> None:
+    """Publishing time is outside the terms' hash (it decides how long replaced terms' data is
+    kept): moving it later than the ledger's first event under the terms is caught."""
+    grant(UserFactory.create(), "school_letters", "household")
+    as_table_owner(
+        "UPDATE consent_consentterms SET published_at = %s WHERE id = %s",
+        [datetime(2999, 1, 1, tzinfo=UTC), terms_of("school_letters").pk],
+        tables=["consent_consentterms"],
+    )
+    assert "published" in (verify_chain().problem or "")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_postgresql_refuses_to_change_when_terms_were_published(three_events) -> None:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE consent_consentterms SET published_at = now()")

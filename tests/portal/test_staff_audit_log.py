@@ -68,3 +68,18 @@ def test_postgresql_refuses_to_rewrite_the_audit_log(statement: str) -> None:
     _entry()
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_postgresql_refuses_to_truncate_the_audit_log_outside_a_test_flush() -> None:
+    _entry()
+    with (
+        pytest.raises(DatabaseError, match="TRUNCATE refused"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        # As a production database would: without the test database's permission to flush.
+        cursor.execute("SET LOCAL consent.allow_test_flush = 'off'")
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE portal_staffauditentry")
+    assert StaffAuditEntry.objects.count() == 1

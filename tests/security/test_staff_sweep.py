@@ -10,7 +10,7 @@ fails the sweep until it is listed, and fails again until it is gated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +21,11 @@ from django.http import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from consent.services import paper_form_batch_issue
 from portal.models import User
 from portal.staff.admin_site import StaffAdminSite
 from portal.staff.roles import ROLE_PERMISSIONS
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 from tests.helpers import log_in_with_mfa, with_totp
 
 pytestmark = pytest.mark.django_db
@@ -56,11 +57,23 @@ class StaffPage:
     permission: str | None
     admin: bool = False  # the admin also demands Django's is_staff flag
     kwargs: dict[str, Any] = field(default_factory=dict)
+    # Makes the object the page shows (so that it opens with 200 rather than 404).
+    prepare: Callable[[], object] | None = None
+
+
+def a_batch_of_paper_forms() -> object:
+    return paper_form_batch_issue(officer=StaffFactory.create(), size=1, issued_to="City hall")
 
 
 STAFF_PAGES: dict[str, StaffPage] = {
     "staff:console": StaffPage(permission="portal.access_staff_console"),
     "consent_staff:counter": StaffPage(permission="consent.record_counter_consent"),
+    "consent_staff:register": StaffPage(permission="consent.manage_paper_forms"),
+    "consent_staff:register_batch": StaffPage(
+        permission="consent.manage_paper_forms",
+        kwargs={"number": 1},
+        prepare=a_batch_of_paper_forms,
+    ),
     "admin:index": StaffPage(permission=None, admin=True),
     "admin:consent_consentterms_changelist": StaffPage(
         permission="consent.view_consentterms", admin=True
@@ -204,6 +217,8 @@ def test_every_admin_view_is_behind_the_staff_gate() -> None:
 @pytest.mark.parametrize("url_name", sorted(STAFF_PAGES))
 def test_staff_page_refuses(client, url_name, visitor) -> None:
     page = STAFF_PAGES[url_name]
+    if page.prepare:
+        page.prepare()
     response = visit(client, visitor, page, reverse(url_name, kwargs=page.kwargs))
     assert refused(visitor, response), (
         f"{url_name} answered {visitor} with {response.status_code} {response.get('Location')}"
@@ -213,6 +228,8 @@ def test_staff_page_refuses(client, url_name, visitor) -> None:
 @pytest.mark.parametrize("url_name", sorted(STAFF_PAGES))
 def test_staff_page_opens_to_staff_with_its_permission_after_mfa(client, url_name) -> None:
     page = STAFF_PAGES[url_name]
+    if page.prepare:
+        page.prepare()
     log_in_with_mfa(client, holder_of(page))
     assert client.get(reverse(url_name, kwargs=page.kwargs)).status_code == 200
 

@@ -1,14 +1,34 @@
+from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from consent.ledger import verify_chain, verify_states
+from consent.ledger import HeadMark, chain_reaches, verify_chain, verify_states
+
+
+def head_mark(text: str) -> HeadMark:
+    try:
+        return HeadMark.parse(text)
+    except ValueError as error:
+        raise ArgumentTypeError(str(error)) from error
 
 
 class Command(BaseCommand):
-    help = "Walk the consent ledger's hash chain and report the first altered or missing event."
+    help = (
+        "Walk the consent ledger's hash chain and report the first altered or missing event; "
+        "print its head, and check that the ledger still reaches a head recorded earlier."
+    )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--expect-head",
+            metavar="HASH:COUNT",
+            type=head_mark,
+            help="A head printed or logged earlier: fail unless the ledger is that head or an "
+            "extension of it (its COUNT-th event has HASH).",
+        )
+
+    def handle(self, *args: Any, expect_head: HeadMark | None = None, **options: Any) -> None:
         result = verify_chain()
         if not result.intact:
             where = f"event #{result.first_bad_event_id}" if result.first_bad_event_id else "ledger"
@@ -17,6 +37,14 @@ class Command(BaseCommand):
                 f"({result.verified} events verified before it)."
             )
         self.stdout.write(f"Consent ledger intact: {result.verified} events verified.")
+        self.stdout.write(f"Consent ledger head: {result.head}")
+        if expect_head is not None:
+            if not chain_reaches(expect_head):
+                raise CommandError(
+                    f"Consent ledger does NOT reach the expected head {expect_head}: events "
+                    "were removed or replaced since."
+                )
+            self.stdout.write(f"Consent ledger reaches the expected head {expect_head}.")
         states = verify_states()
         if not states.intact:
             raise CommandError(f"Consent states do NOT match the ledger: {states.problem}.")
