@@ -75,6 +75,11 @@ def test_no_token_configured_means_nobody_gets_details(client, settings) -> None
     assert response.json() == {"status": "unavailable"}
 
 
+def test_a_development_site_gives_details_to_anyone(client, settings) -> None:
+    settings.DEBUG = True
+    assert set(client.get("/healthz").json()) == {"database", "broker", "worker"}
+
+
 def test_healthz_is_ok_when_database_broker_and_a_recent_worker_heartbeat_are_there(client) -> None:
     record_worker_heartbeat(hostname="worker@test")
     response = details(client)
