@@ -108,7 +108,7 @@ def setup_step_page(*, resident_id: int, category_code: str) -> SetupStepPage | 
         else reverse("consent:setup_done")
     )
     # Purposes already using this category are not asked again: leaving them unticked here
-    # would silently end them. They are changed on the purpose page, with re-authentication.
+    # would silently end them. They are changed on the purpose page, where unticking says so.
     using = set(active_purposes_by_category(resident_id=resident_id).get(category_code, []))
     return SetupStepPage(
         step=step,

@@ -212,11 +212,26 @@ def consent_grant(
 @transaction.atomic
 def consent_refuse(
     *, resident: User, terms_id: int, category_codes: Collection[str], actor: Actor
-) -> ConsentEvent:
-    """Record that the resident was asked and said no. Ends any earlier consent for them."""
+) -> ConsentEvent | None:
+    """Record that the resident was asked and said no. Ends any earlier consent for them.
+
+    A "no" already on record for these terms is not recorded again (None when nothing is new):
+    saying no twice changes nothing, and the ledger shows each decision once.
+    """
     _lock_resident(resident)
     terms = _current_terms_for_decision(terms_id)
     codes = _validated_categories(terms, category_codes)
+    already = set(
+        ConsentState.objects.filter(
+            resident=resident,
+            terms=terms,
+            category__code__in=codes,
+            status=ConsentStatus.REFUSED,
+        ).values_list("category__code", flat=True)
+    )
+    codes = [code for code in codes if code not in already]
+    if not codes:
+        return None
     lost = set(
         ConsentState.objects.filter(
             resident=resident,

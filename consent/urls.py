@@ -20,4 +20,6 @@ urlpatterns = [
     path("receipts/<uuid:public_id>/", views.receipt_page, name="receipt"),
     path("receipts/<uuid:public_id>.json", views.receipt_json, name="receipt_json"),
     path("paper-forms/<str:reference>/dispute/", views.dispute, name="dispute"),
+    # Public: sign-up and every consent step link to it.
+    path("privacy/", views.privacy, name="privacy"),
 ]

@@ -1,5 +1,5 @@
 """Pages of the consent app: the opt-in after sign-up, the overview, a purpose's terms,
-withdrawal, receipts, and counter-assisted consent for staff.
+withdrawal, receipts, counter-assisted consent for staff, and the public privacy notice.
 
 Thin views: they parse, check access, call one consent flow or service, and say what happened
 in the words of consent.messages. Every page works as plain HTML forms, without JavaScript.
@@ -7,12 +7,11 @@ in the words of consent.messages. Every page works as plain HTML forms, without 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, cast
+from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from allauth.account.adapter import get_adapter as get_account_adapter
-from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -63,6 +62,7 @@ from consent.pages import (
     shared_by_purpose,
     withdrawal_preview,
 )
+from consent.privacy import privacy_notice
 from consent.receipts import consent_receipt
 from consent.references import format_reference
 from consent.selectors import (
@@ -89,29 +89,9 @@ from consent.services import (
 )
 from portal.models import User
 
-View = Callable[..., HttpResponse]
-
 # Not reversed: the profile pages live in another module and may not be wired yet.
 PROFILE_PATH = "/me/profile/"
 MY_DATA_PATH = "/me/"
-
-
-def _reauthenticated(view: View) -> View:
-    """allauth's ``reauthentication_required`` (untyped upstream), typed for this module.
-
-    Without a recent password (or code) the wrapped view raises ReauthenticationRequired;
-    allauth's middleware then asks for it and afterwards replays the suspended request.
-    """
-    return cast(View, reauthentication_required(view))
-
-
-def _no_content(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(status=204)
-
-
-# A POST that mixes grants with withdrawals asks for re-authentication only when it withdraws:
-# calling this raises ReauthenticationRequired unless the resident re-authenticated recently.
-_check_recent_authentication = _reauthenticated(_no_content)
 
 
 def _account(request: HttpRequest) -> User:
@@ -221,8 +201,6 @@ def purpose_terms(request: HttpRequest, purpose: str) -> HttpResponse:
         choice = CategoryChoice.between(
             active=page.active, held=page.held, ticked=set(form.cleaned_data["categories"])
         )
-        if choice.to_withdraw:
-            _check_recent_authentication(request)
         try:
             outcome = purpose_categories_change(
                 resident=resident,
@@ -239,13 +217,14 @@ def purpose_terms(request: HttpRequest, purpose: str) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------
-# Withdrawal: one click per purpose or category, with re-authentication
+# Withdrawal: as easy as consent (GDPR Art. 7(3)). Granting needs a logged-in session, so
+# withdrawing needs exactly that, no password: GET shows what would end and be deleted, the
+# POST from that page (CSRF-protected like every POST) withdraws.
 # ---------------------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@_reauthenticated
 def withdraw_purpose(request: HttpRequest, purpose: str) -> HttpResponse:
     resident = _account(request)
     purpose_row = purpose_by_code(code=purpose)
@@ -270,7 +249,6 @@ def withdraw_purpose(request: HttpRequest, purpose: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@_reauthenticated
 def withdraw_category(request: HttpRequest, category: str) -> HttpResponse:
     resident = _account(request)
     category_row = category_by_code(code=category)
@@ -491,3 +469,13 @@ def dispute(request: HttpRequest, reference: str) -> HttpResponse:
             "form": form,
         },
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The privacy notice: public, generated from the consent catalogue
+# ---------------------------------------------------------------------------------------------
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "consent/privacy.html", {"notice": privacy_notice()})

@@ -12,6 +12,7 @@ class PortalConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_migrate, pre_save
 
         from consent.signals import categories_uncovered
+        from portal.about import checks  # noqa: F401  (registers the deployment check)
         from portal.infra.sites import sync_site
         from portal.models import User
         from portal.residents.interests import ensure_interest_tags

@@ -102,10 +102,16 @@ MIDDLEWARE = [
 # Django's technical one (which lists every URL pattern of the site).
 DEBUG_TECHNICAL_404 = env_bool("DEBUG_TECHNICAL_404", default=False)
 
+# A city's own versions of any template, found before the portal's: its terms of use
+# (legal/terms.html), contact page (legal/contact.html) or any other page.
+CITY_TEMPLATES_DIR = env_str("CITY_TEMPLATES_DIR")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [
+            *([Path(CITY_TEMPLATES_DIR)] if CITY_TEMPLATES_DIR else []),
+            BASE_DIR / "templates",
+        ],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -353,6 +359,55 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+}
+
+# ------------------------------------------------------------------------------
+# The city — the real bodies behind the portal, named on the privacy notice, the terms of use
+# and the contact page (consent/privacy.py, portal/about/). Each text is {"ja": ..., "en": ...};
+# an empty English text shows the Japanese one.
+# ------------------------------------------------------------------------------
+MACHIPLUS_CITY = {
+    "name": {
+        "ja": env_str("CITY_NAME_JA", "会津若松市"),
+        "en": env_str("CITY_NAME_EN", "Aizuwakamatsu City"),
+    },
+    # The legal names of the consent catalogue's recipients, by recipient code. A recipient
+    # added in the admin and missing here is named as the catalogue names it.
+    "recipients": {
+        "city": {
+            "ja": env_str("CITY_NAME_JA", "会津若松市"),
+            "en": env_str("CITY_NAME_EN", "Aizuwakamatsu City"),
+        },
+        "board_of_education": {
+            "ja": env_str("BOARD_OF_EDUCATION_NAME_JA", "会津若松市教育委員会"),
+            "en": env_str("BOARD_OF_EDUCATION_NAME_EN", "Aizuwakamatsu City Board of Education"),
+        },
+        # Empty: named as the catalogue names it ("the portal operator"); check --deploy warns.
+        "operator": {
+            "ja": env_str("OPERATOR_NAME_JA"),
+            "en": env_str("OPERATOR_NAME_EN"),
+        },
+    },
+    # Where residents ask about their data, and make requests under the APPI. check --deploy
+    # warns while the email is an example address.
+    "contact": {
+        "office": {
+            "ja": env_str("CONTACT_OFFICE_JA", "個人情報保護窓口"),
+            "en": env_str("CONTACT_OFFICE_EN", "Personal information desk"),
+        },
+        "email": env_str("CONTACT_EMAIL", "privacy@city.example.jp"),
+        "phone": env_str("CONTACT_PHONE"),
+        "address": {
+            "ja": env_str("CONTACT_ADDRESS_JA"),
+            "en": env_str("CONTACT_ADDRESS_EN"),
+        },
+        "hours": {
+            "ja": env_str("CONTACT_HOURS_JA", "平日 8時30分～17時15分（祝日・年末年始を除く）"),
+            "en": env_str(
+                "CONTACT_HOURS_EN", "Weekdays 8:30–17:15 (except public and New Year holidays)"
+            ),
+        },
+    },
 }
 
 # ------------------------------------------------------------------------------

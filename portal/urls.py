@@ -25,6 +25,7 @@ admin.site.site_title = _("Machi+")
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("", include("portal.places.urls")),
+    path("", include("portal.about.urls")),
     path("preferences/text-size/", infra_views.toggle_text_size, name="toggle_text_size"),
     path("staff/", include("portal.staff.urls")),
     path("staff/consent/", include((consent_staff_urlpatterns, "consent_staff"))),

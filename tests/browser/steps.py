@@ -30,13 +30,6 @@ def sign_up_and_verify(page: Any, mailbox: Mailbox, *, email: str, password: str
     page.wait_for_url(lambda url: "/accounts/confirm-email" not in url)
 
 
-def reauthenticate_if_asked(page: Any, password: str) -> None:
-    if "/accounts/reauthenticate/" in page.url:
-        page.locator("input[name=password]").fill(password)
-        submit_main_form(page)
-        page.wait_for_url(lambda url: "/accounts/reauthenticate/" not in url)
-
-
 def log_in(page: Any, *, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.locator("input[name=login]").fill(email)

@@ -77,6 +77,9 @@ SWEPT: dict[str, str] = {
     # Anyone
     "home": "anonymous",
     "shelters": "anonymous",
+    "consent:privacy": "anonymous",
+    "about:terms": "anonymous",
+    "about:contact": "anonymous",
     "account_login": "anonymous",
     "account_signup": "anonymous",
     "account_reset_password": "anonymous",
@@ -271,6 +274,12 @@ def test_anonymous_pages(browser, live_server, smtp_mailbox, language) -> None:
         sweep.check(page, "shelters", "district chosen (htmx)")
         page.goto(f"/shelters/?area={district.code}")
         sweep.check(page, "shelters", "district chosen")
+        page.goto("/consent/privacy/")
+        sweep.check(page, "consent:privacy")
+        page.goto("/terms/")
+        sweep.check(page, "about:terms")
+        page.goto("/contact/")
+        sweep.check(page, "about:contact")
 
         page.goto("/accounts/login/")
         sweep.check(page, "account_login")
@@ -364,7 +373,8 @@ def test_signing_up_and_in_by_code(browser, live_server, smtp_mailbox, language)
 
 
 def reauthenticate(page: Any, sweep: Sweep) -> None:
-    """Confirm the password, as deleting the account, withdrawing and two-factor settings ask."""
+    """Confirm the password, as deleting the account and two-factor settings ask (withdrawing
+    does not: it needs what granting needs)."""
     page.goto("/accounts/reauthenticate/")
     sweep.check(page, "account_reauthenticate")
     page.locator("input[name=password]").fill(DEFAULT_PASSWORD)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.browser.steps import reauthenticate_if_asked, sign_up_and_verify
+from tests.browser.steps import sign_up_and_verify
 from tests.factories import DistrictFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,9 +56,9 @@ def test_opt_in_see_withdraw_and_download(page, smtp_mailbox, tmp_path) -> None:
     assert "鶴城地区" in stored(page, "places")
     assert "スポーツ" in stored(page, "interests")
 
-    # Withdraw interests: one click, after confirming the password.
+    # Withdraw interests: a confirmation page, then one click; no password, as for granting.
     page.locator("main a[href='/consent/categories/interests/withdraw/']").first.click()
-    reauthenticate_if_asked(page, PASSWORD)
+    page.wait_for_url("**/consent/categories/interests/withdraw/")
     page.locator("main form[method=post] button[type=submit]").first.click()
     page.wait_for_url("**/consent/")
     page.goto("/me/")

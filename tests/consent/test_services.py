@@ -104,6 +104,45 @@ def test_refusing_after_granting_ends_the_consent_and_erases_the_data() -> None:
     assert ConsentState.objects.get(resident=resident).status == ConsentStatus.REFUSED
 
 
+def refuse(resident, purpose: str, *categories: str):
+    return consent_refuse(
+        resident=resident,
+        terms_id=terms_of(purpose).pk,
+        category_codes=list(categories),
+        actor=Actor.resident(resident),
+    )
+
+
+def test_refusing_again_what_is_already_refused_appends_nothing() -> None:
+    resident = UserFactory.create()
+    first = refuse(resident, "personalised_home", "interests")
+
+    again = refuse(resident, "personalised_home", "interests")
+
+    assert first is not None
+    assert again is None
+    assert ConsentEvent.objects.filter(subject_pseudonym=resident.pseudonym).count() == 1
+
+
+def test_a_refusal_records_only_the_categories_not_already_refused() -> None:
+    resident = UserFactory.create()
+    refuse(resident, "personalised_home", "interests")
+
+    event = refuse(resident, "personalised_home", "interests", "age")
+
+    assert event is not None
+    assert event.category_codes == ["age"]
+
+
+def test_refusing_after_a_grant_then_a_refusal_is_recorded_again() -> None:
+    resident = UserFactory.create()
+    refuse(resident, "personalised_home", "interests")
+    grant(resident, "personalised_home", "interests")
+
+    assert refuse(resident, "personalised_home", "interests") is not None
+    assert policy.allowed_categories(resident_id=resident.pk, purpose="personalised_home") == set()
+
+
 def test_expiry_appends_an_event_and_erases_what_no_other_consent_covers(settings) -> None:
     resident = UserFactory.create()
     grant(resident, "school_letters", "household")

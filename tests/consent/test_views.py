@@ -1,5 +1,6 @@
 """The resident's consent pages: the opt-in after sign-up, the overview, a purpose's terms and
-withdrawal with re-authentication. Tested through HTTP, in English."""
+withdrawal, which needs what granting needs (a logged-in session), no password. Tested through
+HTTP, in English."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import pytest
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.utils.html import escape
 
 from consent import policy
@@ -51,9 +53,21 @@ def step_terms(category: str) -> list[str]:
     ]
 
 
+def csrf_token_of(response) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
 def log_in_long_ago(client, user) -> None:
-    """Log in with the password, then pretend it happened long ago."""
-    client.post("/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD})
+    """Log in with the password, then pretend it happened long ago: longer than allauth's
+    ACCOUNT_REAUTHENTICATION_TIMEOUT, so a page demanding re-authentication would ask for it."""
+    token = csrf_token_of(client.get("/accounts/login/"))
+    client.post(
+        "/accounts/login/",
+        {"login": user.email, "password": DEFAULT_PASSWORD, "csrfmiddlewaretoken": token},
+    )
+    assert "_auth_user_id" in client.session, "the login failed"
     session = client.session
     for record in session.get("account_authentication_methods", []):
         record["at"] = 0
@@ -218,6 +232,52 @@ def test_a_step_does_not_ask_again_for_purposes_already_using_the_category(
     }
 
 
+def refuse_everything_at(client, category: str):
+    return client.post(
+        f"/consent/setup/{category}/",
+        {"purposes": [], "terms": step_terms(category), "action": "save"},
+    )
+
+
+def test_refusing_the_same_step_twice_records_each_refusal_once(client, resident) -> None:
+    refuse_everything_at(client, "interests")
+    refuse_everything_at(client, "interests")
+
+    refusals = [(e.kind, e.purpose_code) for e in events_of(resident)]
+    assert sorted(refusals) == [
+        ("refuse", "personalised_home"),
+        ("refuse", "planning_statistics"),
+    ]
+
+
+def test_a_resident_who_said_no_in_the_wizard_can_grant_from_the_consent_overview(
+    client, resident
+) -> None:
+    refuse_everything_at(client, "interests")
+    html = client.get("/consent/").content.decode()
+    assert "not shared (you said no)" in html
+    assert 'href="/consent/purposes/personalised_home/"' in html
+
+    response = client.post(
+        "/consent/purposes/personalised_home/",
+        {"categories": ["interests"], "terms": terms_of("personalised_home").pk},
+    )
+
+    assert response["Location"] == "/consent/"
+    assert policy.allowed_categories(resident_id=resident.pk, purpose="personalised_home") == {
+        "interests"
+    }
+
+
+def test_a_resident_who_said_no_in_the_wizard_is_asked_again_when_going_through_it_again(
+    client, resident
+) -> None:
+    refuse_everything_at(client, "interests")
+    html = client.get("/consent/setup/interests/").content.decode()
+    assert 'value="personalised_home"' in html
+    assert not re.findall(r"<input[^>]*checked[^>]*>", html)
+
+
 # -- the overview ------------------------------------------------------------------------------
 
 
@@ -228,8 +288,8 @@ def test_overview_shows_each_purposes_categories_with_their_state(client, reside
     assert "shared" in html
     assert "never asked" in html
     assert "Review and choose" in html
-    assert 'action="/consent/purposes/personalised_home/withdraw/"' in html
-    assert 'action="/consent/categories/interests/withdraw/"' in html
+    assert 'href="/consent/purposes/personalised_home/withdraw/"' in html
+    assert 'href="/consent/categories/interests/withdraw/"' in html
 
 
 def test_overview_lists_the_consent_history_with_receipt_links(client, resident) -> None:
@@ -301,22 +361,19 @@ def test_purpose_page_grants_the_ticked_categories(client, resident) -> None:
     ]
 
 
-def test_purpose_page_withdraws_unticked_categories_after_reauthentication(client) -> None:
+def test_purpose_page_withdraws_unticked_categories_without_asking_for_a_password(client) -> None:
     user = UserFactory.create()
     log_in_long_ago(client, user)
     grant(user, "personalised_home", "age", "interests")
     terms = terms_of("personalised_home")
 
     response = client.post(
-        "/consent/purposes/personalised_home/", {"categories": ["age"], "terms": terms.pk}
+        "/consent/purposes/personalised_home/",
+        {"categories": ["age"], "terms": terms.pk},
+        follow=True,
     )
-    assert "/accounts/reauthenticate/" in response["Location"]
-    assert policy.allowed_categories(resident_id=user.pk, purpose="personalised_home") == {
-        "age",
-        "interests",
-    }
 
-    response = client.post(response["Location"], {"password": DEFAULT_PASSWORD}, follow=True)
+    assert response.redirect_chain == [("/consent/", 302)]
     assert policy.allowed_categories(resident_id=user.pk, purpose="personalised_home") == {"age"}
     assert any("no longer uses your “Interests”" in m for m in messages_of(response))
 
@@ -389,37 +446,55 @@ def test_purpose_page_refuses_terms_replaced_while_reading(client, resident) -> 
 def test_unknown_purpose_or_category_is_not_found(client, url) -> None:
     user = UserFactory.create()
     client.force_login(user)
-    client.post("/accounts/reauthenticate/", {"password": DEFAULT_PASSWORD})
     assert client.get(url).status_code == 404
 
 
 # -- withdrawal --------------------------------------------------------------------------------
 
 
-def test_withdrawing_a_purpose_requires_reauthentication(client) -> None:
+@pytest.mark.parametrize(
+    ("url", "purpose", "left"),
+    [
+        ("/consent/purposes/personalised_home/withdraw/", "personalised_home", set()),
+        ("/consent/categories/interests/withdraw/", "personalised_home", {"age"}),
+    ],
+)
+def test_a_resident_who_logged_in_long_ago_withdraws_with_one_get_and_one_post(
+    url, purpose, left
+) -> None:
+    """Granting needs a logged-in session and nothing more: so does withdrawing (GDPR Art. 7(3)).
+    A browser that checks CSRF like a real one: the token comes from the confirmation page."""
+    user = UserFactory.create()
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    log_in_long_ago(browser, user)
+    grant(user, "personalised_home", "age", "interests")
+
+    confirmation = browser.get(url)
+    assert confirmation.status_code == 200
+    response = browser.post(url, {"csrfmiddlewaretoken": csrf_token_of(confirmation)})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/consent/"
+    assert policy.allowed_categories(resident_id=user.pk, purpose=purpose) == left
+
+
+def test_the_withdraw_confirmation_page_alone_changes_nothing(client) -> None:
     user = UserFactory.create()
     log_in_long_ago(client, user)
     grant(user, "personalised_home", "interests")
 
-    response = client.post("/consent/purposes/personalised_home/withdraw/")
+    response = client.get("/consent/categories/interests/withdraw/")
 
-    assert response.status_code == 302
-    assert "/accounts/reauthenticate/" in response["Location"]
+    assert response.status_code == 200
+    assert "Withdraw" in response.content.decode()
     assert policy.allowed_categories(resident_id=user.pk, purpose="personalised_home") == {
         "interests"
     }
+    assert [e.kind for e in events_of(user)] == ["grant"]
 
 
-def test_withdraw_confirmation_page_also_requires_reauthentication(client) -> None:
-    user = UserFactory.create()
-    log_in_long_ago(client, user)
-    response = client.get("/consent/categories/places/withdraw/")
-    assert "/accounts/reauthenticate/" in response["Location"]
-
-
-def test_withdrawing_a_purpose_after_reauthentication_says_what_was_deleted_and_kept(
-    client,
-) -> None:
+def test_withdrawing_a_purpose_says_what_was_deleted_and_kept(client) -> None:
     user = UserFactory.create()
     log_in_long_ago(client, user)
     grant(user, "personalised_home", "places", "interests")
@@ -429,10 +504,9 @@ def test_withdrawing_a_purpose_after_reauthentication_says_what_was_deleted_and_
     )
     profile_services.profile_set_interests(resident_id=user.pk, interest_codes=["sports"])
 
-    response = client.post("/consent/purposes/personalised_home/withdraw/")
-    response = client.post(response["Location"], {"password": DEFAULT_PASSWORD}, follow=True)
+    response = client.post("/consent/purposes/personalised_home/withdraw/", follow=True)
 
-    assert response.redirect_chain[-1][0] == "/consent/"
+    assert response.redirect_chain == [("/consent/", 302)]
     said = messages_of(response)
     assert "Withdrawn: “Personalised home page” no longer uses your “Places”, “Interests”." in said
     assert "Deleted: your “Interests”, because no purpose uses them any more." in said
@@ -444,7 +518,6 @@ def test_withdrawing_a_purpose_after_reauthentication_says_what_was_deleted_and_
 def test_withdrawing_a_category_everywhere_deletes_its_data(client) -> None:
     user = UserFactory.create()
     client.force_login(user)
-    client.post("/accounts/reauthenticate/", {"password": DEFAULT_PASSWORD})
     grant(user, "personalised_home", "places")
     grant(user, "disaster_warnings", "places", "location")
     profile_services.place_add(
@@ -465,7 +538,6 @@ def test_withdrawing_a_category_everywhere_deletes_its_data(client) -> None:
 def test_withdraw_confirmation_page_says_what_will_be_kept(client) -> None:
     user = UserFactory.create()
     client.force_login(user)
-    client.post("/accounts/reauthenticate/", {"password": DEFAULT_PASSWORD})
     grant(user, "personalised_home", "places", "interests")
     grant(user, "disaster_warnings", "places")
 
@@ -478,7 +550,6 @@ def test_withdraw_confirmation_page_says_what_will_be_kept(client) -> None:
 
 
 def test_withdrawing_with_nothing_active_says_so_and_records_nothing(client, resident) -> None:
-    client.post("/accounts/reauthenticate/", {"password": DEFAULT_PASSWORD})
     response = client.post("/consent/purposes/school_letters/withdraw/", follow=True)
     assert messages_of(response) == [
         "You had no active consent for “School letters for my children”: nothing was withdrawn."
@@ -507,14 +578,20 @@ def test_anonymous_visitor_is_sent_to_log_in(client, url) -> None:
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_a_withdraw_link_cannot_be_triggered_by_another_site_without_a_csrf_token() -> None:
-    from django.test import Client
-
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/consent/purposes/personalised_home/withdraw/",
+        "/consent/categories/interests/withdraw/",
+    ],
+)
+def test_a_withdrawal_posted_without_a_csrf_token_is_refused(url) -> None:
+    """No password guards withdrawal any more: CSRF is what stops another site from posting it."""
     user = UserFactory.create()
     grant(user, "personalised_home", "interests")
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(user)
-    response = browser.post("/consent/purposes/personalised_home/withdraw/")
+    response = browser.post(url)
     assert response.status_code == 403
     assert policy.allowed_categories(resident_id=user.pk, purpose="personalised_home") == {
         "interests"

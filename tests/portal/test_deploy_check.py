@@ -21,6 +21,9 @@ PRODUCTION_ENVIRONMENT = {
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
     "SECURE_HSTS_PRELOAD": "1",
+    "CONTACT_EMAIL": "kojin-joho@city.example-city.lg.jp",
+    "OPERATOR_NAME_JA": "株式会社まちデータ",
+    "OPERATOR_NAME_EN": "Machi Data Co., Ltd.",
 }
 
 
@@ -43,6 +46,15 @@ def test_deploy_check_passes_with_the_documented_production_environment() -> Non
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_warns_while_the_contact_point_and_operator_are_the_demos() -> None:
+    demo = {"CONTACT_EMAIL", "OPERATOR_NAME_JA", "OPERATOR_NAME_EN"}
+    environment = {k: v for k, v in PRODUCTION_ENVIRONMENT.items() if k not in demo}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", extra_env=environment)
+    assert result.returncode != 0
+    assert "portal.W101" in result.stderr + result.stdout
+    assert "portal.W102" in result.stderr + result.stdout
 
 
 def test_site_refuses_to_start_without_a_secret_key_when_debug_is_off() -> None:

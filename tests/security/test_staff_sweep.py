@@ -30,11 +30,15 @@ from tests.helpers import log_in_with_mfa, with_totp
 
 pytestmark = pytest.mark.django_db
 
-# Open to everyone: the home page, shelters, plumbing, allauth's own pages and the language
-# choice (whole included URL modules), and the error page previews mounted only with DEBUG.
+# Open to everyone: the home page, shelters, the privacy notice, terms of use and contact page,
+# plumbing, allauth's own pages and the language choice (whole included URL modules), and the
+# error page previews mounted only with DEBUG.
 PUBLIC_URL_NAMES = {
     "home",
     "shelters",
+    "consent:privacy",
+    "about:terms",
+    "about:contact",
     "healthz",
     "toggle_text_size",
     # allauth's recovery-code pages, mounted by portal to demand a recent second factor.
