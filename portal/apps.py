@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.mfa.signals import authenticator_added
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import m2m_changed, post_migrate, pre_save
 
         from consent.signals import categories_uncovered
@@ -32,6 +33,10 @@ class PortalConfig(AppConfig):
             sessions.end_sessions_on_staff_flag_raised,
             sender=User,
             dispatch_uid="portal.sessions.staff_flag",
+        )
+        # A staff login lasts STAFF_SESSION_AGE, not two weeks (portal.staff.sessions).
+        user_logged_in.connect(
+            sessions.limit_staff_session_on_login, dispatch_uid="portal.sessions.staff_age"
         )
         for through in (User.groups.through, User.user_permissions.through):
             m2m_changed.connect(

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.infra.middleware.StaffSessionAgeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -234,6 +235,9 @@ COUNTER_WITHDRAWAL_HOLD_DAYS = env_int("COUNTER_WITHDRAWAL_HOLD_DAYS", 14)
 PAPER_FORM_BATCH_MAX = env_int("PAPER_FORM_BATCH_MAX", 1000)
 # How old the last worker heartbeat may be before /healthz reports the worker as down.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 120)
+# /healthz answers everyone with its status alone; a request with "Authorization: Bearer
+# HEALTHZ_TOKEN" also learns which part (database, broker, worker) is down and why. Empty: nobody.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
 
 # ------------------------------------------------------------------------------
 # Email — EMAIL_URL, e.g. smtp://user:pass@mail.example.jp:587 (Django 6.1 MAILERS)
@@ -276,8 +280,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Django's check with a list twice as long as Django's (portal/infra/passwords.py).
+    {"NAME": "portal.infra.passwords.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "portal.infra.passwords.RepetitionValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -295,7 +301,19 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = None
+# A staff login lasts this many seconds at most (default 12 hours), "remember me" or not;
+# residents keep allauth's choice: until the browser closes, or two weeks.
+STAFF_SESSION_AGE = env_int("STAFF_SESSION_AGE", 12 * 3600)
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# allauth's own account pages (adding, removing or switching the email address, changing the
+# password) ask for the password or a second factor again after ACCOUNT_REAUTHENTICATION_TIMEOUT:
+# a session left open somewhere must not move the account to another address. Pages of our own
+# decide for themselves (consent withdrawal deliberately needs only the session).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# allauth tells the account's address about security changes: another address made the primary
+# one (told to the old address), an address removed, the password changed or reset,
+# authenticators added or removed.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 # allauth's rate limits count in the default cache, i.e. the shared Redis, so they hold

@@ -14,6 +14,13 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_CACHE_KEY = "health:worker-heartbeat"
 OK = "ok"
+# A load balancer polls /healthz every few seconds from every node: one broker connection per
+# process in this many seconds is enough to know, and keeps anyone calling /healthz in a loop
+# from opening a connection to the broker per request.
+BROKER_CHECK_SECONDS = 5.0
+_clock = time.monotonic
+# The last check in this process: (broker URL, when, result).
+_last_broker_check: tuple[str, float, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,10 @@ class HealthReport:
 
     def as_dict(self) -> dict[str, str]:
         return {"database": self.database, "broker": self.broker, "worker": self.worker}
+
+    def as_status(self) -> dict[str, str]:
+        """What anyone may know: whether the site can serve, not which part is down or why."""
+        return {"status": OK if self.healthy else "unavailable"}
 
 
 def record_worker_heartbeat(*, hostname: str) -> None:
@@ -51,6 +62,27 @@ def check_database() -> str:
 
 
 def check_broker() -> str:
+    """The broker's state, checked at most once in BROKER_CHECK_SECONDS per process."""
+    global _last_broker_check
+    from portal.celery import app
+
+    url = str(app.conf.broker_url)
+    now = _clock()
+    if _last_broker_check is not None:
+        checked_url, checked_at, result = _last_broker_check
+        if checked_url == url and now - checked_at < BROKER_CHECK_SECONDS:
+            return result
+    result = _connect_to_broker()
+    _last_broker_check = (url, now, result)
+    return result
+
+
+def forget_broker_check() -> None:
+    global _last_broker_check
+    _last_broker_check = None
+
+
+def _connect_to_broker() -> str:
     from portal.celery import app
 
     try:

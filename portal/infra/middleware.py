@@ -3,12 +3,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.core.handlers.exception import get_exception_response
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import get_resolver, get_urlconf
 from django.utils.cache import patch_cache_control
 
 from portal.staff.gate import staff_refusal
+from portal.staff.sessions import staff_session_expired, staff_session_expiry_cap
 
 STAFF_PATH_PREFIXES = ("/admin/", "/staff/")
 
@@ -29,6 +31,29 @@ class StaffGateMiddleware:
             if refusal is not None:
                 return refusal
         return self.get_response(request)
+
+
+class StaffSessionAgeMiddleware:
+    """A staff session ends STAFF_SESSION_AGE after its login (portal.staff.sessions): past
+    its deadline the request goes on logged out, and on the way out the session's expiry is
+    kept within the deadline."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_session(request) and staff_session_expired(request.session):
+            logout(request)
+        response = self.get_response(request)
+        if _has_session(request):
+            staff_session_expiry_cap(request.session)
+        return response
+
+
+def _has_session(request: HttpRequest) -> bool:
+    # Reading the session of a request that neither brought nor used one would add
+    # "Vary: Cookie" to public responses.
+    return settings.SESSION_COOKIE_NAME in request.COOKIES or request.session.accessed
 
 
 class PrivatePagesNotCachedMiddleware:

@@ -11,7 +11,13 @@ from collections.abc import Collection, Iterable
 from decimal import Decimal
 from typing import Any
 
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import ResetPasswordForm
+from allauth.account.models import EmailAddress
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +33,7 @@ from portal.models import (
     ResidentPlace,
     ResidentProfile,
     School,
+    StaffAuditEntry,
     User,
 )
 
@@ -215,4 +222,68 @@ def account_delete(*, user: User, actor: Actor | None = None) -> None:
     events under the pseudonym, which no longer links to anyone.
     """
     consents_withdraw_all(resident=user, actor=actor or Actor.resident(user))
+    _admin_log_forget_email(user)
     user.delete()
+
+
+def admin_log_label(user: User) -> str:
+    """How the admin log names an account: by pseudonym, like the consent ledger, so that the
+    log keeps nothing that identifies a resident once the account is gone."""
+    return f"user {user.pseudonym}"
+
+
+def _admin_log_forget_email(user: User) -> None:
+    # Entries written before the admin named accounts by pseudonym carry str(user), the email;
+    # left as they are, they would tie the ledger's pseudonymous withdrawals of the same minute
+    # to a person.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr=admin_log_label(user))
+
+
+def account_created_by_staff_record(*, user: User, staff: User, ip_address: str | None) -> None:
+    """A member of staff made an account in the admin and chose its first password."""
+    StaffAuditEntry.objects.record(
+        actor=staff,
+        action="account.create",
+        subject_pseudonym=user.pseudonym,
+        ip_address=ip_address,
+    )
+
+
+@transaction.atomic
+def account_delete_by_staff(*, user: User, staff: User, ip_address: str | None) -> None:
+    """Close an account from the admin: the resident's own erasure, and a staff audit row that
+    names the resident only by pseudonym."""
+    StaffAuditEntry.objects.record(
+        actor=staff,
+        action="account.delete",
+        subject_pseudonym=user.pseudonym,
+        ip_address=ip_address,
+    )
+    account_delete(user=user, actor=Actor.staff(staff))
+
+
+@transaction.atomic
+def account_password_reset_send(*, user: User, staff: User, request: HttpRequest) -> bool:
+    """Send the account allauth's password reset link, on a staff member's request.
+
+    Staff never choose a password for someone else (they could then log in as the resident, and
+    the data-use log would count it as the resident's own access): the link goes to the
+    account's own address, with a notice that city staff sent it. False if allauth sends no
+    link (an inactive account, no address).
+    """
+    adapter = get_adapter(request)
+    email = EmailAddress.objects.get_primary_email(user) or user.email
+    form = ResetPasswordForm(data={"email": email})
+    if not form.is_valid() or not form.users:
+        return False
+    StaffAuditEntry.objects.record(
+        actor=staff,
+        action="account.password_reset_sent",
+        subject_pseudonym=user.pseudonym,
+        ip_address=adapter.get_client_ip(request),
+    )
+    form.save(request)
+    adapter.send_mail("account/email/password_reset_by_staff", email, {"user": user})
+    return True

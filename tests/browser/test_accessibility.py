@@ -359,7 +359,15 @@ def test_signing_up_and_in_by_code(browser, live_server, smtp_mailbox, language)
         submit(page)
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
+        # Setting a password is one of allauth's sensitive account actions
+        # (ACCOUNT_REAUTHENTICATION_REQUIRED): an account without one confirms a fresh code.
         page.goto("/accounts/password/set/")
+        page.wait_for_url("**/accounts/reauthenticate/code/**")
+        submit(page)
+        page.wait_for_url("**/accounts/reauthenticate/code/confirm/**")
+        page.locator("input[name=code]").fill(emailed_code(smtp_mailbox, passwordless.email))
+        submit(page)
+        page.wait_for_url("**/accounts/password/set/")
         sweep.check(page, "account_set_password")
     assert_swept(sweep, "entrance")
 

@@ -1,27 +1,94 @@
-"""GET /healthz tells an operator whether the database, broker and a worker are alive."""
+"""GET /healthz tells a load balancer whether the site can serve (status only), and an operator
+holding HEALTHZ_TOKEN whether the database, broker and a worker are alive."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.core.cache import cache
 
 from portal.celery import app
+from portal.infra import health
 from portal.infra.health import HEARTBEAT_CACHE_KEY, record_worker_heartbeat
 
 pytestmark = pytest.mark.django_db
 
+TOKEN = "operators-healthz-token-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def healthz_token(settings) -> None:
+    settings.HEALTHZ_TOKEN = TOKEN
+
+
+@pytest.fixture(autouse=True)
+def fresh_broker_check() -> None:
+    """Each test sees a broker check of its own, not one a test before it left in the cache."""
+    health.forget_broker_check()
+
+
+def details(client) -> Any:
+    return client.get("/healthz", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+
+
+@contextmanager
+def broker_connections_counted() -> Iterator[list[int]]:
+    opened: list[int] = []
+    real = app.connection_for_write
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        opened.append(1)
+        return real(*args, **kwargs)
+
+    app.connection_for_write = counting  # type: ignore[method-assign]
+    try:
+        yield opened
+    finally:
+        del app.connection_for_write
+
+
+def test_an_anonymous_caller_gets_the_status_only(client) -> None:
+    record_worker_heartbeat(hostname="worker@test")
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_an_anonymous_caller_gets_503_without_saying_what_is_down(client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+
+
+def test_a_wrong_token_gets_the_status_only(client) -> None:
+    response = client.get("/healthz", HTTP_AUTHORIZATION="Bearer not-the-token")
+    assert response.json() == {"status": "unavailable"}
+
+
+def test_no_token_configured_means_nobody_gets_details(client, settings) -> None:
+    settings.HEALTHZ_TOKEN = ""
+    response = client.get("/healthz", HTTP_AUTHORIZATION="Bearer ")
+    assert response.json() == {"status": "unavailable"}
+
+
+def test_a_development_site_gives_details_to_anyone(client, settings) -> None:
+    settings.DEBUG = True
+    assert set(client.get("/healthz").json()) == {"database", "broker", "worker"}
+
 
 def test_healthz_is_ok_when_database_broker_and_a_recent_worker_heartbeat_are_there(client) -> None:
     record_worker_heartbeat(hostname="worker@test")
-    response = client.get("/healthz")
+    response = details(client)
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
 
 
 def test_healthz_is_503_and_says_why_when_no_worker_ever_reported(client) -> None:
-    response = client.get("/healthz")
+    response = details(client)
     assert response.status_code == 503
     body = response.json()
     assert body["database"] == "ok"
@@ -32,16 +99,35 @@ def test_healthz_is_503_and_says_why_when_no_worker_ever_reported(client) -> Non
 def test_healthz_reports_a_stale_heartbeat_with_its_age(client, settings) -> None:
     settings.WORKER_HEARTBEAT_MAX_AGE = 60
     cache.set(HEARTBEAT_CACHE_KEY, {"at": time.time() - 600, "hostname": "w"})
-    body = client.get("/healthz").json()
+    body = details(client).json()
     assert body["worker"].startswith("error: last heartbeat 6")
 
 
 def test_healthz_reports_an_unreachable_broker(client, monkeypatch) -> None:
     record_worker_heartbeat(hostname="worker@test")
     monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
-    response = client.get("/healthz")
+    response = details(client)
     assert response.status_code == 503
     assert response.json()["broker"].startswith("error:")
+
+
+def test_two_calls_in_a_row_open_one_broker_connection(client) -> None:
+    with broker_connections_counted() as opened:
+        client.get("/healthz")
+        client.get("/healthz")
+    assert len(opened) == 1
+
+
+def test_the_broker_is_checked_again_once_the_last_check_is_a_few_seconds_old(
+    client, monkeypatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(health, "_clock", lambda: now[0])
+    with broker_connections_counted() as opened:
+        client.get("/healthz")
+        now[0] += health.BROKER_CHECK_SECONDS + 0.1
+        client.get("/healthz")
+    assert len(opened) == 2
 
 
 def test_healthz_is_never_cached(client) -> None:

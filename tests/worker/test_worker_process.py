@@ -19,7 +19,8 @@ from tests.worker.tasks import record_run
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_worker_reports_its_heartbeat_and_healthz_turns_ok(start_worker, client) -> None:
+def test_worker_reports_its_heartbeat_and_healthz_turns_ok(start_worker, client, settings) -> None:
+    settings.HEALTHZ_TOKEN = "operators-token"
     assert client.get("/healthz").status_code == 503
     worker = start_worker()
     cache.delete(HEARTBEAT_CACHE_KEY)
@@ -29,7 +30,8 @@ def test_worker_reports_its_heartbeat_and_healthz_turns_ok(start_worker, client)
     wait_for(lambda: cache.get(HEARTBEAT_CACHE_KEY), timeout=30, what="a heartbeat")
     beat = cache.get(HEARTBEAT_CACHE_KEY)
     assert beat["hostname"].startswith(worker.name.split("@")[0])
-    assert client.get("/healthz").json() == {"database": "ok", "broker": "ok", "worker": "ok"}
+    response = client.get("/healthz", HTTP_AUTHORIZATION="Bearer operators-token")
+    assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
 
 
 def test_task_enqueued_on_commit_runs_in_the_worker_against_the_database(start_worker) -> None:
