@@ -1,5 +1,7 @@
+from allauth.account import views as account_views
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes import views as recovery_code_views
+from allauth.mfa.totp import views as totp_views
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sites.models import Site
@@ -8,7 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.home import views as home_views
 from portal.infra import views as infra_views
-from portal.staff.gate import recent_mfa_required
+from portal.staff.gate import (
+    mailbox_proof_for_a_first_staff_authenticator,
+    recent_mfa_required,
+    staff_address_locked,
+)
 from portal.staff.urls import consent_urlpatterns as consent_staff_urlpatterns
 
 # allauth's authenticator admin shows TOTP seeds and recovery-code secrets in clear text. It
@@ -49,6 +55,14 @@ urlpatterns = [
         recent_mfa_required(recovery_code_views.download_recovery_codes),
         name="mfa_download_recovery_codes",
     ),
+    # A staff account's first authenticator needs a code from its mailbox, and staff cannot
+    # change that mailbox themselves (portal/staff/gate.py).
+    path(
+        "accounts/2fa/totp/activate/",
+        mailbox_proof_for_a_first_staff_authenticator(totp_views.activate_totp),
+        name="mfa_activate_totp",
+    ),
+    path("accounts/email/", staff_address_locked(account_views.email), name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -7,6 +7,7 @@ same instant, so no test fails because a 30-second window turned over between th
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,3 +133,17 @@ def authentication_methods(client: Client) -> list[str]:
     """The methods allauth recorded for the client's session, oldest first."""
     records = client.session.get(AUTHENTICATION_METHODS_SESSION_KEY, [])
     return [record["method"] for record in records]
+
+
+def prove_mailbox(client: Client, email: str) -> None:
+    """Re-authenticate by the code allauth mails to the account's address (what a staff account
+    needs before its first authenticator)."""
+    from django.core import mail
+
+    before = len(mail.outbox)
+    client.post(reverse("account_request_reauthentication_code"), {"recipient": email})
+    [message] = mail.outbox[before:]
+    code = re.search(r"^\s*([A-Z0-9]{4}-?[A-Z0-9]{4})\s*$", str(message.body), re.M)
+    assert code, message.body
+    response = client.post(reverse("account_confirm_reauthentication_code"), {"code": code[1]})
+    assert response.status_code == 302, response.content.decode()[:500]

@@ -100,6 +100,71 @@ def recent_mfa_required[**P](
     return guarded
 
 
+def proved_mailbox_within(request: HttpRequest, *, seconds: float) -> bool:
+    """Did this session prove, in the last ``seconds``, that it reads the account's mailbox
+    (allauth's log-in or re-authentication by an emailed code, to the account's address)?"""
+    since = time.time() - seconds
+    email = getattr(request.user, "email", "").lower()
+    return any(
+        record.get("method") == "code"
+        and str(record.get("email") or "").lower() == email
+        and float(record.get("at") or 0) >= since
+        for record in get_authentication_records(request, request.user)
+    )
+
+
+def mailbox_proof_for_a_first_staff_authenticator[**P](
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """A staff account's first authenticator needs a code sent to its mailbox, not a password.
+
+    Otherwise whoever steals the password of staff who have not enrolled yet enrols their own
+    app and gets every staff power the gate guards. Staff cannot change their own address
+    (``staff_address_locked``), so the mailbox stays the one the city gave them.
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        user = request.user
+        if (
+            not user.is_authenticated
+            or not has_staff_powers(user)
+            or is_mfa_enabled(user, SECOND_FACTORS)
+            or proved_mailbox_within(request, seconds=settings.ACCOUNT_REAUTHENTICATION_TIMEOUT)
+        ):
+            return view(request, *args, **kwargs)
+        messages.info(
+            request,
+            _(
+                "Staff accounts set up their authenticator app after proving they read their "
+                "city mailbox: send yourself a code."
+            ),
+        )
+        back_here = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+        return HttpResponseRedirect(
+            f"{reverse('account_request_reauthentication_code')}?{back_here}"
+        )
+
+    return guarded
+
+
+def staff_address_locked[**P](
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Staff accounts keep the address the administrators gave them: a staff member's mailbox
+    is what proves who enrols the account's authenticator."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if request.method == "POST" and has_staff_powers(request.user):
+            raise PermissionDenied(
+                _("Staff accounts' addresses are changed by the administrators only.")
+            )
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 def mfa_refusal(request: HttpRequest) -> HttpResponseRedirect | None:
     """None if this logged-in user's session passed MFA; otherwise where to go to get there.
 
