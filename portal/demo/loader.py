@@ -78,6 +78,13 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         is_staff=True,
     ),
     DemoAccount(
+        "clerk@city.example.jp",
+        "clerk-demo-2026",
+        "staff: counter clerk",
+        role=Role.COUNTER_CLERK,
+        is_staff=True,
+    ),
+    DemoAccount(
         "admin@city.example.jp",
         "admin-demo-2026",
         "staff: administrator (superuser)",
@@ -222,6 +229,21 @@ DEMO_RESIDENT_CONSENTS = {
 }
 
 
+DEMO_COUNTER = "市役所本庁舎 市民課窓口 (demo)"
+
+
+def ensure_demo_paper_forms() -> bool:
+    """A first batch of the paper-form register, so the demo counter has references to use."""
+    from consent.models import PaperFormBatch
+    from consent.services import paper_form_batch_issue
+
+    if PaperFormBatch.objects.exists():
+        return False
+    officer = User.objects.get(email="officer@city.example.jp")
+    paper_form_batch_issue(officer=officer, size=20, issued_to=DEMO_COUNTER)
+    return True
+
+
 def ensure_demo_resident_consents() -> bool:
     from consent.models import ConsentEvent
     from consent.selectors import current_terms
@@ -269,6 +291,7 @@ def load_demo(*, data_dir: Path = DATA_DIR, totp_secret: str = DEMO_TOTP_SECRET)
             )
             accounts = ensure_demo_accounts(totp_secret=totp_secret)
             ensure_demo_resident_consents()
+            ensure_demo_paper_forms()
     except PlaceDataError as exc:
         raise DemoDataError(str(exc)) from exc
     return DemoReport(

@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.db.models import Q
 from pytest_django import Settings
 
+from consent.models import PaperFormBatch
 from portal.demo.loader import DATA_DIR, DEMO_ACCOUNTS, DEMO_TOTP_SECRET, DemoDataError, load_demo
 from portal.models import Area, School, Shelter, User
 from portal.places.importers import GSI_HAZARD_FIELDS, school_kind_from_name
@@ -28,13 +29,14 @@ STAFF_ROLES = {
     "publisher@city.example.jp": "publisher",
     "approver@city.example.jp": "approver",
     "officer@city.example.jp": "consent_officer",
+    "clerk@city.example.jp": "counter_clerk",
 }
 
 
 @pytest.fixture(autouse=True)
 def demo_settings(settings: Settings) -> None:
     settings.DEBUG = True  # load_demo refuses to run otherwise
-    # The production hasher costs most of a second per password; the demo sets five.
+    # The production hasher costs most of a second per password; the demo sets six.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -254,6 +256,15 @@ def test_demo_staff_accounts_have_totp_and_roles() -> None:
         assert len(codes.wrap().get_unused_codes()) == 10
 
 
+def test_the_demo_counter_has_a_batch_of_paper_forms_once() -> None:
+    run_load_demo()
+    run_load_demo()
+
+    [batch] = PaperFormBatch.objects.all()
+    assert batch.forms.count() == 20
+    assert batch.issued_by_email == "officer@city.example.jp"
+
+
 def test_demo_admin_is_a_superuser() -> None:
     run_load_demo()
 
@@ -300,7 +311,7 @@ def test_load_demo_is_idempotent() -> None:
     assert snapshot() == before
     assert "146: 0 created, 0 updated, 146 unchanged" in output
     assert "301: 0 created, 0 updated, 301 unchanged" in output
-    assert "5: 0 created, 0 updated, 5 unchanged" in output
+    assert "6: 0 created, 0 updated, 6 unchanged" in output
 
 
 def test_load_demo_keeps_rows_it_does_not_know() -> None:
