@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from consent.models import PaperForm
+from consent.models import CounterDispute, PaperForm
 from consent.selectors import counter_events, data_categories, purpose_by_code
 from portal.models import User
 
@@ -51,11 +51,34 @@ def counter_notice(*, form: PaperForm, unmatched_address: str = "") -> Email | N
     return None
 
 
-def _bilingual(*, to: str, template: str, form: PaperForm) -> Email:
+def dispute_answer_send(*, dispute_id: int) -> bool:
+    """Send a consent officer's answer to the resident who disputed a paper form."""
+    dispute = CounterDispute.objects.select_related("paper_form").filter(pk=dispute_id).first()
+    if dispute is None or dispute.resolved_at is None:
+        return False
+    pseudonym = dispute.paper_form.subject_pseudonym
+    resident = (
+        User.objects.filter(pseudonym=pseudonym, is_active=True).first() if pseudonym else None
+    )
+    if resident is None:
+        return False
+    email = _bilingual(
+        to=resident.email,
+        template="dispute_answered",
+        form=dispute.paper_form,
+        extra={"dispute": dispute},
+    )
+    send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
+    return True
+
+
+def _bilingual(
+    *, to: str, template: str, form: PaperForm, extra: dict[str, object] | None = None
+) -> Email:
     subjects, bodies = [], []
     for language in LANGUAGES_OF_AN_EMAIL:
         with translation.override(language):
-            context = _context(form)
+            context = {**_context(form), **(extra or {})}
             subjects.append(
                 render_to_string(f"consent/email/{template}_subject.txt", context).strip()
             )
@@ -80,5 +103,6 @@ def _context(form: PaperForm) -> dict[str, object]:
         ],
         "dispute_url": settings.SITE_URL + reverse("consent:dispute", args=[form.reference]),
         "consent_url": settings.SITE_URL + reverse("consent:overview"),
+        "hold_days": settings.COUNTER_WITHDRAWAL_HOLD_DAYS,
         "signup_url": settings.SITE_URL + reverse("account_signup"),
     }

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from consent.models import ConsentEvent, ConsentTerms, CounterAction, PaperForm
+from consent.models import ConsentEvent, ConsentTerms, CounterAction, CounterDispute, PaperForm
 from consent.selectors import categories_granted_under, verified_resident_by_email
 from consent.services import (
     Actor,
@@ -20,10 +20,11 @@ from consent.services import (
     consent_grant,
     consent_refuse,
     consent_withdraw,
+    counter_dispute_resolve,
     paper_form_mark_used,
     paper_form_take,
 )
-from consent.tasks import send_counter_notice
+from consent.tasks import send_counter_notice, send_dispute_answer
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -131,6 +132,18 @@ def counter_consent_record(
             lambda: send_counter_notice.delay(paper_form_id=form.pk, unmatched_address=unmatched)
         )
     return form
+
+
+def counter_dispute_answer(
+    *, officer: User, dispute_id: int, resolution: str, ip_address: str | None = None
+) -> CounterDispute:
+    """Resolve a dispute and email the answer to the resident once it is on record."""
+    with transaction.atomic():
+        dispute = counter_dispute_resolve(
+            officer=officer, dispute_id=dispute_id, resolution=resolution, ip_address=ip_address
+        )
+        transaction.on_commit(lambda: send_dispute_answer.delay(dispute_id=dispute.pk))
+    return dispute
 
 
 def _apply_paper_form(

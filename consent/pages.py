@@ -19,6 +19,8 @@ from consent.models import (
     ConsentStatus,
     ConsentTerms,
     DataCategory,
+    PaperForm,
+    PaperFormBatch,
     Purpose,
     Recipient,
 )
@@ -31,6 +33,7 @@ from consent.selectors import (
     data_categories,
     granted_states,
     ledger_history,
+    paper_forms_of_batch,
     purposes_by_code,
     recipients_by_code,
 )
@@ -279,3 +282,29 @@ def withdrawal_preview(
         )
         for state in states.order_by("purpose__position", "category__position")
     ]
+
+
+@dataclass(frozen=True)
+class PaperFormRow:
+    """One reference on a batch page, with what it asked for in words."""
+
+    form: PaperForm
+    asked_for: str
+    disputed: bool
+
+
+def paper_form_rows(*, batch: PaperFormBatch) -> list[PaperFormRow]:
+    purposes = purposes_by_code()
+    names = {category.code: category.name for category in data_categories()}
+    rows = []
+    for form in paper_forms_of_batch(batch=batch).select_related("dispute"):
+        asked_for = ""
+        if form.action:
+            purpose = purposes.get(form.purpose_code)
+            asked_for = _("%(action)s: %(purpose)s (%(categories)s)") % {
+                "action": form.get_action_display(),
+                "purpose": purpose.name if purpose else form.purpose_code,
+                "categories": _(", ").join(names.get(c, c) for c in form.category_codes),
+            }
+        rows.append(PaperFormRow(form=form, asked_for=asked_for, disputed=hasattr(form, "dispute")))
+    return rows

@@ -13,7 +13,7 @@ from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.utils import timezone
 
-from consent.emails import counter_notice_send
+from consent.emails import counter_notice_send, dispute_answer_send
 from consent.selectors import ledger_head
 from consent.services import (
     consents_expire,
@@ -84,3 +84,17 @@ def release_counter_withdrawal_holds() -> int:
     released = counter_withdrawal_holds_release()
     logger.info("Released %d counter withdrawal holds", released)
     return released
+
+
+@shared_task(
+    name="consent.send_dispute_answer",
+    queue_name="notify",
+    base=DjangoTask,
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_dispute_answer(dispute_id: int) -> bool:
+    """Email a consent officer's answer to the resident who disputed a paper form."""
+    return dispute_answer_send(dispute_id=dispute_id)

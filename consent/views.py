@@ -27,6 +27,7 @@ from consent.flows import (
     CategoryChoice,
     CounterRequest,
     counter_consent_record,
+    counter_dispute_answer,
     purpose_categories_change,
     setup_step_record,
 )
@@ -56,6 +57,7 @@ from consent.models import ConsentEvent, CounterAction
 from consent.pages import (
     categories_in_use,
     history_entries,
+    paper_form_rows,
     purpose_page,
     purpose_summaries,
     setup_step_page,
@@ -75,7 +77,6 @@ from consent.selectors import (
     paper_form_batch,
     paper_form_batches,
     paper_form_recorded_for,
-    paper_forms_of_batch,
     purpose_by_code,
     receipt_event,
 )
@@ -84,7 +85,6 @@ from consent.services import (
     ConsentError,
     consent_withdraw,
     counter_dispute_open,
-    counter_dispute_resolve,
     paper_form_batch_issue,
     paper_form_void,
 )
@@ -420,7 +420,7 @@ def _register_action(
             ip_address=ip_address,
         )
         return form_voided_message(voided)
-    dispute = counter_dispute_resolve(
+    dispute = counter_dispute_answer(
         officer=officer,
         dispute_id=cleaned["dispute"],
         resolution=cleaned["resolution"],
@@ -438,7 +438,7 @@ def register_batch(request: HttpRequest, number: int) -> HttpResponse:
     return render(
         request,
         "consent/staff/batch.html",
-        {"batch": batch, "forms": paper_forms_of_batch(batch=batch)},
+        {"batch": batch, "rows": paper_form_rows(batch=batch)},
     )
 
 
@@ -475,7 +475,8 @@ def dispute(request: HttpRequest, reference: str) -> HttpResponse:
             "paper_form": paper_form,
             "events": counter_events(paper_form=paper_form),
             "purpose": purpose_by_code(code=paper_form.purpose_code),
-            "categories": data_categories(codes=paper_form.category_codes),
+            "category_names": [c.name for c in data_categories(codes=paper_form.category_codes)],
+            "hold_days": settings.COUNTER_WITHDRAWAL_HOLD_DAYS,
             "dispute": already,
             "form": form,
         },

@@ -423,3 +423,36 @@ def test_a_paper_grant_of_what_the_resident_already_shares_under_these_terms_cha
     [event] = ledger()[1:]
     assert event.category_codes == ["location"]
     assert own.pk < event.pk
+
+
+def test_a_paper_grant_that_changes_nothing_says_so_in_the_email(
+    client, clerk, references, django_capture_on_commit_callbacks, notices_sent_at_once
+) -> None:
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "places", "location")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, paper_form(resident, references[0]))
+
+    [email] = mail.outbox
+    assert "you already share this under the current terms" in email.body
+    assert "none of these consents was active" not in email.body
+
+
+def test_a_paper_withdrawal_email_says_a_dispute_gives_the_consent_again(
+    client, clerk, references, django_capture_on_commit_callbacks, notices_sent_at_once
+) -> None:
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "places")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            URL,
+            paper_form(
+                resident, references[0], action="withdraw", categories_disaster_warnings=["places"]
+            ),
+        )
+
+    [email] = mail.outbox
+    assert "the consents it ended are given again at once" in email.body
+    assert f"kept for {settings.COUNTER_WITHDRAWAL_HOLD_DAYS} days" in email.body

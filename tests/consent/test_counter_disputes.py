@@ -227,3 +227,52 @@ def test_the_consent_officer_sees_open_disputes_and_resolves_them(client, refere
     assert dispute.resolved_by == officer
     [entry] = StaffAuditEntry.objects.filter(action="consent.counter.dispute_resolved")
     assert (entry.reference, entry.subject_pseudonym) == (references[0], resident.pseudonym)
+
+
+def test_the_resident_is_emailed_the_consent_officers_answer(
+    client, references, django_capture_on_commit_callbacks
+) -> None:
+    from unittest import mock
+
+    from django.core import mail
+
+    from consent.emails import dispute_answer_send
+    from consent.flows import counter_dispute_answer
+    from consent.services import counter_dispute_open
+
+    resident = UserFactory.create()
+    record_at_counter(resident, references[0])
+    dispute = counter_dispute_open(resident=resident, reference=references[0], reason="Not me.")
+    officer = StaffFactory.create(roles=["consent_officer"])
+
+    with (
+        mock.patch(
+            "consent.flows.send_dispute_answer.delay",
+            side_effect=lambda **kwargs: dispute_answer_send(**kwargs),
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        counter_dispute_answer(
+            officer=officer, dispute_id=dispute.pk, resolution="The clerk mistyped the address."
+        )
+
+    [email] = mail.outbox
+    assert email.to == [resident.email]
+    assert "The clerk mistyped the address." in email.body
+    assert references[0] in email.subject
+
+
+def test_my_data_says_when_a_dispute_was_answered(client, references) -> None:
+    from consent.services import counter_dispute_open, counter_dispute_resolve
+
+    resident = UserFactory.create()
+    record_at_counter(resident, references[0])
+    dispute = counter_dispute_open(resident=resident, reference=references[0], reason="Not me.")
+    counter_dispute_resolve(
+        officer=StaffFactory.create(roles=["consent_officer"]),
+        dispute_id=dispute.pk,
+        resolution="Sorted.",
+    )
+    client.force_login(resident)
+
+    assert "disputed, answered" in client.get("/me/").content.decode()

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from consent.flows import CounterRequest, counter_consent_record
 from consent.models import PaperForm, PaperFormBatch, PaperFormStatus
 from consent.references import format_reference
 from consent.services import ConsentError, paper_form_batch_issue
 from portal.models import StaffAuditEntry
-from tests.factories import StaffFactory
-from tests.helpers import log_in_with_mfa, with_totp
+from tests.factories import StaffFactory, UserFactory
+from tests.helpers import log_in_with_mfa, terms_of, with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,23 @@ def test_a_counter_clerk_cannot_open_the_register(client) -> None:
     assert client.get(URL).status_code == 403
     assert issue(client).status_code == 403
     assert not PaperFormBatch.objects.exists()
+
+
+def test_the_batch_page_names_what_each_used_form_asked_for(client, officer) -> None:
+    issue(client, size=1)
+    counter_consent_record(
+        staff=StaffFactory.create(roles=["counter_clerk"]),
+        request=CounterRequest(
+            paper_form_reference=format_reference(settings.PAPER_FORM_PREFIX, 1),
+            email=UserFactory.create().email,
+            terms=terms_of("school_letters"),
+            category_codes=["household"],
+            withdraw=False,
+        ),
+    )
+
+    html = client.get(f"{URL}batches/1/").content.decode()
+
+    assert "School letters" in html or "school" in html.lower()
+    assert "school_letters" not in html
+    assert "household" not in html

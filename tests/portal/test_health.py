@@ -77,14 +77,14 @@ def test_no_token_configured_means_nobody_gets_details(client, settings) -> None
 
 def test_a_development_site_gives_details_to_anyone(client, settings) -> None:
     settings.DEBUG = True
-    assert set(client.get("/healthz").json()) == {"database", "broker", "worker"}
+    assert set(client.get("/healthz").json()) == {"status", "database", "broker", "worker"}
 
 
 def test_healthz_is_ok_when_database_broker_and_a_recent_worker_heartbeat_are_there(client) -> None:
     record_worker_heartbeat(hostname="worker@test")
     response = details(client)
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "worker": "ok"}
 
 
 def test_healthz_is_503_and_says_why_when_no_worker_ever_reported(client) -> None:

@@ -393,3 +393,23 @@ def test_demo_resident_shares_some_data_through_real_consents_once() -> None:
     )
     assert projection.categories == {"places", "language"}
     assert len(projection.places) == 2
+
+
+def test_demo_totp_code_prints_what_an_authenticator_app_shows() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    with clock_stopped():
+        call_command("demo_totp_code", stdout=out)
+        assert out.getvalue().startswith(totp_code(DEMO_TOTP_SECRET))
+
+
+def test_demo_totp_code_refuses_without_debug(settings: Settings) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("demo_totp_code")

@@ -45,6 +45,10 @@ PUBLIC_URL_NAMES = {
     "mfa_view_recovery_codes",
     "mfa_generate_recovery_codes",
     "mfa_download_recovery_codes",
+    # allauth's TOTP activation and email pages, mounted by portal: a staff account's first
+    # authenticator needs its mailbox, and staff cannot change their address.
+    "mfa_activate_totp",
+    "account_email",
 }
 PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
 PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}

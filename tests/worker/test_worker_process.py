@@ -31,7 +31,7 @@ def test_worker_reports_its_heartbeat_and_healthz_turns_ok(start_worker, client,
     beat = cache.get(HEARTBEAT_CACHE_KEY)
     assert beat["hostname"].startswith(worker.name.split("@")[0])
     response = client.get("/healthz", HTTP_AUTHORIZATION="Bearer operators-token")
-    assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "worker": "ok"}
 
 
 def test_task_enqueued_on_commit_runs_in_the_worker_against_the_database(start_worker) -> None:
