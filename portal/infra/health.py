@@ -14,6 +14,10 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_CACHE_KEY = "health:worker-heartbeat"
 OK = "ok"
+# The site serves, but Redis, the broker or the worker is away: background work waits.
+DEGRADED = "degraded"
+# The database is unreachable: nothing can be served.
+DOWN = "down"
 # A load balancer polls /healthz every few seconds from every node: one broker connection per
 # process in this many seconds is enough to know, and keeps anyone calling /healthz in a loop
 # from opening a connection to the broker per request.
@@ -26,19 +30,35 @@ _last_broker_check: tuple[str, float, str] | None = None
 @dataclass(frozen=True)
 class HealthReport:
     database: str
+    cache: str
     broker: str
     worker: str
+    outbox: str
+
+    @property
+    def status(self) -> str:
+        if self.database != OK:
+            return DOWN
+        if any(part != OK for part in (self.cache, self.broker, self.worker)):
+            return DEGRADED
+        return OK
 
     @property
     def healthy(self) -> bool:
-        return self.database == OK and self.broker == OK and self.worker == OK
+        return self.status == OK
 
     def as_dict(self) -> dict[str, str]:
-        return {"database": self.database, "broker": self.broker, "worker": self.worker}
+        return {
+            "database": self.database,
+            "cache": self.cache,
+            "broker": self.broker,
+            "worker": self.worker,
+            "outbox": self.outbox,
+        }
 
     def as_status(self) -> dict[str, str]:
-        """What anyone may know: whether the site can serve, not which part is down or why."""
-        return {"status": OK if self.healthy else "unavailable"}
+        """What anyone may know: whether the site serves, not which part is down or why."""
+        return {"status": self.status}
 
 
 def record_worker_heartbeat(*, hostname: str) -> None:
@@ -87,18 +107,25 @@ def _connect_to_broker() -> str:
 
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.ensure_connection(max_retries=0, timeout=settings.REDIS_TIMEOUT)  # type: ignore[arg-type]
     except Exception as error:
         logger.warning("Health: broker unreachable: %s", error)
         return f"error: {type(error).__name__}"
     return OK
 
 
+def check_cache() -> str:
+    """Whether the cache reaches Redis, or this process serves from its own memory."""
+    cache.get("health:probe")
+    if getattr(cache, "degraded", False):
+        return "degraded: Redis unreachable, serving from this process's memory"
+    return OK
+
+
 def check_worker(*, now: float | None = None) -> str:
-    try:
-        beat = cache.get(HEARTBEAT_CACHE_KEY)
-    except Exception as error:
-        return f"unknown: cache unreachable ({type(error).__name__})"
+    if getattr(cache, "degraded", False):
+        return "unknown: the heartbeat is kept in Redis, which is unreachable"
+    beat = cache.get(HEARTBEAT_CACHE_KEY)
     if not beat:
         return "error: no heartbeat received from any worker"
     age = (now or time.time()) - float(beat["at"])
@@ -107,5 +134,24 @@ def check_worker(*, now: float | None = None) -> str:
     return OK
 
 
+def check_outbox() -> str:
+    from portal.infra.task_outbox import waiting_tasks
+
+    try:
+        count, oldest_age = waiting_tasks()
+    except Exception as error:  # the database check says why
+        return f"unknown: {type(error).__name__}"
+    if not count:
+        return OK
+    return f"{count} task(s) waiting for the broker, the oldest for {int(oldest_age or 0)} s"
+
+
 def health_report() -> HealthReport:
-    return HealthReport(database=check_database(), broker=check_broker(), worker=check_worker())
+    database = check_database()
+    return HealthReport(
+        database=database,
+        cache=check_cache(),
+        broker=check_broker(),
+        worker=check_worker(),
+        outbox=check_outbox() if database == OK else "unknown: database unreachable",
+    )

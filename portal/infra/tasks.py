@@ -5,10 +5,13 @@ Names are stable ("portal.<what>") and each task names its queue: see portal/cel
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from django.core.management import call_command
 
+from portal.infra import mail, task_outbox
 from portal.infra.health import record_worker_heartbeat
 
 
@@ -25,3 +28,26 @@ def heartbeat(self: DjangoTask[[], None]) -> None:
 )
 def clear_expired_sessions() -> None:
     call_command("clearsessions")
+
+
+@shared_task(
+    name="portal.send_outbox_tasks", queue_name="default", base=DjangoTask, ignore_result=True
+)
+def send_outbox_tasks() -> int:
+    """Beat sends this every 15 s: tasks that waited in the database for the broker go out."""
+    return task_outbox.send_outbox_tasks().sent
+
+
+@shared_task(
+    name="portal.send_email",
+    queue_name="notify",
+    base=DjangoTask,
+    ignore_result=True,
+    autoretry_for=mail.SEND_FAILURES,
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    max_retries=20,
+)
+def send_email(message: dict[str, Any]) -> None:
+    """An email a request could not send (portal/infra/mail.py): retried for about half a day."""
+    mail.message_from_data(message).send()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template import loader
 from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.defaults import server_error as django_server_error
 
-from portal.infra.health import health_report
+from portal.infra.health import DOWN, health_report
 from portal.infra.preferences import TEXT_SIZE_COOKIE, TEXT_SIZE_COOKIE_MAX_AGE, TextSize
 
 
@@ -39,10 +44,32 @@ def healthz(request: HttpRequest) -> JsonResponse:
     detailed = settings.DEBUG or _holds_healthz_token(request)
     # The details carry the same "status" key, so a monitor reads one field either way.
     body = {**report.as_status(), **report.as_dict()} if detailed else report.as_status()
-    response = JsonResponse(body, status=200 if report.healthy else 503)
+    # Degraded is still 200: the site serves residents, and a load balancer taking every web
+    # process out of service because Redis is away would turn a degraded site into no site.
+    response = JsonResponse(body, status=503 if report.status == DOWN else 200)
     # A 503 here is the answer, not a fault of the view: the failing check has already logged
     # what is down, so Django's "Service Unavailable" error line would only repeat it.
     response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+# While the database is away, a page says so and when to try again; anything else is a fault.
+RETRY_AFTER_DATABASE_OUTAGE_SECONDS = 30
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage answers 503 with a styled page, not a generic error.
+
+    PostgreSQL restarting (a failover, an upgrade) is an outage of seconds, after which Django's
+    connection health checks reconnect by themselves; the resident should simply try again.
+    """
+    # A lost or refused connection; a bad query stays a 500, a fault to be fixed.
+    if not isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return django_server_error(request)
+    # Rendered without a request context: context processors would query the database.
+    body = loader.get_template("503.html").render()
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_DATABASE_OUTAGE_SECONDS)
     return response
 
 

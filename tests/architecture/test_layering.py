@@ -54,16 +54,20 @@ def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
+# What of ``portal`` sits below ``consent``: the models (the user model and the attributes the
+# gate reads) and the task outbox, plumbing that knows no feature.
+PORTAL_FOUNDATION = ("portal.models", "portal.infra.task_outbox")
+
+
 def consent_violations(path: Path) -> set[str]:
-    """``consent`` may import of ``portal`` only its models (the user model and the attributes
-    the gate reads)."""
+    """``consent`` may import of ``portal`` only its foundation."""
     return _outermost(
         {
             module
             for module in imported_modules(path)
             if _within(module, "portal")
             and module != "portal"
-            and not _within(module, "portal.models")
+            and not any(_within(module, allowed) for allowed in PORTAL_FOUNDATION)
         }
     )
 
@@ -100,8 +104,13 @@ def test_other_apps_reach_recommendations_only_through_selectors_and_services(pa
     )
 
 
-def test_portal_models_import_nothing_of_consent_or_recommendations() -> None:
-    imports = imported_modules(PROJECT / "portal" / "models.py")
+@pytest.mark.parametrize(
+    "path",
+    [PROJECT / "portal" / "models.py", PROJECT / "portal" / "infra" / "task_outbox.py"],
+    ids=lambda p: str(p.relative_to(PROJECT)),
+)
+def test_the_portal_foundation_imports_nothing_of_consent_or_recommendations(path: Path) -> None:
+    imports = imported_modules(path)
     assert not {m for m in imports if _within(m, "consent") or _within(m, "recommendations")}
 
 

@@ -54,8 +54,8 @@ def references() -> list[str]:
 def notices_sent_at_once():
     """Run the email task where the flow enqueues it, once the transaction commits."""
     with mock.patch(
-        "consent.flows.send_counter_notice.delay",
-        side_effect=lambda **kwargs: counter_notice_send(**kwargs),
+        "consent.flows.send_counter_notice.apply_async",
+        side_effect=lambda kwargs, **options: counter_notice_send(**kwargs),
     ) as delay:
         yield delay
 

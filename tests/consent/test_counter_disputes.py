@@ -247,8 +247,8 @@ def test_the_resident_is_emailed_the_consent_officers_answer(
 
     with (
         mock.patch(
-            "consent.flows.send_dispute_answer.delay",
-            side_effect=lambda **kwargs: dispute_answer_send(**kwargs),
+            "consent.flows.send_dispute_answer.apply_async",
+            side_effect=lambda kwargs, **options: dispute_answer_send(**kwargs),
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):

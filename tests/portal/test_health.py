@@ -1,5 +1,5 @@
-"""GET /healthz tells a load balancer whether the site can serve (status only), and an operator
-holding HEALTHZ_TOKEN whether the database, broker and a worker are alive."""
+"""GET /healthz tells a load balancer whether the site serves (ok, degraded: 200; down: 503),
+and an operator holding HEALTHZ_TOKEN which part is away and why."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import OperationalError, connection
 
 from portal.celery import app
 from portal.infra import health
 from portal.infra.health import HEARTBEAT_CACHE_KEY, record_worker_heartbeat
+from portal.models import OutboxTask
 
 pytestmark = pytest.mark.django_db
 
@@ -58,39 +60,56 @@ def test_an_anonymous_caller_gets_the_status_only(client) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_an_anonymous_caller_gets_503_without_saying_what_is_down(client) -> None:
+def test_an_anonymous_caller_learns_the_site_is_degraded_without_saying_what_is_down(
+    client,
+) -> None:
     response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"status": "unavailable"}
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded"}
 
 
 def test_a_wrong_token_gets_the_status_only(client) -> None:
     response = client.get("/healthz", HTTP_AUTHORIZATION="Bearer not-the-token")
-    assert response.json() == {"status": "unavailable"}
+    assert response.json() == {"status": "degraded"}
 
 
 def test_no_token_configured_means_nobody_gets_details(client, settings) -> None:
     settings.HEALTHZ_TOKEN = ""
     response = client.get("/healthz", HTTP_AUTHORIZATION="Bearer ")
-    assert response.json() == {"status": "unavailable"}
+    assert response.json() == {"status": "degraded"}
 
 
 def test_a_development_site_gives_details_to_anyone(client, settings) -> None:
     settings.DEBUG = True
-    assert set(client.get("/healthz").json()) == {"status", "database", "broker", "worker"}
+    assert set(client.get("/healthz").json()) == {
+        "status",
+        "database",
+        "cache",
+        "broker",
+        "worker",
+        "outbox",
+    }
 
 
-def test_healthz_is_ok_when_database_broker_and_a_recent_worker_heartbeat_are_there(client) -> None:
+def test_healthz_is_ok_when_every_part_is_there(client) -> None:
     record_worker_heartbeat(hostname="worker@test")
     response = details(client)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "worker": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "broker": "ok",
+        "worker": "ok",
+        "outbox": "ok",
+    }
 
 
-def test_healthz_is_503_and_says_why_when_no_worker_ever_reported(client) -> None:
+def test_healthz_is_degraded_but_200_and_says_why_when_no_worker_ever_reported(client) -> None:
     response = details(client)
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
+    assert body["status"] == "degraded"
     assert body["database"] == "ok"
     assert body["broker"] == "ok"
     assert body["worker"] == "error: no heartbeat received from any worker"
@@ -103,12 +122,44 @@ def test_healthz_reports_a_stale_heartbeat_with_its_age(client, settings) -> Non
     assert body["worker"].startswith("error: last heartbeat 6")
 
 
-def test_healthz_reports_an_unreachable_broker(client, monkeypatch) -> None:
+def test_healthz_is_degraded_with_an_unreachable_broker(client, monkeypatch) -> None:
     record_worker_heartbeat(hostname="worker@test")
     monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
     response = details(client)
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["broker"].startswith("error:")
+
+
+def test_healthz_is_degraded_when_the_cache_serves_from_memory(client, settings) -> None:
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    response = details(client)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["cache"].startswith("degraded: Redis unreachable")
+    assert body["worker"].startswith("unknown:")
+
+
+def test_healthz_is_503_down_when_the_database_is_unreachable(client, monkeypatch) -> None:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    record_worker_heartbeat(hostname="worker@test")
+    monkeypatch.setattr(connection, "cursor", refused)
+    response = details(client)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["database"] == "error: OperationalError"
+    assert body["outbox"] == "unknown: database unreachable"
+
+
+def test_healthz_counts_the_tasks_waiting_for_the_broker(client) -> None:
+    OutboxTask.objects.create(task_name="portal.heartbeat", kwargs={})
+    assert details(client).json()["outbox"].startswith("1 task(s) waiting for the broker")
 
 
 def test_two_calls_in_a_row_open_one_broker_connection(client) -> None:

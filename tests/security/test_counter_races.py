@@ -20,7 +20,7 @@ pytestmark = [
 
 
 def test_one_reference_used_at_once_by_two_counters_records_once(monkeypatch) -> None:
-    monkeypatch.setattr("consent.flows.send_counter_notice.delay", lambda **kw: None)
+    monkeypatch.setattr("consent.flows.send_counter_notice.apply_async", lambda **kw: None)
     officer = StaffFactory.create(roles=["consent_officer"])
     batch = paper_form_batch_issue(officer=officer, size=1, issued_to="Counter")
     reference = batch.forms.get().reference

@@ -1,0 +1,153 @@
+"""Tasks asked for by a change reach the broker through the database (portal/infra/task_outbox.py):
+sent at once when the broker is there, kept when it is not, and sent by the sweep later."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from portal.celery import app
+from portal.infra import task_outbox
+from portal.infra.task_outbox import enqueue_on_commit, send_outbox_tasks
+from portal.infra.tasks import clear_expired_sessions
+from portal.models import OutboxTask
+
+pytestmark = pytest.mark.django_db
+
+DEAD_BROKER = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[str, dict[str, object]]]:
+    """What reached the broker: the name and arguments of each task sent."""
+    published: list[tuple[str, dict[str, object]]] = []
+
+    def send_task(name, args=None, kwargs=None, **options):
+        published.append((name, kwargs or {}))
+
+    monkeypatch.setattr(app, "send_task", send_task)
+    return published
+
+
+@pytest.fixture
+def broker_down(monkeypatch) -> None:
+    monkeypatch.setitem(app.conf, "broker_url", DEAD_BROKER)
+
+
+def test_a_task_is_sent_once_the_transaction_commits_and_leaves_no_row(
+    sent, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        enqueue_on_commit(clear_expired_sessions)
+        assert OutboxTask.objects.count() == 1
+        assert sent == []
+
+    assert sent == [("portal.clear_expired_sessions", {})]
+    assert not OutboxTask.objects.exists()
+
+
+def test_a_rolled_back_change_sends_nothing_and_keeps_nothing(
+    sent, django_capture_on_commit_callbacks
+) -> None:
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        enqueue_on_commit(clear_expired_sessions)
+        raise RuntimeError("roll back")
+
+    assert sent == []
+    assert not OutboxTask.objects.exists()
+
+
+def test_with_the_broker_down_the_task_waits_in_the_database_with_the_error(
+    broker_down, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(clear_expired_sessions)
+
+    entry = OutboxTask.objects.get()
+    assert entry.task_name == "portal.clear_expired_sessions"
+    assert entry.attempts == 1
+    assert "Connection refused" in entry.last_error
+
+
+def test_after_one_failure_the_next_requests_do_not_try_the_dead_broker_again(
+    broker_down, django_capture_on_commit_callbacks
+) -> None:
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            enqueue_on_commit(clear_expired_sessions)
+
+    assert sorted(OutboxTask.objects.values_list("attempts", flat=True)) == [0, 1]
+
+
+def test_the_sweep_sends_waiting_tasks_oldest_first_and_deletes_them(sent) -> None:
+    first = OutboxTask.objects.create(task_name="portal.heartbeat", kwargs={})
+    second = OutboxTask.objects.create(
+        task_name="consent.send_dispute_answer", kwargs={"dispute_id": 7}
+    )
+
+    sweep = send_outbox_tasks(now=timezone.now() + timedelta(minutes=1))
+
+    assert sweep.sent == 2
+    assert sweep.waiting == 0
+    assert sent == [("portal.heartbeat", {}), ("consent.send_dispute_answer", {"dispute_id": 7})]
+    assert not OutboxTask.objects.filter(pk__in=[first.pk, second.pk]).exists()
+
+
+def test_the_sweep_leaves_rows_younger_than_a_few_seconds_to_the_process_sending_them(
+    sent,
+) -> None:
+    OutboxTask.objects.create(task_name="portal.heartbeat", kwargs={})
+
+    sweep = send_outbox_tasks()
+
+    assert sweep.sent == 0
+    assert sweep.waiting == 1
+    assert sent == []
+
+
+def test_the_sweep_stops_at_the_first_refusal_and_keeps_the_rest(broker_down) -> None:
+    OutboxTask.objects.create(task_name="portal.heartbeat", kwargs={})
+    OutboxTask.objects.create(task_name="portal.heartbeat", kwargs={})
+
+    sweep = send_outbox_tasks(now=timezone.now() + timedelta(minutes=1))
+
+    assert sweep.sent == 0
+    assert sweep.waiting == 2
+    assert list(OutboxTask.objects.order_by("id").values_list("attempts", flat=True)) == [1, 0]
+
+
+def test_the_sweep_goes_through_more_than_one_batch(sent) -> None:
+    OutboxTask.objects.bulk_create(
+        OutboxTask(task_name="portal.heartbeat", kwargs={}) for _ in range(5)
+    )
+
+    sweep = send_outbox_tasks(batch_size=2, now=timezone.now() + timedelta(minutes=1))
+
+    assert sweep.sent == 5
+    assert len(sent) == 5
+
+
+def test_the_broker_is_tried_again_after_its_retry_interval(
+    broker_down, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(
+        task_outbox,
+        "_broker",
+        task_outbox.Breaker(
+            "Redis broker", consequence="tasks wait", retry_seconds=5, clock=lambda: now[0]
+        ),
+    )
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            enqueue_on_commit(clear_expired_sessions)
+        now[0] += 5.1
+
+    assert sorted(OutboxTask.objects.values_list("attempts", flat=True)) == [1, 1]
