@@ -1,4 +1,9 @@
-"""The hash chain of the consent ledger: appending an event and verifying the whole chain."""
+"""The hash chain of the consent ledger: appending an event and verifying the whole chain.
+
+Every event is also signed (consent/signing.py): the chain shows a change to an event unless
+every later hash was recomputed too, which anyone able to write the database can do; a
+signature cannot be recomputed without the signing key, which the database does not hold.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from consent.models import STATUS_AFTER_EVENT, ConsentEvent, ConsentTerms, EventKind, LedgerHead
+from consent.signing import current_signing_key, event_signature, signature_verifies, verifying_keys
 
 GENESIS_HASH = "0" * 64
 
@@ -31,7 +37,8 @@ def content_hash(data: Mapping[str, Any]) -> str:
 
 
 def event_payload(event: ConsentEvent, *, terms_hash: str) -> dict[str, Any]:
-    """Every field of an event that its hash covers (all but the id and the hashes)."""
+    """Every field of an event that its hash covers (all but the id, the hashes and the
+    signature)."""
     return {
         "public_id": str(event.public_id),
         "kind": event.kind,
@@ -83,6 +90,7 @@ def append_event(
         previous_hash=head.last_hash,
     )
     event.hash = chain_hash(head.last_hash, event_payload(event, terms_hash=terms.content_hash))
+    event.signature = event_signature(event.hash, key=current_signing_key())
     event.save()
     head.last_hash = event.hash
     head.event_count += 1
@@ -130,6 +138,11 @@ class ChainVerification:
         """Where the verified part of the chain ends."""
         return HeadMark(self.last_hash, self.verified)
 
+    def described(self) -> str:
+        """The problem in one line, for the verifier command and the nightly task's log."""
+        where = f"event #{self.first_bad_event_id}" if self.first_bad_event_id else "ledger"
+        return f"{where} {self.problem} ({self.verified} events verified before it)"
+
 
 def terms_hash_of(terms: ConsentTerms) -> str:
     """The content hash recomputed from the terms' columns (not the stored one)."""
@@ -137,7 +150,8 @@ def terms_hash_of(terms: ConsentTerms) -> str:
 
 
 def verify_chain(*, batch_size: int = 5000) -> ChainVerification:
-    """Recompute every terms' and event's hash in order; report the first that does not match."""
+    """Recompute every terms' and event's hash and check every event's signature, in order;
+    report the first that does not match."""
     terms_hashes: dict[int, str] = {}
     all_terms = list(ConsentTerms.objects.select_related("purpose"))
     for terms in all_terms:
@@ -146,6 +160,7 @@ def verify_chain(*, batch_size: int = 5000) -> ChainVerification:
                 0, None, f"the terms {terms} were changed after they were published"
             )
         terms_hashes[terms.pk] = terms.content_hash
+    keys = verifying_keys()
     expected_previous = GENESIS_HASH
     verified = 0
     for event in ConsentEvent.objects.order_by("id").iterator(chunk_size=batch_size):
@@ -156,6 +171,15 @@ def verify_chain(*, batch_size: int = 5000) -> ChainVerification:
         )
         if recomputed != event.hash:
             return ChainVerification(verified, event.pk, "its content does not match its hash")
+        if not event.signature:
+            return ChainVerification(verified, event.pk, "is not signed")
+        if not signature_verifies(event.hash, event.signature, keys=keys):
+            return ChainVerification(
+                verified,
+                event.pk,
+                "its signature does not verify under the signing key or any fallback key: "
+                "it was changed, with every hash after it, or signed with an unknown key",
+            )
         expected_previous = event.hash
         verified += 1
     head = LedgerHead.objects.filter(singleton=1).first()

@@ -194,7 +194,8 @@ class ActorKind(models.TextChoices):
 
 
 class ConsentEvent(models.Model):
-    """One entry of the append-only consent ledger, chained to the one before by its hash.
+    """One entry of the append-only consent ledger, chained to the one before by its hash and
+    signed with a key the database does not hold.
 
     It names the resident only by pseudonym, so erasing an account never touches the ledger.
     UPDATE and DELETE are refused here and, by triggers, in the database.
@@ -214,6 +215,9 @@ class ConsentEvent(models.Model):
     occurred_at = models.DateTimeField(_("time"))
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 of ``hash`` under settings.LEDGER_SIGNING_KEY (consent/signing.py). Blank
+    # only on events older than migration 0008, which signs them; the verifier reports a blank.
+    signature = models.CharField(_("signature"), max_length=64, blank=True)
 
     objects: ClassVar[models.Manager[ConsentEvent]] = ImmutableQuerySet.as_manager()
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from consent.emails import counter_notice_send, dispute_answer_send
+from consent.ledger import verify_chain, verify_states
 from consent.selectors import ledger_head
 from consent.services import (
     consents_expire,
@@ -71,6 +72,37 @@ def log_ledger_head() -> str:
     head = str(ledger_head())
     logger.info("Consent ledger head %s (check with consent_verify_ledger --expect-head)", head)
     return head
+
+
+@shared_task(
+    name="consent.verify_ledger",
+    queue_name="default",
+    base=DjangoTask,
+    ignore_result=True,
+    # It reads the whole ledger, about a minute per million events (measured on PostgreSQL):
+    # past a few million, longer than the default limits allow. Still under the default
+    # CELERY_VISIBILITY_TIMEOUT, after which another worker would start it again.
+    soft_time_limit=1800,
+    time_limit=1860,
+)
+def verify_ledger() -> bool:
+    """Check the ledger as consent_verify_ledger does, every night, so that a rewritten or
+    unsigned event is reported (as an ERROR, for whoever watches the logs) within a day."""
+    chain = verify_chain()
+    if not chain.intact:
+        logger.error("Consent ledger is NOT intact: %s", chain.described())
+        return False
+    states = verify_states()
+    if not states.intact:
+        logger.error("Consent states do NOT match the ledger: %s", states.problem)
+        return False
+    logger.info(
+        "Consent ledger intact: %d events verified, head %s; states match for %d accounts",
+        chain.verified,
+        chain.head,
+        states.checked,
+    )
+    return True
 
 
 @shared_task(

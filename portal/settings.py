@@ -46,6 +46,15 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
 
+# The key that signs every consent ledger event (HMAC-SHA256, consent/signing.py), so that someone
+# able to rewrite the database cannot rewrite the ledger unseen. Kept out of the database, like
+# SECRET_KEY. Empty: derived from SECRET_KEY, which is enough for development; production sets it
+# (check --deploy: consent.W001), as rotating SECRET_KEY would otherwise invalidate every signature.
+LEDGER_SIGNING_KEY = env_str("LEDGER_SIGNING_KEY")
+# Comma-separated keys rotated out: signatures made with them still verify; new events are signed
+# with LEDGER_SIGNING_KEY only.
+LEDGER_SIGNING_KEY_FALLBACKS = env_list("LEDGER_SIGNING_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 # The address the site runs on: links in emails and receipts start with it. The sites framework's
 # Site row takes its domain from here and its name from SITE_NAME after every migrate
@@ -246,6 +255,12 @@ CELERY_BEAT_SCHEDULE = {
     "log-consent-ledger-head": {
         "task": "consent.log_ledger_head",
         "schedule": crontab(hour=2, minute=47),
+    },
+    # Checks every event's hash, link and signature, and the states against the ledger; logs an
+    # ERROR naming the first bad event (consent/tasks.py).
+    "verify-consent-ledger": {
+        "task": "consent.verify_ledger",
+        "schedule": crontab(hour=2, minute=53),
     },
     # Erases what counter withdrawals left uncovered once their dispute window has passed.
     "release-counter-withdrawal-holds": {

@@ -11,6 +11,7 @@ from django.conf import settings
 PRODUCTION_ENVIRONMENT = {
     "DEBUG": "0",
     "SECRET_KEY": "k3v9-Q2xP!m8Zr4#tL6wY1nB7cD0fH5jS2aE9uI3oG8pR6sT4vW1xZ7yQ0eK5lM2",
+    "LEDGER_SIGNING_KEY": "Lg7#pV2q-X9mW4rT!k8zB1nC6yH3dF0sJ5aU2eQ7iO4pM9gR1tS8vZ3xE6wK0lN5",
     "ALLOWED_HOSTS": "machi.example.jp",
     "SITE_URL": "https://machi.example.jp",
     "DATABASE_URL": "postgres://machiplus:secret@db.internal:5432/machiplus",
@@ -28,7 +29,9 @@ PRODUCTION_ENVIRONMENT = {
 
 
 def run_manage(*args: str, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEBUG"))}
+    # Only the environment a test gives decides the ledger's signing key.
+    skipped = ("DJANGO_", "DEBUG", "LEDGER_SIGNING_KEY")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
     env.update(extra_env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -55,6 +58,13 @@ def test_deploy_check_warns_while_the_contact_point_and_operator_are_the_demos()
     assert result.returncode != 0
     assert "portal.W101" in result.stderr + result.stdout
     assert "portal.W102" in result.stderr + result.stdout
+
+
+def test_deploy_check_warns_while_the_ledger_signing_key_is_derived_from_secret_key() -> None:
+    environment = {k: v for k, v in PRODUCTION_ENVIRONMENT.items() if k != "LEDGER_SIGNING_KEY"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", extra_env=environment)
+    assert result.returncode != 0
+    assert "consent.W001" in result.stderr + result.stdout
 
 
 def test_site_refuses_to_start_without_a_secret_key_when_debug_is_off() -> None:

@@ -15,7 +15,8 @@ def head_mark(text: str) -> HeadMark:
 
 class Command(BaseCommand):
     help = (
-        "Walk the consent ledger's hash chain and report the first altered or missing event; "
+        "Walk the consent ledger's hash chain, checking every event's signature, and report "
+        "the first altered, unsigned or missing event; "
         "print its head, and check that the ledger still reaches a head recorded earlier."
     )
 
@@ -31,11 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, expect_head: HeadMark | None = None, **options: Any) -> None:
         result = verify_chain()
         if not result.intact:
-            where = f"event #{result.first_bad_event_id}" if result.first_bad_event_id else "ledger"
-            raise CommandError(
-                f"Consent ledger is NOT intact: {where} {result.problem} "
-                f"({result.verified} events verified before it)."
-            )
+            raise CommandError(f"Consent ledger is NOT intact: {result.described()}.")
         self.stdout.write(f"Consent ledger intact: {result.verified} events verified.")
         self.stdout.write(f"Consent ledger head: {result.head}")
         if expect_head is not None:
