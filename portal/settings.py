@@ -236,10 +236,12 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "ingest", "scoring", "
 CELERY_TASK_ROUTES = ("portal.celery.route_to_declared_queue",)
 # Beat names tasks by their explicit, stable names (portal/celery.py).
 CELERY_BEAT_SCHEDULE = {
+    # Often enough that /healthz turns ok within seconds of Redis coming back (an outage loses
+    # the last heartbeat with the rest of Redis).
     "worker-heartbeat": {
         "task": "portal.heartbeat",
-        "schedule": timedelta(seconds=30),
-        "options": {"expires": 25},
+        "schedule": timedelta(seconds=10),
+        "options": {"expires": 9},
     },
     # Sends the tasks a web process could not hand to the broker (portal/infra/task_outbox.py).
     "send-outbox-tasks": {

@@ -75,6 +75,11 @@ class Breaker:
             self.retry_seconds,
         )
 
+    def reset(self) -> None:
+        with self._lock:
+            self._down_since = None
+            self._retry_at = 0.0
+
     def succeeded(self) -> None:
         if self._down_since is None:
             return
@@ -104,9 +109,10 @@ def breaker_for(location: str, *, retry_seconds: float) -> Breaker:
 
 
 def reset_breakers() -> None:
-    """Forget every breaker (tests start each case with Redis presumed up)."""
+    """Presume every Redis up again (tests start each case so)."""
     with _breakers_lock:
-        _breakers.clear()
+        for breaker in _breakers.values():
+            breaker.reset()
 
 
 class _ResilientClient:

@@ -51,8 +51,7 @@ def message_as_data(message: EmailMessage) -> dict[str, Any]:
         "reply_to": list(message.reply_to),
         "headers": dict(message.extra_headers),
         "alternatives": [
-            [str(content), mimetype]
-            for content, mimetype in getattr(message, "alternatives", [])
+            [str(content), mimetype] for content, mimetype in getattr(message, "alternatives", [])
         ],
     }
 

@@ -139,10 +139,4 @@ def waiting_tasks() -> tuple[int, float | None]:
 
 def reset_broker_breaker() -> None:
     """Presume the broker up again (tests)."""
-    global _broker
-    _broker = Breaker(
-        "Redis broker",
-        consequence=_broker.consequence,
-        retry_seconds=BROKER_RETRY_SECONDS,
-        clock=lambda: time.monotonic(),
-    )
+    _broker.reset()

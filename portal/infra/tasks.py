@@ -19,7 +19,7 @@ from portal.infra.health import record_worker_heartbeat
     name="portal.heartbeat", queue_name="default", base=DjangoTask, bind=True, ignore_result=True
 )
 def heartbeat(self: DjangoTask[[], None]) -> None:
-    """Beat sends this every 30 s; /healthz reports the worker down when it stops arriving."""
+    """Beat sends this every 10 s; /healthz reports the worker down when it stops arriving."""
     record_worker_heartbeat(hostname=str(self.request.hostname or ""))
 
 

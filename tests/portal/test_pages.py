@@ -105,6 +105,26 @@ def test_server_error_shows_the_styled_500_page_without_a_traceback(client) -> N
     assert "RuntimeError" not in html
 
 
+@pytest.mark.urls("tests.portal.failing_urls")
+def test_a_lost_database_connection_answers_a_styled_503_saying_to_try_again(client) -> None:
+    client.raise_request_exception = False
+    response = client.get("/database-gone/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    html = response.content.decode()
+    assert "ただいま利用できません" in html
+    assert "Temporarily unavailable" in html
+    assert "OperationalError" not in html
+
+
+@pytest.mark.urls("tests.portal.failing_urls")
+def test_a_bad_query_stays_a_500_a_fault_to_fix(client) -> None:
+    client.raise_request_exception = False
+    response = client.get("/bad-query/")
+    assert response.status_code == 500
+    assert "エラーが発生しました" in response.content.decode()
+
+
 def test_shelter_list_names_the_hazards_a_site_is_designated_for(client) -> None:
     ShelterFactory.create(for_flood=True, for_earthquake=True, for_landslide=False)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})

@@ -16,8 +16,8 @@ from django.db import connection
 from django.test import Client
 
 from tests.factories import UserFactory
-from tests.resilience.conftest import Browser, RedisServer, Site, TcpProxy
-from tests.worker.conftest import database_url_of_test_database, wait_for
+from tests.resilience.processes import Browser, RedisServer, Site, TcpProxy, wait_for
+from tests.worker.conftest import database_url_of_test_database
 
 pytestmark = [
     pytest.mark.worker,

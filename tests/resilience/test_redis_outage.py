@@ -17,8 +17,7 @@ from consent.services import paper_form_batch_issue
 from portal.models import OutboxTask
 from tests.factories import DEFAULT_PASSWORD, StaffFactory, UserFactory
 from tests.helpers import log_in_with_mfa, with_totp
-from tests.resilience.conftest import Browser, Site
-from tests.worker.conftest import wait_for
+from tests.resilience.processes import Browser, Site, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from portal.celery import app
 from portal.infra import task_outbox
+from portal.infra.cache import Breaker
 from portal.infra.task_outbox import enqueue_on_commit, send_outbox_tasks
 from portal.infra.tasks import clear_expired_sessions
 from portal.models import OutboxTask
@@ -141,9 +142,7 @@ def test_the_broker_is_tried_again_after_its_retry_interval(
     monkeypatch.setattr(
         task_outbox,
         "_broker",
-        task_outbox.Breaker(
-            "Redis broker", consequence="tasks wait", retry_seconds=5, clock=lambda: now[0]
-        ),
+        Breaker("Redis broker", consequence="tasks wait", retry_seconds=5, clock=lambda: now[0]),
     )
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
