@@ -3,6 +3,7 @@ sent at once when the broker is there, kept when it is not, and sent by the swee
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -34,8 +35,19 @@ def sent(monkeypatch) -> list[tuple[str, dict[str, object]]]:
 
 
 @pytest.fixture
-def broker_down(monkeypatch) -> None:
+def broker_down(monkeypatch) -> Iterator[None]:
     monkeypatch.setitem(app.conf, "broker_url", DEAD_BROKER)
+    forget_broker_connections()
+    yield
+    monkeypatch.undo()
+    forget_broker_connections()
+
+
+def forget_broker_connections() -> None:
+    """Celery keeps its producers' pool for the broker URL it first saw; later tests must not
+    publish to the dead broker."""
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def test_a_task_is_sent_once_the_transaction_commits_and_leaves_no_row(
