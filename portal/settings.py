@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "consent",
     "recommendations",
     # django.contrib.admin, with the staff gate's admin site (portal/staff/admin_site.py).
+    "portal.notices",
     "portal.staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -249,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=15),
         "options": {"expires": 14},
     },
+    "publish-due-notices": {
+        "task": "notices.publish_due",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     "expire-consents": {
         "task": "consent.expire_consents",
         "schedule": crontab(minute=5),
@@ -287,6 +293,8 @@ PAPER_FORM_PREFIX = env_str("PAPER_FORM_PREFIX", "MP").upper()
 # Days the data a counter withdrawal leaves uncovered is held (unused) before it is erased, so
 # that the resident, emailed at once, can dispute a withdrawal they never signed.
 COUNTER_WITHDRAWAL_HOLD_DAYS = env_int("COUNTER_WITHDRAWAL_HOLD_DAYS", 14)
+# The largest attachment a notice may carry, in bytes.
+NOTICE_ATTACHMENT_MAX_BYTES = env_int("NOTICE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 # The most references one batch of the paper-form register may hold.
 PAPER_FORM_BATCH_MAX = env_int("PAPER_FORM_BATCH_MAX", 1000)
 # How old the last worker heartbeat may be before /healthz reports the worker as down.
@@ -318,6 +326,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (notice attachments), served only through views that check who may see them.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -19,11 +19,20 @@ class Role(TextChoices):
     APPROVER = "approver", _("Approver")
     CONSENT_OFFICER = "consent_officer", _("Consent officer")
     COUNTER_CLERK = "counter_clerk", _("Counter clerk")
+    DISASTER_OFFICER = "disaster_officer", _("Disaster officer")
+    SCHOOL_STAFF = "school_staff", _("School staff")
+    ADMINISTRATOR = "administrator", _("Administrator")
 
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.PUBLISHER: ["portal.access_staff_console"],
-    Role.APPROVER: ["portal.access_staff_console"],
+    # A publisher writes the notices of their departments (portal/notices/selectors.py).
+    Role.PUBLISHER: ["portal.access_staff_console", "notices.edit_notices"],
+    Role.APPROVER: ["portal.access_staff_console", "notices.review_notices"],
+    # Writes disaster notices and publishes warnings without review; approvers look again.
+    Role.DISASTER_OFFICER: ["portal.access_staff_console", "notices.emergency_publish"],
+    # Writes and schedules the letters of their schools only.
+    Role.SCHOOL_STAFF: ["portal.access_staff_console", "notices.publish_school_letters"],
+    Role.ADMINISTRATOR: ["portal.access_staff_console", "notices.manage_notice_staff"],
     # Separation of duties: who supervises the register and reads the audit log does not type
     # forms in at the counter (the counter refuses them), so nobody can both try an address and
     # see whether it matched an account.

@@ -1,0 +1,94 @@
+"""Reads of notices: who may do what with them, what residents may see, the queues of staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from portal.models import User
+from portal.notices.models import Category, Notice, Status
+
+
+def may_edit(user: User | AnonymousUser, notice: Notice) -> bool:
+    """Publishers edit their departments' notices, disaster officers disaster notices, school
+    staff their schools' letters."""
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    if notice.category == Category.SCHOOL:
+        return bool(
+            notice.school_id is not None
+            and user.has_perm("notices.publish_school_letters")
+            and user.school_memberships.filter(school_id=notice.school_id).exists()
+        )
+    if notice.category == Category.DISASTER and user.has_perm("notices.emergency_publish"):
+        return True
+    return bool(
+        notice.department_id is not None
+        and user.has_perm("notices.edit_notices")
+        and user.notice_departments.filter(pk=notice.department_id).exists()
+    )
+
+
+def notice_snapshot(notice: Notice) -> dict[str, Any]:
+    """The notice as its history keeps it: text, times, targeting, by stable codes."""
+    return {
+        "status": notice.status,
+        "category": notice.category,
+        "urgency": notice.urgency,
+        "title_ja": notice.title_ja,
+        "title_en": notice.title_en,
+        "title_easy": notice.title_easy,
+        "body_ja": notice.body_ja,
+        "body_en": notice.body_en,
+        "body_easy": notice.body_easy,
+        "publish_at": _iso(notice.publish_at),
+        "expires_at": _iso(notice.expires_at),
+        "department": notice.department.code if notice.department else "",
+        "school": notice.school.code if notice.school else "",
+        "is_public": notice.is_public,
+        "requires_acknowledgement": notice.requires_acknowledgement,
+        "supersedes": notice.supersedes_id,
+        "is_cancellation": notice.is_cancellation,
+        "areas": sorted(notice.areas.values_list("code", flat=True)) if notice.pk else [],
+        "age_bands": list(notice.age_bands),
+        "interests": sorted(notice.interests.values_list("code", flat=True)) if notice.pk else [],
+        "school_audiences": sorted(
+            [a.school.code, a.grade] for a in notice.school_audiences.select_related("school")
+        )
+        if notice.pk
+        else [],
+        "attachments": [a.name for a in notice.attachments.all()] if notice.pk else [],
+    }
+
+
+def published_notices(*, now: Any = None) -> QuerySet[Notice]:
+    """Published and not past their expiry (beat may not have expired them yet)."""
+    now = now or timezone.now()
+    return Notice.objects.filter(status=Status.PUBLISHED).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
+def public_notices(*, now: Any = None) -> QuerySet[Notice]:
+    """What anyone may see without signing in: published, public, and aimed at everyone."""
+    return (
+        published_notices(now=now)
+        .filter(is_public=True)
+        .exclude(category=Category.SCHOOL)
+        .filter(areas=None, interests=None, school_audiences=None, age_bands=[])
+    )
+
+
+def review_queue() -> QuerySet[Notice]:
+    return Notice.objects.filter(status=Status.IN_REVIEW).order_by("updated_at", "id")
+
+
+def second_look_queue() -> QuerySet[Notice]:
+    return Notice.objects.filter(needs_second_look=True).order_by("published_at", "id")
+
+
+def _iso(moment: Any) -> str:
+    return moment.isoformat() if moment else ""
