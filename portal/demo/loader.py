@@ -85,6 +85,20 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         is_staff=True,
     ),
     DemoAccount(
+        "disaster@city.example.jp",
+        "disaster-demo-2026",
+        "staff: disaster officer (publishes warnings without review)",
+        role=Role.DISASTER_OFFICER,
+        is_staff=True,
+    ),
+    DemoAccount(
+        "teacher@school.example.jp",
+        "teacher-demo-2026",
+        "staff: school staff of Kakujo Elementary (school letters)",
+        role=Role.SCHOOL_STAFF,
+        is_staff=True,
+    ),
+    DemoAccount(
         "admin@city.example.jp",
         "admin-demo-2026",
         "staff: administrator (superuser)",
@@ -100,6 +114,8 @@ class DemoReport:
     shelters: UpsertCounts
     schools: UpsertCounts
     accounts: UpsertCounts
+    # Demo notices created by this run (0 when they were all there).
+    notices: int = 0
     # Addresses that name no known neighbourhood, so their place was attached to a coarser area.
     coarse_placements: list[str] = field(default_factory=list)
 
@@ -277,6 +293,12 @@ def ensure_demo_resident_consents() -> bool:
     return True
 
 
+def ensure_demo_notices() -> int:
+    from portal.demo.notices import ensure_demo_notices as create_missing
+
+    return create_missing()
+
+
 # ------------------------------------------------------------------------------------------------
 # Entry point
 # ------------------------------------------------------------------------------------------------
@@ -292,6 +314,7 @@ def load_demo(*, data_dir: Path = DATA_DIR, totp_secret: str = DEMO_TOTP_SECRET)
             accounts = ensure_demo_accounts(totp_secret=totp_secret)
             ensure_demo_resident_consents()
             ensure_demo_paper_forms()
+            notices = ensure_demo_notices()
     except PlaceDataError as exc:
         raise DemoDataError(str(exc)) from exc
     return DemoReport(
@@ -299,5 +322,6 @@ def load_demo(*, data_dir: Path = DATA_DIR, totp_secret: str = DEMO_TOTP_SECRET)
         shelters=places.shelters,
         schools=places.schools,
         accounts=accounts,
+        notices=notices,
         coarse_placements=places.coarse_placements,
     )

@@ -18,6 +18,7 @@ from pytest_django import Settings
 from consent.models import PaperFormBatch
 from portal.demo.loader import DATA_DIR, DEMO_ACCOUNTS, DEMO_TOTP_SECRET, DemoDataError, load_demo
 from portal.models import Area, School, Shelter, User
+from portal.notices.models import Category, Notice
 from portal.places.importers import GSI_HAZARD_FIELDS, school_kind_from_name
 from tests.helpers import clock_stopped, totp_code
 
@@ -30,7 +31,14 @@ STAFF_ROLES = {
     "approver@city.example.jp": "approver",
     "officer@city.example.jp": "consent_officer",
     "clerk@city.example.jp": "counter_clerk",
+    "disaster@city.example.jp": "disaster_officer",
+    "teacher@school.example.jp": "school_staff",
 }
+
+
+@pytest.fixture(autouse=True)
+def demo_media(settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +63,7 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
         "users": list(User.objects.order_by("email").values_list()),
         "emails": list(EmailAddress.objects.order_by("email").values_list()),
         "authenticators": list(Authenticator.objects.order_by("user_id", "type").values_list()),
+        "notices": list(Notice.objects.order_by("id").values_list("id", "status", "title_ja")),
     }
 
 
@@ -311,7 +320,8 @@ def test_load_demo_is_idempotent() -> None:
     assert snapshot() == before
     assert "146: 0 created, 0 updated, 146 unchanged" in output
     assert "301: 0 created, 0 updated, 301 unchanged" in output
-    assert "6: 0 created, 0 updated, 6 unchanged" in output
+    assert "8: 0 created, 0 updated, 8 unchanged" in output
+    assert "notices   0 created" in output
 
 
 def test_load_demo_keeps_rows_it_does_not_know() -> None:
@@ -413,3 +423,40 @@ def test_demo_totp_code_refuses_without_debug(settings: Settings) -> None:
     settings.DEBUG = False
     with pytest.raises(CommandError):
         call_command("demo_totp_code")
+
+
+# ------------------------------------------------------------------------------------------------
+# Notices
+# ------------------------------------------------------------------------------------------------
+def test_the_demo_has_notices_of_every_category_in_every_state_once() -> None:
+    run_load_demo()
+    run_load_demo()
+
+    notices = Notice.objects.all()
+    assert notices.count() >= 25
+    assert set(notices.values_list("category", flat=True)) == set(Category.values)
+    assert set(notices.values_list("status", flat=True)) == {
+        "draft", "in_review", "approved", "published", "expired", "superseded",
+    }  # fmt: skip
+    assert notices.filter(urgency="warning", needs_second_look=True).exists()
+    assert notices.exclude(title_en="").exists()
+    assert notices.exclude(body_easy="").exists()
+    assert notices.filter(areas__isnull=False).exists()
+
+
+def test_the_demo_school_letter_carries_a_pdf_and_asks_for_acknowledgement() -> None:
+    run_load_demo()
+
+    letter = Notice.objects.get(category="school")
+    assert letter.status == "published"
+    assert letter.requires_acknowledgement and not letter.is_public
+    [attachment] = letter.attachments.all()
+    assert attachment.content_type == "application/pdf"
+    assert attachment.file.read().startswith(b"%PDF-1.4")
+
+
+def test_the_demo_superseded_notice_points_at_its_update() -> None:
+    run_load_demo()
+
+    old = Notice.objects.get(status="superseded")
+    assert old.superseded_by.get().status == "published"

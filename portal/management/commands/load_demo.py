@@ -65,6 +65,7 @@ class Command(BaseCommand):
             ("accounts", report.accounts),
         ):
             write(f"  {label:<9} {describe(counts)}")
+        write(f"  {'notices':<9} {report.notices} created")
         if report.coarse_placements:
             write(
                 f"  {len(report.coarse_placements)} place(s) whose address names no known "
