@@ -39,6 +39,7 @@ urlpatterns = [
     path("staff/notices/", include("portal.notices.staff_urls")),
     path("staff/", include("portal.staff.urls")),
     path("notices/", include("portal.notices.urls")),
+    path("letters/", include("portal.notices.letter_urls")),
     path("staff/consent/", include((consent_staff_urlpatterns, "consent_staff"))),
     path("consent/", include("consent.urls")),
     path("me/", include("portal.me.urls")),

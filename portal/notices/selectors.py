@@ -7,7 +7,11 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from consent import policy
+from consent.catalogue import Category as DataCategory
+from consent.catalogue import PurposeCode, RecipientCode
 from portal.models import User
 from portal.notices.models import Category, Notice, Status
 
@@ -92,3 +96,40 @@ def second_look_queue() -> QuerySet[Notice]:
 
 def _iso(moment: Any) -> str:
     return moment.isoformat() if moment else ""
+
+
+def letters_for_resident(*, resident_id: int) -> QuerySet[Notice]:
+    """The published school letters meant for the resident's children, newest first.
+
+    The children's schools and grades are read through the consent gate for "school letters
+    for my children": a resident who does not share their household for it gets no letters.
+    """
+    household = policy.read_profile(
+        resident_id=resident_id,
+        purpose=PurposeCode.SCHOOL_LETTERS,
+        reader=policy.Reader(
+            kind="view",
+            name=gettext_noop("your children's school letters"),
+            recipient=RecipientCode.CITY,
+        ),
+        categories=[DataCategory.HOUSEHOLD],
+    )
+    if not household.children:
+        return Notice.objects.none()
+    meant_for_a_child = Q()
+    for child in household.children:
+        meant_for_a_child |= Q(
+            school_audiences__school_id=child.school_id, school_audiences__grade=child.grade
+        )
+        meant_for_a_child |= Q(
+            school_audiences__school_id=child.school_id, school_audiences__grade__isnull=True
+        )
+        # A letter of the school with no audience of its own is for all its families.
+        meant_for_a_child |= Q(school_id=child.school_id, school_audiences=None)
+    return (
+        published_notices()
+        .filter(category=Category.SCHOOL)
+        .filter(meant_for_a_child)
+        .distinct()
+        .order_by("-published_at", "-id")
+    )

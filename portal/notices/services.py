@@ -26,6 +26,7 @@ from portal.notices import lifecycle
 from portal.notices.attachments import check_attachment
 from portal.notices.models import (
     URGENCY_RANK,
+    Acknowledgement,
     Attachment,
     Category,
     Department,
@@ -246,6 +247,21 @@ def notice_withdraw(*, staff: User, notice_id: int, comment: str) -> Notice:
         notice.save(update_fields=["ended_at", "updated_at"])
         _announce(notice, "withdrawn")
     return notice
+
+
+def notice_acknowledge(*, resident: User, notice_id: int) -> Acknowledgement:
+    """A parent confirms reading a letter that asks for it; confirming again changes nothing."""
+    from portal.notices.selectors import letters_for_resident
+
+    letter = letters_for_resident(resident_id=resident.pk).filter(pk=notice_id).first()
+    if letter is None:
+        raise Notice.DoesNotExist(notice_id)
+    if not letter.requires_acknowledgement:
+        raise ValidationError(_("This letter does not ask to be confirmed."))
+    acknowledgement, _created = Acknowledgement.objects.get_or_create(
+        notice=letter, resident=resident
+    )
+    return acknowledgement
 
 
 # ----------------------------------------------------------------------------------------------

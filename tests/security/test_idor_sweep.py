@@ -10,18 +10,28 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from consent import policy
 from consent.flows import CounterRequest, counter_consent_record
 from consent.services import paper_form_batch_issue
+from portal.demo.notices import demo_pdf
+from portal.notices.models import SchoolStaffMembership
+from portal.notices.services import (
+    NoticeDraft,
+    Targeting,
+    notice_approve,
+    notice_attach,
+    notice_create,
+)
 from portal.residents import services as profile_services
 from tests.factories import DistrictFactory, SchoolFactory, StaffFactory, UserFactory
 from tests.helpers import grant, terms_of
 
 pytestmark = pytest.mark.django_db
 
-OWN_NAMESPACES = {"me", "consent", "consent_staff"}
+OWN_NAMESPACES = {"me", "consent", "consent_staff", "letters"}
 ID_CONVERTERS = ("int", "uuid", "slug", "path", "str")
 
 
@@ -60,6 +70,42 @@ def victim_paper_form(victim) -> dict[str, Any]:
     return {"reference": form.reference}
 
 
+def victim_letter(victim) -> dict[str, Any]:
+    """A letter meant for the victim's child: another parent must not even learn it exists."""
+    return {"pk": letter_for(victim).pk}
+
+
+def victim_letter_attachment(victim) -> dict[str, Any]:
+    letter = letter_for(victim)
+    return {"pk": letter.pk, "attachment_id": letter.attachments.get().pk}
+
+
+def letter_for(victim) -> Any:
+    school = SchoolFactory.create()
+    grant(victim, "school_letters", "household")
+    profile_services.child_add(resident_id=victim.pk, school_code=school.code, grade=4)
+    teacher = StaffFactory.create(roles=["school_staff"])
+    SchoolStaffMembership.objects.create(user=teacher, school=school)
+    letter = notice_create(
+        author=teacher,
+        draft=NoticeDraft(
+            category="school",
+            title_ja="遠足のお知らせ",
+            school_code=school.code,
+            is_public=False,
+            requires_acknowledgement=True,
+            targeting=Targeting(school_audiences=[(school.code, 4)]),
+        ),
+    )
+    notice_attach(
+        editor=teacher,
+        notice_id=letter.pk,
+        upload=SimpleUploadedFile("letter.pdf", demo_pdf(), content_type="application/pdf"),
+    )
+    notice_approve(approver=teacher, notice_id=letter.pk)
+    return letter
+
+
 # Each URL with the methods it answers: removing a place or child is asked (GET), then done (POST).
 OBJECT_OF_ANOTHER_RESIDENT: dict[str, tuple[Callable[[Any], dict[str, Any]], tuple[str, ...]]] = {
     "me:place_remove": (victim_place, ("get", "post")),
@@ -67,6 +113,9 @@ OBJECT_OF_ANOTHER_RESIDENT: dict[str, tuple[Callable[[Any], dict[str, Any]], tup
     "consent:receipt": (victim_receipt, ("get",)),
     "consent:receipt_json": (victim_receipt, ("get",)),
     "consent:dispute": (victim_paper_form, ("get", "post")),
+    "letters:letter": (victim_letter, ("get",)),
+    "letters:acknowledge": (victim_letter, ("post",)),
+    "letters:attachment": (victim_letter_attachment, ("get",)),
 }
 # Staff pages whose id is not a resident's object; tests/security/test_staff_sweep.py shows
 # that residents (and staff without the permission) are refused them.
