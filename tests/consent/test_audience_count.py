@@ -142,3 +142,21 @@ def test_counting_goes_chunk_by_chunk(district, staff) -> None:
         resident_in(district)
     spec = policy.AudienceSpec(area_ids=frozenset({district.pk}))
     assert policy.count_matching(purpose=HOME, reader=reader(staff), spec=spec, chunk_size=2) == 5
+
+
+def test_the_recipient_must_be_named_by_the_terms(district, staff) -> None:
+    resident_in(district, purpose="disaster_warnings")
+    spec = policy.AudienceSpec(area_ids=frozenset({district.pk}))
+    operator = policy.Reader(kind="staff", name="estimate", recipient="operator", staff_id=staff.pk)
+    # The disaster warnings' terms name the city only.
+    assert policy.count_matching(purpose="disaster_warnings", reader=operator, spec=spec) == 0
+    assert count(staff, "disaster_warnings", area_ids=frozenset({district.pk})) == 1
+
+
+def test_a_category_the_purpose_never_covers_counts_nobody(district, staff) -> None:
+    resident = resident_in(district, purpose="disaster_warnings")
+    grant(resident, HOME, "age")
+    profile_services.profile_set_birth_year(resident_id=resident.pk, birth_year=1990)
+    band = policy.age_band(1990)
+    assert band is not None
+    assert count(staff, "disaster_warnings", age_bands=frozenset({band})) == 0
