@@ -1,0 +1,194 @@
+"""The staff console for notices, through HTTP: each test one behaviour of a page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from portal.notices.models import Attachment, Department, Notice, Status
+from portal.notices.services import notice_submit, notice_update
+from tests.factories import StaffFactory
+from tests.helpers import log_in_with_mfa, with_totp
+from tests.notices.conftest import draft, written
+
+pytestmark = pytest.mark.django_db
+
+EDITOR_POST = {
+    "action": "save",
+    "category": "city_news",
+    "urgency": "information",
+    "title_ja": "除雪のお知らせ",
+    "body_ja": "今夜から**除雪**を行います。",
+    "department": "road-maintenance",
+    "is_public": "on",
+}
+
+
+def logged_in(client: Any, user: Any) -> Any:
+    log_in_with_mfa(client, with_totp(user))
+    return client
+
+
+def test_the_editor_creates_a_draft(client, publisher) -> None:
+    response = logged_in(client, publisher).post(reverse("notices_staff:new"), EDITOR_POST)
+
+    notice = Notice.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("notices_staff:edit", args=[notice.pk])
+    assert (notice.status, notice.title_ja) == (Status.DRAFT, "除雪のお知らせ")
+    assert notice.department == Department.objects.get(code="road-maintenance")
+
+
+def test_a_refused_draft_shows_why_and_stores_nothing(client, publisher) -> None:
+    response = logged_in(client, publisher).post(
+        reverse("notices_staff:new"),
+        {**EDITOR_POST, "body_ja": "<script>alert(1)</script>"},
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'class="error-summary"' in page
+    assert "HTML is not allowed" in page
+    assert not Notice.objects.exists()
+
+
+def test_preview_without_javascript_re_renders_the_editor_and_saves_nothing(
+    client, publisher
+) -> None:
+    response = logged_in(client, publisher).post(
+        reverse("notices_staff:new"), {**EDITOR_POST, "action": "preview"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>除雪</strong>" in page
+    assert 'name="title_ja"' in page
+    assert not Notice.objects.exists()
+
+
+def test_preview_for_htmx_answers_only_the_preview_region(client, publisher) -> None:
+    response = logged_in(client, publisher).post(
+        reverse("notices_staff:preview"), EDITOR_POST, headers={"HX-Request": "true"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.strip().startswith('<section id="notice-preview"')
+    assert "<strong>除雪</strong>" in page
+    assert "<html" not in page
+
+
+def test_a_publisher_cannot_open_another_departments_notice(client, publisher) -> None:
+    other = StaffFactory.create(roles=["publisher"])
+    Department.objects.create(code="parks", name_ja="公園緑地課").members.add(other)
+    notice = written(other, department_code="parks")
+
+    response = logged_in(client, publisher).get(reverse("notices_staff:edit", args=[notice.pk]))
+
+    assert response.status_code == 403
+
+
+def test_an_approver_approves_from_the_queue(client, publisher, approver) -> None:
+    notice = written(publisher)
+    notice_submit(author=publisher, notice_id=notice.pk)
+    logged_in(client, approver)
+    assert notice.title_ja in client.get(reverse("notices_staff:review")).content.decode()
+
+    response = client.post(reverse("notices_staff:approve", args=[notice.pk]), {"back": "review"})
+
+    assert response["Location"] == reverse("notices_staff:review")
+    notice.refresh_from_db()
+    assert notice.status == Status.PUBLISHED
+
+
+def test_an_approver_sends_back_with_a_comment_the_author_reads(
+    client, publisher, approver
+) -> None:
+    notice = written(publisher)
+    notice_submit(author=publisher, notice_id=notice.pk)
+    logged_in(client, approver).post(
+        reverse("notices_staff:send_back", args=[notice.pk]),
+        {"comment": "日付を確認してください", "back": "review"},
+    )
+    notice.refresh_from_db()
+    assert notice.status == Status.DRAFT
+
+    client.logout()
+    page = logged_in(client, publisher).get(reverse("notices_staff:edit", args=[notice.pk]))
+
+    assert "日付を確認してください" in page.content.decode()
+
+
+def test_sending_back_without_a_comment_changes_nothing(client, publisher, approver) -> None:
+    notice = written(publisher)
+    notice_submit(author=publisher, notice_id=notice.pk)
+
+    logged_in(client, approver).post(
+        reverse("notices_staff:send_back", args=[notice.pk]), {"comment": " "}
+    )
+
+    notice.refresh_from_db()
+    assert notice.status == Status.IN_REVIEW
+
+
+def test_a_disaster_officer_publishes_a_warning_at_once(client, disaster_officer) -> None:
+    notice = written(disaster_officer, category="disaster", urgency="warning", department_code="")
+    logged_in(client, disaster_officer)
+    page = client.get(reverse("notices_staff:edit", args=[notice.pk])).content.decode()
+    assert reverse("notices_staff:emergency_publish", args=[notice.pk]) in page
+
+    client.post(reverse("notices_staff:emergency_publish", args=[notice.pk]))
+
+    notice.refresh_from_db()
+    assert (notice.status, notice.needs_second_look) == (Status.PUBLISHED, True)
+
+
+def test_a_transition_the_lifecycle_refuses_is_explained(client, publisher) -> None:
+    notice = written(publisher)
+    notice_submit(author=publisher, notice_id=notice.pk)
+
+    response = logged_in(client, publisher).post(
+        reverse("notices_staff:submit", args=[notice.pk]), follow=True
+    )
+
+    assert "This cannot be done to a notice that is" in response.content.decode()
+
+
+def test_the_history_shows_what_changed_between_versions(client, publisher) -> None:
+    notice = written(publisher)
+    notice_update(
+        editor=publisher, notice_id=notice.pk, draft=draft(title_ja="道路工事<中止>のお知らせ")
+    )
+
+    page = (
+        logged_in(client, publisher)
+        .get(reverse("notices_staff:history", args=[notice.pk]))
+        .content.decode()
+    )
+
+    assert "<del>道路工事のお知らせ</del>" in page
+    assert "<ins>道路工事&lt;中止&gt;のお知らせ</ins>" in page
+
+
+def test_an_executable_named_pdf_is_not_attached(client, publisher) -> None:
+    notice = written(publisher)
+    upload = SimpleUploadedFile(
+        "letter.pdf", b"MZ\x90\x00" + b"\x00" * 200, content_type="application/pdf"
+    )
+
+    response = logged_in(client, publisher).post(
+        reverse("notices_staff:attach", args=[notice.pk]), {"file": upload}
+    )
+
+    assert response.status_code == 400
+    assert "is not a PDF or an image" in response.content.decode()
+    assert not Attachment.objects.exists()
+
+
+def test_the_console_links_publishers_to_their_notices(client, publisher) -> None:
+    page = logged_in(client, publisher).get(reverse("staff:console")).content.decode()
+
+    assert reverse("notices_staff:list") in page
