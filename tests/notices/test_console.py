@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from portal.models import InterestTag
 from portal.notices.models import Attachment, Department, Notice, Status
-from portal.notices.services import notice_submit, notice_update
-from tests.factories import StaffFactory
+from portal.notices.services import (
+    notice_approve,
+    notice_emergency_publish,
+    notice_submit,
+    notice_update,
+)
+from tests.factories import DistrictFactory, StaffFactory
 from tests.helpers import log_in_with_mfa, with_totp
 from tests.notices.conftest import draft, written
 
@@ -192,3 +199,70 @@ def test_the_console_links_publishers_to_their_notices(client, publisher) -> Non
     page = logged_in(client, publisher).get(reverse("staff:console")).content.decode()
 
     assert reverse("notices_staff:list") in page
+
+
+def test_the_editor_stores_targeting_and_reads_times_in_japan_time(client, publisher) -> None:
+    district = DistrictFactory.create(code="072028-kita")
+    InterestTag.objects.get_or_create(code="snow", defaults={"name_ja": "除雪"})
+    logged_in(client, publisher)
+    page = client.get(reverse("notices_staff:new")).content.decode()
+    assert f'value="{district.code}"' in page
+
+    client.post(
+        reverse("notices_staff:new"),
+        {
+            **EDITOR_POST,
+            "publish_at": "2030-01-10T09:00",
+            "areas": [district.code],
+            "age_bands": ["0-9", "60-69"],
+            "interests": ["snow"],
+        },
+    )
+
+    notice = Notice.objects.get()
+    assert notice.publish_at == datetime(2030, 1, 10, 0, 0, tzinfo=UTC)
+    assert list(notice.areas.values_list("code", flat=True)) == [district.code]
+    assert notice.age_bands == ["0-9", "60-69"]
+    assert list(notice.interests.values_list("code", flat=True)) == ["snow"]
+
+
+def test_a_published_notice_is_withdrawn_with_its_reason(client, publisher, approver) -> None:
+    notice = written(publisher)
+    notice_submit(author=publisher, notice_id=notice.pk)
+    notice_approve(approver=approver, notice_id=notice.pk)
+
+    logged_in(client, publisher).post(
+        reverse("notices_staff:withdraw", args=[notice.pk]), {"comment": "日付の誤り"}
+    )
+
+    notice.refresh_from_db()
+    assert notice.status == Status.WITHDRAWN
+    assert notice.events.last().comment == "日付の誤り"
+
+
+def test_the_list_shows_only_the_notices_the_user_may_edit(client, publisher) -> None:
+    other = StaffFactory.create(roles=["publisher"])
+    Department.objects.create(code="parks", name_ja="公園緑地課").members.add(other)
+    written(publisher, title_ja="自分の課のお知らせ")
+    written(other, department_code="parks", title_ja="他の課のお知らせ")
+
+    page = logged_in(client, publisher).get(reverse("notices_staff:list")).content.decode()
+
+    assert "自分の課のお知らせ" in page
+    assert "他の課のお知らせ" not in page
+
+
+def test_an_approver_takes_the_second_look_from_its_list(
+    client, disaster_officer, approver
+) -> None:
+    notice = written(disaster_officer, category="disaster", urgency="emergency", department_code="")
+    notice_emergency_publish(officer=disaster_officer, notice_id=notice.pk)
+    logged_in(client, approver)
+    assert notice.title_ja in client.get(reverse("notices_staff:second_look")).content.decode()
+
+    client.post(
+        reverse("notices_staff:take_second_look", args=[notice.pk]), {"back": "second_look"}
+    )
+
+    notice.refresh_from_db()
+    assert notice.needs_second_look is False
