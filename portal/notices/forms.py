@@ -38,9 +38,12 @@ class AreaTreeWidget(forms.CheckboxSelectMultiple):
     ) -> SafeString:
         chosen = {str(v) for v in value or []}
         base_id = (attrs or {}).get("id") or f"id_{name}"
+        # Numbered as Django numbers the options, so that the error summary's link to the
+        # first option (includes/form/error_summary.html) finds its box.
+        index = {str(code): number for number, (code, _label) in enumerate(self.choices)}
 
         def box(area: Area) -> SafeString:
-            box_id = f"{base_id}_{area.code}"
+            box_id = f"{base_id}_{index.get(area.code, area.code)}"
             return format_html(
                 '<input type="checkbox" name="{}" value="{}" id="{}"{}> <label for="{}">{}</label>',
                 name,

@@ -180,7 +180,8 @@ def test_the_history_shows_what_changed_between_versions(client, publisher) -> N
     assert "<ins>道路工事&lt;中止&gt;のお知らせ</ins>" in page
 
 
-def test_an_executable_named_pdf_is_not_attached(client, publisher) -> None:
+def test_an_executable_named_pdf_is_not_attached(client, publisher, settings, tmp_path) -> None:
+    settings.MEDIA_ROOT = tmp_path
     notice = written(publisher)
     upload = SimpleUploadedFile(
         "letter.pdf", b"MZ\x90\x00" + b"\x00" * 200, content_type="application/pdf"
@@ -266,3 +267,31 @@ def test_an_approver_takes_the_second_look_from_its_list(
 
     notice.refresh_from_db()
     assert notice.needs_second_look is False
+
+
+def test_a_pdf_is_attached_listed_and_removed(client, publisher, settings, tmp_path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    notice = written(publisher)
+    logged_in(client, publisher)
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    client.post(
+        reverse("notices_staff:attach", args=[notice.pk]),
+        {"file": SimpleUploadedFile("map.pdf", pdf, content_type="application/pdf")},
+    )
+    attachment = Attachment.objects.get()
+    assert "map.pdf" in client.get(reverse("notices_staff:edit", args=[notice.pk])).content.decode()
+
+    client.post(reverse("notices_staff:detach", args=[attachment.pk]))
+
+    assert not Attachment.objects.exists()
+
+
+def test_a_refused_area_choice_links_the_error_summary_to_a_box(client, publisher) -> None:
+    DistrictFactory.create(code="072028-kita")
+    response = logged_in(client, publisher).post(
+        reverse("notices_staff:new"), {**EDITOR_POST, "areas": ["nowhere"]}
+    )
+
+    page = response.content.decode()
+    assert 'href="#id_areas_0"' in page
+    assert 'id="id_areas_0"' in page
