@@ -9,12 +9,13 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Area, InterestTag, School, User
-from portal.notices.models import Category, Notice, Urgency
+from portal.notices.models import Category, Department, Notice, Urgency
 from portal.notices.services import NoticeDraft, Targeting
 
 AGE_BANDS = [f"{low}-{low + 9}" for low in range(0, 100, 10)]
@@ -144,7 +145,12 @@ class NoticeForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        departments = user.notice_departments.order_by("code")
+        # The user's own, and the notice's current one: a disaster officer may edit a
+        # disaster notice of a department that is not theirs without having to move it.
+        departments = Department.objects.filter(
+            Q(pk__in=user.notice_departments.values("pk"))
+            | Q(code=self.initial.get("department") or None)
+        ).order_by("code")
         _choice_field(self, "department").choices = [("", "—")] + [
             (d.code, d.name) for d in departments
         ]

@@ -80,12 +80,26 @@ class EditorPage:
 
     def context(self) -> dict[str, Any]:
         notice = self.notice
-        editable = notice is None or notice.status in lifecycle.EDITABLE
+        editable = notice is None or (
+            notice.status in lifecycle.EDITABLE
+            and self.user is not None
+            and may_edit(self.user, notice)
+        )
+        preview = self.preview
+        if preview is None and notice is not None and not editable:
+            # What an approver reviews: the text as residents will see it.
+            preview = preview_of(
+                {
+                    f"{part}_{code}": getattr(notice, f"{part}_{code}")
+                    for part in ("title", "body")
+                    for code in LANGUAGES
+                }  # fmt: skip
+            )
         context: dict[str, Any] = {
             "form": self.form,
             "notice": notice,
             "editable": editable,
-            "preview": self.preview,
+            "preview": preview,
             "attachment_form": self.attachment_form,
             "comment_form": CommentForm(),
         }

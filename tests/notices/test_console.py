@@ -295,3 +295,15 @@ def test_a_refused_area_choice_links_the_error_summary_to_a_box(client, publishe
     page = response.content.decode()
     assert 'href="#id_areas_0"' in page
     assert 'id="id_areas_0"' in page
+
+
+def test_an_approver_reads_a_draft_as_residents_will_see_it_without_an_editor(
+    client, publisher, approver
+) -> None:
+    notice = written(publisher)
+
+    page = logged_in(client, approver).get(reverse("notices_staff:edit", args=[notice.pk]))
+
+    assert page.status_code == 200
+    assert 'name="title_ja"' not in page.content.decode()
+    assert "<strong>3月1日</strong>" in page.content.decode()
