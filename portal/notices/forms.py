@@ -46,7 +46,9 @@ class AreaTreeWidget(forms.CheckboxSelectMultiple):
         def box(area: Area) -> SafeString:
             box_id = f"{base_id}_{index.get(area.code, area.code)}"
             return format_html(
-                '<input type="checkbox" name="{}" value="{}" id="{}"{}> <label for="{}">{}</label>',
+                '<div class="field field--choice field--option">'
+                '<input type="checkbox" name="{}" value="{}" id="{}"{}>'
+                '<label for="{}">{}</label></div>',
                 name,
                 area.code,
                 box_id,
