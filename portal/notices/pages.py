@@ -75,6 +75,8 @@ class EditorPage:
     form: NoticeForm
     notice: Notice | None = None
     preview: list[PreviewText] | None = None
+    # The estimated audience asked for without JavaScript (htmx asks notices_staff:estimate).
+    estimate: str | None = None
     user: User | None = None
     attachment_form: AttachmentForm = field(default_factory=AttachmentForm)
 
@@ -100,11 +102,13 @@ class EditorPage:
             "notice": notice,
             "editable": editable,
             "preview": preview,
+            "estimate": self.estimate,
             "attachment_form": self.attachment_form,
             "comment_form": CommentForm(),
         }
         if notice is not None and self.user is not None:
             context.update(actions_for(self.user, notice))
+            context["editable_letter"] = may_edit(self.user, notice)
             context["attachments"] = list(notice.attachments.all())
             context["sent_back"] = sent_back_comment(notice)
         return context

@@ -149,6 +149,10 @@ NOT_PAGES: dict[str, str] = {
     "me:child_add": "POST only; answers like me:place_add",
     "notices_staff:preview": "POST only (htmx); answers the editor's preview region, swept as "
     "notices_staff:new with a preview",
+    "notices_staff:estimate": "POST only (htmx); answers the editor's estimate region, swept as "
+    "notices_staff:new (the region's heading, hint and button)",
+    "notices_staff:follow_up": "a school's table of families, built from the components of the "
+    "queue pages; its content is tested in tests/notices/test_console.py",
     "notices_staff:attach": "POST only; redirects to the editor, or answers it with the refusal",
     "notices_staff:detach": "POST only; redirects to the editor",
     "notices_staff:submit": "POST only; redirects to the editor",

@@ -39,6 +39,12 @@ def logged_in(client: Any, user: Any) -> Any:
     return client
 
 
+@pytest.fixture(autouse=True)
+def english(client) -> None:
+    """The console's messages are checked in English (the site's default language is Japanese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 def test_the_editor_creates_a_draft(client, publisher) -> None:
     response = logged_in(client, publisher).post(reverse("notices_staff:new"), EDITOR_POST)
 
@@ -307,3 +313,86 @@ def test_an_approver_reads_a_draft_as_residents_will_see_it_without_an_editor(
     assert page.status_code == 200
     assert 'name="title_ja"' not in page.content.decode()
     assert "<strong>3月1日</strong>" in page.content.decode()
+
+
+# ----------------------------------------------------------------------------------------------
+# Estimated audience and a school's follow-up
+# ----------------------------------------------------------------------------------------------
+
+
+def test_the_editor_estimates_the_audience_without_javascript(client, publisher) -> None:
+    from tests.helpers import log_in_with_mfa, with_totp
+
+    log_in_with_mfa(client, with_totp(publisher))
+    response = client.post(
+        "/staff/notices/new/",
+        {"category": "city_news", "title_ja": "題", "action": "estimate"},
+    )
+    assert response.status_code == 200
+    assert "Estimated audience: fewer than 10 residents" in response.content.decode()
+    from portal.notices.models import Notice
+
+    assert not Notice.objects.exists()
+
+
+def test_the_estimate_answers_htmx_with_the_fragment(client, publisher) -> None:
+    from tests.helpers import log_in_with_mfa, with_totp
+
+    log_in_with_mfa(client, with_totp(publisher))
+    response = client.post(
+        "/staff/notices/estimate/",
+        {"category": "city_news", "audience_school_0": "", "audience_grade_0": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response.content.decode().startswith('<p class="audience-estimate" role="status">')
+
+
+def test_a_teacher_sees_who_has_not_confirmed_their_letter(client, teacher, school) -> None:
+    from portal.notices.services import notice_approve
+    from portal.residents import services as profile_services
+    from tests.factories import UserFactory
+    from tests.helpers import grant, log_in_with_mfa, with_totp
+    from tests.notices.conftest import written
+
+    parent = UserFactory.create()
+    grant(parent, "school_letters", "household")
+    profile_services.child_add(resident_id=parent.pk, school_code=school.code, grade=1)
+    letter = written(
+        teacher,
+        category="school",
+        school_code=school.code,
+        department_code="",
+        is_public=False,
+        requires_acknowledgement=True,
+    )
+    notice_approve(approver=teacher, notice_id=letter.pk)
+    log_in_with_mfa(client, with_totp(teacher))
+
+    html = client.get(f"/staff/notices/{letter.pk}/follow-up/").content.decode()
+
+    assert parent.email in html
+    assert "fewer than 10 residents" in html
+
+
+def test_a_teacher_of_another_school_is_refused_the_follow_up(client, teacher, school) -> None:
+    from portal.notices.models import SchoolStaffMembership
+    from portal.notices.services import notice_approve
+    from tests.factories import SchoolFactory, StaffFactory
+    from tests.helpers import log_in_with_mfa, with_totp
+    from tests.notices.conftest import written
+
+    letter = written(
+        teacher,
+        category="school",
+        school_code=school.code,
+        department_code="",
+        is_public=False,
+        requires_acknowledgement=True,
+    )
+    notice_approve(approver=teacher, notice_id=letter.pk)
+    other = StaffFactory.create(roles=["school_staff"])
+    SchoolStaffMembership.objects.create(user=other, school=SchoolFactory.create())
+    log_in_with_mfa(client, with_totp(other))
+
+    assert client.get(f"/staff/notices/{letter.pk}/follow-up/").status_code in (403, 404)

@@ -25,7 +25,7 @@ from consent.services import paper_form_batch_issue
 from portal.models import User
 from portal.staff.admin_site import StaffAdminSite
 from portal.staff.roles import ROLE_PERMISSIONS
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import SchoolFactory, StaffFactory, UserFactory
 from tests.helpers import log_in_with_mfa, with_totp
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ PUBLIC_URL_NAMES = {
 PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
 PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}
 # A resident's own pages: they check the resident's ownership (tests/security/test_idor_sweep.py).
-RESIDENT_NAMESPACES = {"me", "consent"}
+RESIDENT_NAMESPACES = {"me", "consent", "letters"}
 # Every admin view goes through StaffAdminSite.admin_view; two are sampled in STAFF_PAGES.
 ADMIN_NAMESPACE = "admin"
 
@@ -73,6 +73,25 @@ class StaffPage:
     # What the page answers the holder's GET: a page that only takes POST answers 405 once
     # the gate has let the request through.
     opens_with: int = 200
+
+
+def a_letter_of_their_school(holder: User) -> object:
+    from portal.notices.models import SchoolStaffMembership
+    from portal.notices.services import NoticeDraft, notice_approve, notice_create
+
+    school = SchoolFactory.create()
+    SchoolStaffMembership.objects.create(user=holder, school=school)
+    letter = notice_create(
+        author=holder,
+        draft=NoticeDraft(
+            category="school",
+            title_ja="掃引のおたより",
+            school_code=school.code,
+            is_public=False,
+            requires_acknowledgement=True,
+        ),
+    )
+    return notice_approve(approver=holder, notice_id=letter.pk)
 
 
 def a_batch_of_paper_forms() -> object:
@@ -121,6 +140,14 @@ STAFF_PAGES: dict[str, StaffPage] = {
     ),
     "notices_staff:preview": StaffPage(
         permission="portal.access_staff_console", opens_with=POST_ONLY
+    ),
+    "notices_staff:estimate": StaffPage(
+        permission="portal.access_staff_console", opens_with=POST_ONLY
+    ),
+    "notices_staff:follow_up": StaffPage(
+        permission="notices.publish_school_letters",
+        kwargs=NOTICE,
+        prepare_for=a_letter_of_their_school,
     ),
     **{
         f"notices_staff:{name}": StaffPage(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.models import User
-from portal.notices import lifecycle, services
+from portal.notices import follow_up, lifecycle, services
 from portal.notices.forms import AttachmentForm, CommentForm, NoticeForm
 from portal.notices.models import Attachment, Notice
 from portal.notices.pages import EditorPage, history_entries, preview_of
@@ -27,6 +27,7 @@ from portal.notices.selectors import (
     review_queue,
     second_look_queue,
 )
+from portal.notices.views.estimate import estimate_text
 from portal.staff.gate import staff_view
 
 CONSOLE = "portal.access_staff_console"
@@ -57,7 +58,8 @@ def _refused_transition(request: HttpRequest, refusal: lifecycle.TransitionNotAl
 
 
 def _status(form: NoticeForm, page: EditorPage) -> int:
-    return 400 if page.preview is None and form.is_bound and form.errors else 200
+    asked_only = page.preview is not None or page.estimate is not None
+    return 400 if not asked_only and form.is_bound and form.errors else 200
 
 
 # ----------------------------------------------------------------------------------------------
@@ -116,6 +118,8 @@ def notice_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "preview":
             page.preview = preview_of(request.POST)
+        elif request.POST.get("action") == "estimate":
+            page.estimate = estimate_text(request)
         elif form.is_valid():
             try:
                 notice = services.notice_create(author=user, draft=form.to_draft())
@@ -139,6 +143,8 @@ def notice_edit(request: HttpRequest, notice_id: int) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "preview":
             page.preview = preview_of(request.POST)
+        elif request.POST.get("action") == "estimate":
+            page.estimate = estimate_text(request)
         elif form.is_valid():
             try:
                 services.notice_update(editor=user, notice_id=notice.pk, draft=form.to_draft())
@@ -312,4 +318,19 @@ def notice_history(request: HttpRequest, notice_id: int) -> HttpResponse:
         request,
         "notices/staff/history.html",
         {"notice": notice, "entries": history_entries(notice)},
+    )
+
+
+@staff_view(permission="notices.publish_school_letters")
+@require_GET
+def letter_follow_up(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """A school's follow-up of a letter asking for acknowledgement (notices/follow_up.py)."""
+    user = _staff(request)
+    notice = _viewable(request, notice_id)
+    if not (may_edit(user, notice) and notice.requires_acknowledgement):
+        raise PermissionDenied
+    return render(
+        request,
+        "notices/staff/follow_up.html",
+        {"notice": notice, "follow_up": follow_up.letter_follow_up(letter=notice, staff=user)},
     )

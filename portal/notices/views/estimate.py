@@ -54,6 +54,20 @@ def estimate(request: HttpRequest) -> HttpResponse:
     )
 
 
+def estimate_text(request: HttpRequest) -> str:
+    """The estimate, or why there is none, for the editor's page without JavaScript."""
+    try:
+        category, targeting = targeting_from(request)
+        result = estimate_audience(
+            targeting=targeting,
+            category=category,
+            staff=request.user,  # type: ignore[arg-type]  # behind the staff gate
+        )
+    except (InvalidTargeting, EstimateRateLimited) as error:
+        return str(error)
+    return _("Estimated audience: %(estimate)s") % {"estimate": result.display}
+
+
 def targeting_from(request: HttpRequest) -> tuple[str, Targeting]:
     """The notice category and targeting in the POST data; InvalidTargeting if malformed."""
     data = request.POST
@@ -65,6 +79,14 @@ def targeting_from(request: HttpRequest) -> tuple[str, Targeting]:
         if not AGE_BAND.match(band):
             raise InvalidTargeting(_("Unknown age band: %(band)s") % {"band": band})
     audiences: list[tuple[str, int | None]] = []
+    # The notice editor's rows: audience_school_N with audience_grade_N (empty: every grade).
+    for key in sorted(k for k in data if k.startswith("audience_school_")):
+        code = data.get(key, "").strip()
+        if code:
+            grade = data.get(key.replace("school", "grade"), "").strip()
+            if grade and not grade.isdigit():
+                raise InvalidTargeting(_("A grade is between 1 and 12."))
+            audiences.append((code, int(grade) if grade else None))
     for value in _values(data.getlist("school_audiences")):
         code, separator, grade = value.partition(":")
         if not separator or not code:
