@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal.models import Area, InterestTag, School, Shelter, StaffAuditEntry, User
+from portal.models import Area, InterestTag, OutboxTask, School, Shelter, StaffAuditEntry, User
 from portal.residents.services import (
     account_created_by_staff_record,
     account_delete_by_staff,
@@ -199,3 +199,35 @@ class StaffAuditEntryAdmin(admin.ModelAdmin[StaffAuditEntry]):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin[OutboxTask]):
+    """Tasks waiting for the broker, and those given up after failing (portal/infra/task_outbox.py).
+
+    The arguments are not shown: an email waiting here holds its text, codes and links included.
+    An operator can discard a task (delete) or try a given-up one again.
+    """
+
+    list_display = ["id", "task_name", "created_at", "attempts", "gave_up_at", "last_error"]
+    list_filter = ["task_name", ("gave_up_at", admin.EmptyFieldListFilter)]
+    fields = ["task_name", "created_at", "attempts", "gave_up_at", "last_error"]
+    readonly_fields = ["task_name", "created_at", "attempts", "gave_up_at", "last_error"]
+    actions = ["try_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description=_("Try the selected tasks again"))
+    def try_again(self, request: HttpRequest, queryset: QuerySet[OutboxTask]) -> None:
+        count = queryset.update(gave_up_at=None, attempts=0)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d task will be sent again.", "%(count)d tasks will be sent again.", count
+            )
+            % {"count": count},
+        )

@@ -430,8 +430,12 @@ class OutboxTask(models.Model):
     task_name = models.CharField(_("task"), max_length=200)
     kwargs = models.JSONField(_("arguments"), default=dict)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    # Failures of this task itself (unknown to the worker, refused arguments); the broker being
+    # away does not count: every task waits for it as long as it takes.
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # Set once the task itself failed too often: it is no longer tried, and /healthz says so.
+    gave_up_at = models.DateTimeField(_("given up at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("task waiting for the broker")
@@ -440,3 +444,23 @@ class OutboxTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} #{self.pk}"
+
+
+class CacheFallbackEntry(models.Model):
+    """A row of the cache's fallback table, used while Redis is away (portal/infra/cache.py).
+
+    The table is what ``manage.py createcachetable`` would make for Django's database cache;
+    it is a model so that ``migrate`` creates it like every other table.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "portal_cache_fallback"
+        verbose_name = _("cache entry kept while Redis is away")
+        verbose_name_plural = _("cache entries kept while Redis is away")
+
+    def __str__(self) -> str:
+        return self.cache_key

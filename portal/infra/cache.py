@@ -1,13 +1,16 @@
-"""The cache: Redis, and this process's memory while Redis cannot be reached.
+"""The cache: Redis, and a table in the database while Redis cannot be used.
 
-Nothing durable lives in the cache (sessions are in the database), so when Redis is down or hung
-the site keeps serving from a per-process memory cache instead of failing every request that
-touches the cache: allauth's rate limits keep counting (per process, so each web process allows
-its own share; the log says so), and the worker heartbeat is simply not seen.
+Nothing durable lives in the cache (sessions are in the database), so when Redis is down, hung,
+full or read-only the site keeps serving from the fallback table ``portal_cache_fallback``
+instead of failing every request that touches the cache. The table is shared by every process,
+so allauth's rate limits and its record of used one-time codes keep holding across processes
+while Redis is away. What the fallback held is not carried back into Redis when it returns: a
+counter starts again, and a code used during the outage is refused for the rest of its
+30-second window only while the outage lasts.
 
-A breaker keeps requests from waiting on a dead Redis: after one failure every process serves
-from memory and tries Redis again only once every ``CACHE_RETRY_SECONDS``, so at most one
-request per process and interval pays the socket timeout (``REDIS_TIMEOUT``).
+A breaker keeps requests from waiting on a dead Redis: after one failure a process uses the
+table and tries Redis again only once every ``CACHE_RETRY_SECONDS``, so at most one request per
+process and interval pays the socket timeout (``REDIS_TIMEOUT``).
 """
 
 from __future__ import annotations
@@ -19,14 +22,16 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
 logger = logging.getLogger(__name__)
 
-# What a client sees when Redis is down (refused, reset) or hung (timed out).
-UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
+# What a client sees when Redis is down (refused, reset), hung (timed out), or answers but
+# refuses (out of memory, a read-only replica after a failover, loading, busy).
+UNREACHABLE = (redis.RedisError, OSError)
+FALLBACK_TABLE = "portal_cache_fallback"
 
 
 class Breaker:
@@ -101,7 +106,7 @@ def breaker_for(location: str, *, retry_seconds: float) -> Breaker:
         if location not in _breakers:
             _breakers[location] = Breaker(
                 f"Redis cache at {location}",
-                consequence="serving from this process's memory (rate limits count per process)",
+                consequence="serving from the database table " + FALLBACK_TABLE,
                 retry_seconds=retry_seconds,
                 clock=lambda: _clock(),
             )
@@ -116,12 +121,14 @@ def reset_breakers() -> None:
 
 
 class _ResilientClient:
-    """Django's Redis cache client, falling back to a memory cache while Redis fails.
+    """Django's Redis cache client, falling back to the database cache while Redis fails.
 
     Keys arrive here already prefixed and versioned, so the fallback keeps them as they are.
     """
 
-    def __init__(self, primary: RedisCacheClient, fallback: LocMemCache, breaker: Breaker) -> None:
+    def __init__(
+        self, primary: RedisCacheClient, fallback: DatabaseCache, breaker: Breaker
+    ) -> None:
         self._primary = primary
         self._fallback = fallback
         self._breaker = breaker
@@ -168,8 +175,8 @@ class _ResilientClient:
         self._call("delete_many", keys)
 
     def clear(self) -> bool:
-        # Only the memory: Redis's FLUSHDB would also empty the broker's queues when they share
-        # a database.
+        # Only the fallback table: Redis's FLUSHDB would also empty the broker's queues when
+        # they share a database.
         self._fallback.clear()
         return True
 
@@ -194,9 +201,13 @@ class ResilientRedisCache(RedisCache):
 
     @cached_property
     def _cache(self) -> _ResilientClient:  # type: ignore[override]
-        fallback = LocMemCache(
-            f"fallback-of-{self._location}",
-            {"KEY_FUNCTION": _key_as_given, "OPTIONS": {"MAX_ENTRIES": 10_000}},
+        fallback = DatabaseCache(
+            FALLBACK_TABLE,
+            {
+                "KEY_FUNCTION": _key_as_given,
+                "TIMEOUT": self.default_timeout,
+                "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
+            },
         )
         return _ResilientClient(
             RedisCacheClient(self._servers, **self._options),  # type: ignore[attr-defined]
@@ -206,5 +217,5 @@ class ResilientRedisCache(RedisCache):
 
     @property
     def degraded(self) -> bool:
-        """Whether this process is serving from memory because Redis failed."""
+        """Whether this process serves from the fallback table because Redis failed."""
         return breaker_for(self._location, retry_seconds=self._retry_seconds).is_open

@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+# Seconds an SMTP connection may wait unless EMAIL_URL says ?timeout=N.
+SMTP_TIMEOUT = 5
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -65,7 +67,7 @@ def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
 
     Supported: ``console://``, ``locmem://``, ``dummy://``, ``file:///path``,
     ``smtp://user:pass@host:port`` (plain), ``smtp+tls://`` (STARTTLS) and
-    ``smtps://`` (implicit TLS). ``?timeout=10`` sets the SMTP timeout in seconds.
+    ``smtps://`` (implicit TLS). ``?timeout=10`` sets the SMTP timeout in seconds (default 5).
     """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -95,8 +97,9 @@ def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
             "use_tls": scheme == "smtp+tls",
             "use_ssl": scheme == "smtps",
         }
-        if "timeout" in query:
-            options["timeout"] = int(query["timeout"][0])
+        # A mail server that accepts connections and never answers must not hold a sign-up or a
+        # login code for minutes: past the timeout the email waits for the worker instead.
+        options["timeout"] = int(query["timeout"][0]) if "timeout" in query else SMTP_TIMEOUT
         return {
             "default": {
                 "BACKEND": "django.core.mail.backends.smtp.EmailBackend",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import close_old_connections, connection
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,12 @@ DOWN = "down"
 # from opening a connection to the broker per request.
 BROKER_CHECK_SECONDS = 5.0
 _clock = time.monotonic
+# The database check's budget; one thread asks, so a hung database ties up one thread only.
+DATABASE_CHECK_SECONDS = 1.5
+_database_checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz-database")
+# Tasks waiting longer than this in the outbox make the site degraded: the broker or the sweep
+# is not doing its work.
+OUTBOX_MAX_AGE_SECONDS = 300
 # The last check in this process: (broker URL, when, result).
 _last_broker_check: tuple[str, float, str] | None = None
 
@@ -40,6 +48,8 @@ class HealthReport:
         if self.database != OK:
             return DOWN
         if any(part != OK for part in (self.cache, self.broker, self.worker)):
+            return DEGRADED
+        if self.outbox.startswith("error"):
             return DEGRADED
         return OK
 
@@ -71,6 +81,21 @@ def record_worker_heartbeat(*, hostname: str) -> None:
 
 
 def check_database() -> str:
+    """``SELECT 1`` within ``DATABASE_CHECK_SECONDS``, asked from a thread of its own, so that a
+    database that accepts connections and never answers makes /healthz say so in time instead
+    of holding the request (and the load balancer's check) for good."""
+    future = _database_checker.submit(_ask_database)
+    try:
+        return future.result(timeout=DATABASE_CHECK_SECONDS)
+    except FuturesTimeout:
+        logger.warning("Health: database gave no answer within %s s", DATABASE_CHECK_SECONDS)
+        return f"error: no answer within {DATABASE_CHECK_SECONDS} s"
+
+
+def _ask_database() -> str:
+    # What Django does at the start of each request: this thread keeps its connection, so it
+    # must drop it when it is broken or too old.
+    close_old_connections()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -115,10 +140,11 @@ def _connect_to_broker() -> str:
 
 
 def check_cache() -> str:
-    """Whether the cache reaches Redis, or this process serves from its own memory."""
-    cache.get("health:probe")
+    """Whether the cache can write to Redis, or this process serves from the fallback table."""
+    # A write: a Redis that is full or read-only still answers reads.
+    cache.set("health:probe", 1, timeout=10)
     if getattr(cache, "degraded", False):
-        return "degraded: Redis unreachable, serving from this process's memory"
+        return "degraded: Redis unusable, serving from the database table portal_cache_fallback"
     return OK
 
 
@@ -135,15 +161,20 @@ def check_worker(*, now: float | None = None) -> str:
 
 
 def check_outbox() -> str:
-    from portal.infra.task_outbox import waiting_tasks
+    """Whether tasks reach the broker: none waits for long, and none was given up."""
+    from portal.infra.task_outbox import outbox_state
 
     try:
-        count, oldest_age = waiting_tasks()
+        state = outbox_state()
     except Exception as error:  # the database check says why
         return f"unknown: {type(error).__name__}"
-    if not count:
+    if state.given_up:
+        return f"error: {state.given_up} task(s) given up after failing (see the admin)"
+    if not state.waiting:
         return OK
-    return f"{count} task(s) waiting for the broker, the oldest for {int(oldest_age or 0)} s"
+    age = int(state.oldest_seconds or 0)
+    waiting = f"{state.waiting} task(s) waiting for the broker, the oldest for {age} s"
+    return f"error: {waiting}" if age > OUTBOX_MAX_AGE_SECONDS else waiting
 
 
 def health_report() -> HealthReport:

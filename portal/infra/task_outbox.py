@@ -22,8 +22,8 @@ from typing import Any
 
 import redis
 from celery import Task
+from celery.exceptions import NotRegistered
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -37,6 +37,8 @@ PUBLISH_FAILURES = (BrokerUnavailable, redis.RedisError, OSError)
 # The sweep leaves younger rows to the process that wrote them, which is sending them right now.
 SWEEP_MIN_AGE = timedelta(seconds=10)
 BROKER_RETRY_SECONDS = 5.0
+# A task that fails this often by itself (not for want of a broker) is given up.
+MAX_TASK_FAILURES = 10
 _broker = Breaker(
     "Redis broker",
     consequence="tasks wait in the task outbox until the broker is back",
@@ -51,21 +53,14 @@ def enqueue_on_commit(task: Task[Any, Any], /, **kwargs: Any) -> None:
     ``kwargs`` must be JSON: they wait in the database.
     """
     entry = OutboxTask.objects.create(task_name=task.name, kwargs=kwargs)
-    transaction.on_commit(partial(_send_now, task, entry.pk, kwargs), robust=True)
+    transaction.on_commit(partial(_send_now, entry.pk), robust=True)
 
 
-def _send_now(task: Task[Any, Any], entry_id: int, kwargs: dict[str, Any]) -> None:
+def _send_now(entry_id: int) -> None:
     if not _broker.should_try():
-        logger.info("Task %s #%s waits in the outbox: broker unreachable", task.name, entry_id)
+        logger.info("Task #%s waits in the outbox: broker unreachable", entry_id)
         return
-    try:
-        task.apply_async(kwargs=kwargs, retry=False)
-    except PUBLISH_FAILURES as error:
-        _broker.failed(error)
-        _record_failure(entry_id, error)
-        return
-    _broker.succeeded()
-    OutboxTask.objects.filter(pk=entry_id).delete()
+    _send_one(entry_id)
 
 
 @dataclass(frozen=True)
@@ -77,64 +72,112 @@ class OutboxSweep:
 def send_outbox_tasks(*, batch_size: int = 500, now: datetime | None = None) -> OutboxSweep:
     """Hand every waiting task older than ``SWEEP_MIN_AGE`` to the broker, oldest first.
 
-    Stops at the first failure: the broker is still away, and the rest waits for the next run.
-    Rows are locked (SKIP LOCKED on PostgreSQL) so that two workers never send the same one.
+    Each task is sent in a transaction of its own, so a task that fails (unknown to the
+    worker, refused arguments) is recorded and skipped without holding up or repeating the
+    others. Stops at the first broker failure: the broker is still away, and the rest waits for
+    the next run.
     """
     cutoff = (now or timezone.now()) - SWEEP_MIN_AGE
     sent = 0
-    while True:
-        with transaction.atomic():
-            entries = list(
-                OutboxTask.objects.select_for_update(skip_locked=True)
-                .filter(created_at__lte=cutoff)
-                .order_by("id")[:batch_size]
+    after = 0
+    broker_away = False
+    while not broker_away:
+        candidates = list(
+            OutboxTask.objects.filter(
+                created_at__lte=cutoff, gave_up_at__isnull=True, id__gt=after
             )
-            handed_over, failed = _hand_over(entries)
-            OutboxTask.objects.filter(pk__in=handed_over).delete()
-        sent += len(handed_over)
-        if failed or len(entries) < batch_size:
+            .order_by("id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        for entry_id in candidates:
+            outcome = _send_one(entry_id)
+            if outcome == "broker-away":
+                broker_away = True
+                break
+            sent += outcome == "sent"
+        if len(candidates) < batch_size:
             break
-    waiting = OutboxTask.objects.count()
+        after = candidates[-1]
+    waiting = OutboxTask.objects.filter(gave_up_at__isnull=True).count()
     if sent:
         logger.info("Task outbox: sent %s waiting tasks; %s still waiting", sent, waiting)
     return OutboxSweep(sent=sent, waiting=waiting)
 
 
-def _hand_over(entries: list[OutboxTask]) -> tuple[list[int], bool]:
-    handed_over: list[int] = []
-    for entry in entries:
+def _send_one(entry_id: int) -> str:
+    """Send one row under its lock; "sent", "gone" (someone else sent it), "broker-away" or
+    "failed" (the task itself)."""
+    with transaction.atomic():
+        # Locked, skipping a row another process holds: the committing request and the sweep
+        # never both send one task (PostgreSQL; SQLite has no row locks and is one machine).
+        entry = (
+            OutboxTask.objects.select_for_update(skip_locked=True)
+            .filter(pk=entry_id, gave_up_at__isnull=True)
+            .first()
+        )
+        if entry is None:
+            return "gone"
         try:
-            _task_named(entry.task_name).apply_async(kwargs=entry.kwargs, retry=False)
+            _publish(entry)
         except PUBLISH_FAILURES as error:
-            _record_failure(entry.pk, error)
-            logger.warning(
-                "Task outbox: the broker refused %s #%s: %s", entry.task_name, entry.pk, error
-            )
-            return handed_over, True
-        handed_over.append(entry.pk)
-    return handed_over, False
+            _broker.failed(error)
+            entry.last_error = _described(error)
+            entry.save(update_fields=["last_error"])
+            return "broker-away"
+        except Exception as error:  # the task itself: recorded, and tried again up to a limit
+            _task_failed(entry, error)
+            return "failed"
+        _broker.succeeded()
+        entry.delete()
+        return "sent"
 
 
-def _task_named(name: str) -> Task[Any, Any]:
-    if name not in app.tasks:
-        # The project's tasks modules are imported lazily; a worker has them all by now.
-        app.loader.import_default_modules()
-    task: Task[Any, Any] = app.tasks[name]
-    return task
+def _publish(entry: OutboxTask) -> None:
+    task = app.tasks.get(entry.task_name)
+    if task is None:
+        raise NotRegistered(entry.task_name)
+    task.apply_async(kwargs=entry.kwargs, retry=False)
 
 
-def _record_failure(entry_id: int, error: BaseException) -> None:
-    OutboxTask.objects.filter(pk=entry_id).update(
-        attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:1000]
+def _task_failed(entry: OutboxTask, error: BaseException) -> None:
+    entry.attempts += 1
+    entry.last_error = _described(error)
+    fields = ["attempts", "last_error"]
+    if entry.attempts >= MAX_TASK_FAILURES:
+        entry.gave_up_at = timezone.now()
+        fields.append("gave_up_at")
+        logger.error(
+            "Task outbox: gave up %s #%s after %s failures: %s",
+            entry.task_name, entry.pk, entry.attempts, entry.last_error,
+        )  # fmt: skip
+    else:
+        logger.error(
+            "Task outbox: %s #%s failed (%s of %s): %s",
+            entry.task_name, entry.pk, entry.attempts, MAX_TASK_FAILURES, entry.last_error,
+        )  # fmt: skip
+    entry.save(update_fields=fields)
+
+
+def _described(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    waiting: int
+    oldest_seconds: float | None
+    given_up: int
+
+
+def outbox_state() -> OutboxState:
+    """How many tasks wait, the age of the oldest, and how many were given up (for /healthz)."""
+    waiting = OutboxTask.objects.filter(gave_up_at__isnull=True)
+    oldest = waiting.order_by("id").values_list("created_at", flat=True).first()
+    return OutboxState(
+        waiting=waiting.count(),
+        oldest_seconds=(timezone.now() - oldest).total_seconds() if oldest else None,
+        given_up=OutboxTask.objects.filter(gave_up_at__isnull=False).count(),
     )
-
-
-def waiting_tasks() -> tuple[int, float | None]:
-    """How many tasks wait, and the age in seconds of the oldest (for /healthz)."""
-    oldest = OutboxTask.objects.order_by("id").values_list("created_at", flat=True).first()
-    if oldest is None:
-        return 0, None
-    return OutboxTask.objects.count(), (timezone.now() - oldest).total_seconds()
 
 
 def reset_broker_breaker() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.db import OperationalError, connection
+from django.db import OperationalError, connections
 
 from portal.celery import app
 from portal.infra import health
@@ -131,7 +131,9 @@ def test_healthz_is_degraded_with_an_unreachable_broker(client, monkeypatch) -> 
     assert response.json()["broker"].startswith("error:")
 
 
-def test_healthz_is_degraded_when_the_cache_serves_from_memory(client, settings) -> None:
+def test_healthz_is_degraded_when_the_cache_serves_from_the_fallback_table(
+    client, settings
+) -> None:
     settings.CACHES = {
         "default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}
     }
@@ -139,7 +141,7 @@ def test_healthz_is_degraded_when_the_cache_serves_from_memory(client, settings)
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "degraded"
-    assert body["cache"].startswith("degraded: Redis unreachable")
+    assert body["cache"].startswith("degraded: Redis unusable")
     assert body["worker"].startswith("unknown:")
 
 
@@ -148,7 +150,8 @@ def test_healthz_is_503_down_when_the_database_is_unreachable(client, monkeypatc
         raise OperationalError("connection refused")
 
     record_worker_heartbeat(hostname="worker@test")
-    monkeypatch.setattr(connection, "cursor", refused)
+    # On the class: /healthz asks the database from a thread of its own.
+    monkeypatch.setattr(type(connections["default"]), "cursor", refused)
     response = details(client)
     assert response.status_code == 503
     body = response.json()
@@ -184,3 +187,39 @@ def test_the_broker_is_checked_again_once_the_last_check_is_a_few_seconds_old(
 def test_healthz_is_never_cached(client) -> None:
     response = client.get("/healthz")
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_a_database_that_never_answers_is_down_within_the_budget(client, monkeypatch) -> None:
+    def hangs(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(health.DATABASE_CHECK_SECONDS + 1)
+        raise OperationalError("too late")
+
+    monkeypatch.setattr(type(connections["default"]), "cursor", hangs)
+    started = time.monotonic()
+    response = details(client)
+    assert time.monotonic() - started < health.DATABASE_CHECK_SECONDS + 0.5
+    assert response.status_code == 503
+    assert response.json()["database"] == "error: no answer within 1.5 s"
+
+
+def test_a_task_waiting_for_minutes_makes_the_site_degraded(client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    record_worker_heartbeat(hostname="worker@test")
+    entry = OutboxTask.objects.create(task_name="portal.heartbeat", kwargs={})
+    OutboxTask.objects.filter(pk=entry.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    body = details(client).json()
+    assert body["status"] == "degraded"
+    assert body["outbox"].startswith("error: 1 task(s) waiting for the broker")
+
+
+def test_a_task_given_up_makes_the_site_degraded(client) -> None:
+    from django.utils import timezone
+
+    record_worker_heartbeat(hostname="worker@test")
+    OutboxTask.objects.create(task_name="portal.gone", kwargs={}, gave_up_at=timezone.now())
+    body = details(client).json()
+    assert body["status"] == "degraded"
+    assert body["outbox"] == "error: 1 task(s) given up after failing (see the admin)"

@@ -1,5 +1,6 @@
-"""The cache never fails a request on Redis (portal/infra/cache.py): while Redis is down or hung
-it serves from this process's memory, tries Redis again every few seconds, and recovers."""
+"""The cache never fails a request on Redis (portal/infra/cache.py): while Redis is down, hung,
+full or read-only it serves from a table in the database that every process shares, tries Redis
+again every few seconds, and recovers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCacheClient
 
 from portal.infra import cache as resilient
+from portal.models import CacheFallbackEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +65,7 @@ def redis_calls(monkeypatch) -> list[str]:
     return calls
 
 
-def test_with_redis_down_the_cache_serves_from_memory(redis_down) -> None:
+def test_with_redis_down_the_cache_serves_from_the_fallback_table(redis_down) -> None:
     cache.set("greeting", "こんにちは")
     assert cache.add("counter", 1)
     assert cache.incr("counter") == 2
@@ -126,4 +128,26 @@ def test_the_outage_is_logged_once_as_an_error_naming_what_degrades(redis_calls,
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1
     assert "unreachable (ConnectionError: Connection refused)" in errors[0].getMessage()
-    assert "rate limits count per process" in errors[0].getMessage()
+    assert "serving from the database table portal_cache_fallback" in errors[0].getMessage()
+
+
+def test_what_one_process_stored_during_the_outage_is_seen_by_another(redis_down) -> None:
+    """Another process is another backend instance: the fallback is the shared table."""
+
+    cache.add("allauth:used-code", True, timeout=60)
+    other = resilient.ResilientRedisCache(
+        "redis://127.0.0.1:1/0", {"KEY_PREFIX": caches["default"].key_prefix, "OPTIONS": {}}
+    )
+    assert other.get("allauth:used-code") is True
+    assert not other.add("allauth:used-code", True, timeout=60)
+    assert CacheFallbackEntry.objects.exists()
+
+
+def test_a_redis_that_refuses_writes_is_treated_as_unusable(monkeypatch) -> None:
+    def out_of_memory(self, key, value, timeout):
+        raise redis.exceptions.OutOfMemoryError("OOM command not allowed")
+
+    monkeypatch.setattr(RedisCacheClient, "set", out_of_memory)
+    cache.set("limit", 1)
+    assert cache_degraded()
+    assert cache.get("limit") == 1

@@ -72,7 +72,7 @@ def test_with_redis_killed_the_log_says_what_is_degraded(site: Site, own_redis) 
     log = web.log()
     assert "Redis cache at redis://127.0.0.1" in log
     assert "unreachable (ConnectionError" in log
-    assert "degraded, serving from this process's memory (rate limits count per process)" in log
+    assert "degraded, serving from the database table portal_cache_fallback" in log
 
 
 def test_with_redis_killed_residents_log_in_and_out(site: Site, own_redis, settings) -> None:
