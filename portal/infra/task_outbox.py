@@ -83,9 +83,7 @@ def send_outbox_tasks(*, batch_size: int = 500, now: datetime | None = None) -> 
     broker_away = False
     while not broker_away:
         candidates = list(
-            OutboxTask.objects.filter(
-                created_at__lte=cutoff, gave_up_at__isnull=True, id__gt=after
-            )
+            OutboxTask.objects.filter(created_at__lte=cutoff, gave_up_at__isnull=True, id__gt=after)
             .order_by("id")
             .values_list("id", flat=True)[:batch_size]
         )
