@@ -17,6 +17,12 @@ from tests.notices.conftest import Targeting, written
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english(client) -> None:
+    """The pages' words are checked in English (the site's default language is Japanese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def parent(school):
     resident = UserFactory.create()
