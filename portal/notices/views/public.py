@@ -76,6 +76,10 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "notice": notice,
             "title": notice.title_easy if easy and notice.title_easy else notice.title,
             "body": render_markdown(notice.body_easy if easy else notice.body),
+            # An English page may show an untranslated notice: it is marked as Japanese, so that
+            # a screen reader reads it as such (WCAG 3.1.2).
+            "title_language": "ja" if easy or notice.title == notice.title_ja else "en",
+            "body_language": "ja" if easy or notice.body == notice.body_ja else "en",
             "easy": easy,
             "has_easy": bool(notice.body_easy),
             "urgent": _is_urgent(notice),
