@@ -34,7 +34,7 @@ from playwright.sync_api import expect
 from consent.flows import CounterRequest, counter_consent_record
 from consent.models import PaperForm
 from consent.services import counter_dispute_open, paper_form_batch_issue
-from portal.notices.models import Department
+from portal.notices.models import Department, SchoolStaffMembership
 from portal.notices.services import NoticeDraft, notice_approve, notice_create, notice_submit
 from portal.residents import services as profile_services
 from tests.browser.axe import LOCALES, NO_PAGE, Sweep, axe_context, axe_violations
@@ -103,6 +103,8 @@ SWEPT: dict[str, str] = {
     "me:place_remove": "resident",
     "me:child_remove": "resident",
     "me:delete": "resident",
+    "letters:list": "resident",
+    "letters:letter": "resident",
     "consent:overview": "resident",
     "consent:setup_step": "resident",
     "consent:setup_done": "resident",
@@ -137,6 +139,8 @@ NOT_PAGES: dict[str, str] = {
     "me:export": "a JSON download",
     "notices:feed": "an Atom feed",
     "notices:attachment": "a file download",
+    "letters:attachment": "a file download",
+    "letters:acknowledge": "POST only; redirects to the letter",
     "consent:receipt_json": "a JSON download",
     "mfa_download_recovery_codes": "a text download",
     "toggle_text_size": "POST only; redirects back (large text is swept on home and profile)",
@@ -247,6 +251,26 @@ def published_notices() -> Any:
         notice_submit(author=publisher, notice_id=notice.pk)
         notice_approve(approver=approver, notice_id=notice.pk)
     return notices[-1]
+
+
+def school_letter(school: Any) -> Any:
+    """A letter to every family of the school that asks to be confirmed, published by its
+    staff."""
+    teacher = StaffFactory.create(roles=["school_staff"])
+    SchoolStaffMembership.objects.create(user=teacher, school=school)
+    letter = notice_create(
+        author=teacher,
+        draft=NoticeDraft(
+            category="school",
+            title_ja="遠足のお知らせ",
+            body_ja="**10月3日**に遠足に行きます。",
+            school_code=school.code,
+            is_public=False,
+            requires_acknowledgement=True,
+        ),
+    )
+    notice_approve(approver=teacher, notice_id=letter.pk)
+    return letter
 
 
 def recorded_at_the_counter(resident: Any) -> str:
@@ -436,9 +460,11 @@ def test_resident_pages(browser, live_server, language) -> None:
     place_id = profile_services.place_add(
         resident_id=resident.pk, kind="work", area_code=DistrictFactory.create().code
     ).pk
+    school = SchoolFactory.create()
     child_id = profile_services.child_add(
-        resident_id=resident.pk, school_code=SchoolFactory.create().code, grade=3
+        resident_id=resident.pk, school_code=school.code, grade=3
     ).pk
+    letter = school_letter(school)
     receipt = grant(resident, "personalised_home", "age").public_id
     sweep = Sweep(f"a resident who shares data ({language})")
     with axe_context(browser, live_server.url, language=language) as page:
@@ -476,6 +502,11 @@ def test_resident_pages(browser, live_server, language) -> None:
         submit(page, "#confirm button[type=submit]")
         expect(page.locator("#error-summary")).to_be_visible()
         sweep.check(page, "me:delete", "refused (error summary)")
+
+        page.goto("/letters/")
+        sweep.check(page, "letters:list")
+        page.goto(f"/letters/{letter.pk}/")
+        sweep.check(page, "letters:letter")
 
         page.goto("/consent/")
         sweep.check(page, "consent:overview")
