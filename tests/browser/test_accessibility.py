@@ -341,6 +341,7 @@ def test_anonymous_pages(browser, live_server, smtp_mailbox, language) -> None:
         page.locator("#category-filter").select_option("disaster")
         page.wait_for_url(re.compile(r"category="))
         expect(page.locator("#notice-results li")).to_have_count(1)
+        expect(page.locator("#notice-count")).to_contain_text("1")
         sweep.check(page, "notices:list", "category chosen (htmx)")
         page.goto(f"/notices/{notice.pk}/")
         sweep.check(page, "notices:detail")

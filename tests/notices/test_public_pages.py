@@ -255,6 +255,7 @@ def test_htmx_gets_only_the_results(client, publisher, approver) -> None:
     published(publisher, approver, title_ja="除雪", category="snow")
     page = client.get("/notices/?category=snow", headers={"HX-Request": "true"}).content.decode()
     assert 'id="notice-results"' in page
+    assert 'hx-swap-oob="innerHTML:#notice-count">1' in " ".join(page.split()).replace("> ", ">")
     assert "<html" not in page
 
 
