@@ -149,9 +149,13 @@ def related_area_ids(*, area_code: str) -> set[int]:
     return related
 
 
-def notice_areas() -> QuerySet[Area]:
-    """The areas a visitor may filter by: municipalities and districts."""
-    return Area.objects.exclude(kind=Area.Kind.NEIGHBOURHOOD).order_by("code")
+def notice_areas() -> list[tuple[Area, list[Area]]]:
+    """The areas a visitor may filter by: each municipality with its districts."""
+    districts: dict[int | None, list[Area]] = {}
+    for district in Area.objects.filter(kind=Area.Kind.DISTRICT).order_by("code"):
+        districts.setdefault(district.parent_id, []).append(district)
+    municipalities = Area.objects.filter(kind=Area.Kind.MUNICIPALITY).order_by("code")
+    return [(m, districts.get(m.pk, [])) for m in municipalities]
 
 
 def review_queue() -> QuerySet[Notice]:

@@ -327,3 +327,11 @@ def test_an_attachment_of_another_notice_is_not_found(
     notice, attachment = attached
     other = published(publisher, approver, title_ja="別のお知らせ")
     assert client.get(f"/notices/{other.pk}/attachments/{attachment.pk}/").status_code == 404
+
+
+def test_the_area_filter_offers_districts_under_their_municipality(client) -> None:
+    municipality = MunicipalityFactory.create()
+    district = DistrictFactory.create(name_ja="鶴城", parent=municipality)
+    page = " ".join(client.get("/notices/").content.decode().split())
+    assert f'<optgroup label="会津若松市"> <option value="{municipality.code}"' in page
+    assert f'<option value="{district.code}" >鶴城</option>' in page
