@@ -29,6 +29,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, Literal, NamedTuple
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -36,7 +37,7 @@ from django.utils import timezone
 from consent.catalogue import SUBJECT_ACCESS, Category, categories_in, category_mask
 from consent.models import ConsentState, DataCategory, DataUseEvent, Purpose, ReaderKind
 from consent.selectors import active_grants_q
-from portal.models import ResidentChild, ResidentPlace, ResidentProfile
+from portal.models import Area, ResidentChild, ResidentPlace, ResidentProfile
 
 # Residents per chunk: of the id lists read_profiles is given, and by default of a range read.
 BULK_CHUNK = 2000
@@ -257,6 +258,148 @@ def read_profiles(
     return projections
 
 
+@dataclass(frozen=True)
+class AudienceSpec:
+    """A targeting as data, for ``count_matching``: who a notice is for.
+
+    Each part that is set narrows the audience (AND between parts, OR within one):
+
+    - ``area_ids``: a resident matches if one of their places lies in one of these areas or
+      below it (a district takes in its neighbourhoods); needs the ``places`` category.
+    - ``age_bands``: "30-39" style bands; needs ``age``.
+    - ``school_audiences``: (school id, grade or None for every grade); a resident matches
+      through a child at that school (and grade); needs ``household``.
+    - ``interest_codes``: a resident matches if they picked one of them; needs ``interests``.
+
+    Nothing set means everyone with a grant for the purpose.
+    """
+
+    area_ids: frozenset[int] = frozenset()
+    age_bands: frozenset[str] = frozenset()
+    school_audiences: frozenset[tuple[int, int | None]] = frozenset()
+    interest_codes: frozenset[str] = frozenset()
+
+    def categories(self) -> frozenset[str]:
+        """The data categories evaluating this targeting reads."""
+        used = {
+            Category.PLACES: self.area_ids,
+            Category.AGE: self.age_bands,
+            Category.HOUSEHOLD: self.school_audiences,
+            Category.INTERESTS: self.interest_codes,
+        }
+        return frozenset(str(category) for category, values in used.items() if values)
+
+
+def count_matching(
+    *,
+    purpose: str,
+    reader: Reader,
+    spec: AudienceSpec,
+    chunk_size: int = RANGE_CHUNK,
+) -> int:
+    """How many residents ``spec`` reaches among those whose consent lets ``purpose`` read
+    *every* category the spec uses, for ``reader.recipient``.
+
+    The rule: a resident is counted only if the purpose may see each category the targeting
+    needs (places for areas, age for age bands, household for school audiences, interests for
+    interests). A resident who did not agree to share their places with the purpose is not
+    counted for an area-targeted notice, even if they would match on age: we do not guess what
+    we may not read. With no targeting at all, the count is of the residents with an active
+    grant for the purpose (of any category); no attribute is read then, so nothing is logged.
+
+    The count is computed here, by the gate, with the same permission query and the same
+    chunked range read as ``iter_profile_chunks`` (all residents, ``chunk_size`` at a time, in
+    one snapshot per chunk). Only residents who granted every category needed are read, and
+    each of them is written to the data-use log as one use by ``reader`` (a staff statistic
+    read: ``Reader(kind="staff", ...)``), whether or not they matched: their data was used to
+    decide. Callers get a number only; they must not show it exactly (see
+    portal/notices/audience.py).
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    needed = spec.categories()
+    if not needed:
+        return (
+            ConsentState.objects.filter(
+                active_grants_q(recipient=reader.recipient), purpose__code=purpose
+            )
+            .values("resident_id")
+            .distinct()
+            .count()
+        )
+    catalogue = _Catalogue.load(purpose)
+    areas = _areas_within(spec.area_ids) if spec.area_ids else EMPTY_IDS
+    low, high = 0, _LAST_ID
+    counted = 0
+    more = True
+    while more:
+        chunk, more = _read_and_log(
+            purpose=purpose,
+            reader=reader,
+            asked=needed,
+            catalogue=catalogue,
+            scope=_Scope.between(low, high),
+            limit=chunk_size,
+            require_all=True,
+        )
+        if not chunk.resident_ids:
+            break
+        counted += _matching_rows(chunk, spec, areas)
+        low = chunk.resident_ids[-1] + 1
+    return counted
+
+
+EMPTY_IDS: frozenset[int] = frozenset()
+_LAST_ID = 2**63 - 1
+
+
+def _areas_within(area_ids: Iterable[int]) -> frozenset[int]:
+    """These areas and every area below them (one query per level of the tree)."""
+    found = set(area_ids)
+    level = set(found)
+    while level:
+        level = set(
+            Area.objects.filter(parent_id__in=level)
+            .exclude(id__in=found)
+            .values_list("id", flat=True)
+        )
+        found |= level
+    return frozenset(found)
+
+
+def _matching_rows(chunk: ProfileChunk, spec: AudienceSpec, areas: frozenset[int]) -> int:
+    """How many of the chunk's residents match every part of ``spec`` that is set."""
+    matched = np.ones(len(chunk), dtype=bool)
+    if spec.area_ids:
+        matched &= _rows_where(
+            len(chunk), chunk.place_resident_index, [a in areas for a in chunk.place_area_ids or ()]
+        )
+    if spec.age_bands:
+        matched &= np.array([band in spec.age_bands for band in chunk.age_bands or ()], dtype=bool)
+    if spec.school_audiences:
+        audiences = spec.school_audiences
+        hits = [
+            (school, grade) in audiences or (school, None) in audiences
+            for school, grade in zip(
+                chunk.child_school_ids or (), chunk.child_grades or (), strict=True
+            )
+        ]
+        matched &= _rows_where(len(chunk), chunk.child_resident_index, hits)
+    if spec.interest_codes:
+        hits = [code in spec.interest_codes for code in chunk.interest_codes or ()]
+        matched &= _rows_where(len(chunk), chunk.interest_resident_index, hits)
+    return int(matched.sum())
+
+
+def _rows_where(size: int, index: list[int] | None, hits: list[bool]) -> Any:
+    """A boolean column over a chunk's residents: true where one of the resident's entries of a
+    multi-valued category is a hit."""
+    rows = np.zeros(size, dtype=bool)
+    if index:
+        rows[np.asarray(index, dtype=np.int64)[np.asarray(hits, dtype=bool)]] = True
+    return rows
+
+
 def read_own_data(*, resident_id: int) -> ProfileProjection:
     """Everything stored about a resident, for that resident (the "my data" page, export).
 
@@ -385,11 +528,17 @@ def _read_and_log(
     catalogue: _Catalogue,
     scope: _Scope,
     limit: int | None,
+    require_all: bool = False,
 ) -> tuple[ProfileChunk, bool]:
-    """One chunk, logged; and whether residents in scope are left for another chunk."""
+    """One chunk, logged; and whether residents in scope are left for another chunk.
+
+    ``require_all``: read only residents whose consent covers every category asked.
+    """
     with _snapshot():
         grants = _grants_q(catalogue, reader=reader)
-        permitted = _permitted_residents(grants, catalogue, asked, scope, limit)
+        permitted = _permitted_residents(
+            grants, catalogue, asked, scope, limit, require_all=require_all
+        )
         _after_permission_query()
         if scope.ids is None and permitted.resident_ids:
             scope = _Scope.between(permitted.resident_ids[0], permitted.resident_ids[-1])
@@ -444,9 +593,12 @@ def _permitted_residents(
     asked: frozenset[str],
     scope: _Scope,
     limit: int | None,
+    *,
+    require_all: bool = False,
 ) -> _PermittedResidents:
-    """The residents in scope the purpose may read something asked of, in id order (the first
-    ``limit`` of them), with the asked categories each may be read of, as bits."""
+    """The residents in scope the purpose may read something asked of (with ``require_all``:
+    everything asked of), in id order (the first ``limit`` of them), with the asked categories
+    each may be read of, as bits."""
     bits = {catalogue.category_ids[code]: category_mask([code]) for code in asked}
     # A resident has one state per purpose and category: the sum of the bits is their union.
     mask = Sum(
@@ -459,6 +611,7 @@ def _permitted_residents(
         ConsentState.objects.filter(grants, scope.q(), category_id__in=list(bits))
         .values("resident_id")
         .annotate(mask=mask)
+        .filter(**({"mask": category_mask(asked)} if require_all else {}))
         .order_by("resident_id")
         .values_list("resident_id", "mask")
     )

@@ -36,6 +36,32 @@ def may_edit(user: User | AnonymousUser, notice: Notice) -> bool:
     )
 
 
+def may_view(user: User | AnonymousUser, notice: Notice) -> bool:
+    """Who edits a notice sees it in the console, and so do approvers, who review any."""
+    return may_edit(user, notice) or (
+        isinstance(user, User) and user.is_active and user.has_perm("notices.review_notices")
+    )
+
+
+def editable_notices(user: User) -> QuerySet[Notice]:
+    """The notices ``user`` may edit (portal/notices/selectors.may_edit, as one query)."""
+    mine = Q(pk__in=[])
+    if user.has_perm("notices.edit_notices"):
+        mine |= Q(department__in=user.notice_departments.all()) & ~Q(category=Category.SCHOOL)
+    if user.has_perm("notices.emergency_publish"):
+        mine |= Q(category=Category.DISASTER)
+    if user.has_perm("notices.publish_school_letters"):
+        mine |= Q(
+            category=Category.SCHOOL,
+            school__in=user.school_memberships.values("school_id"),
+        )
+    return (
+        Notice.objects.filter(mine)
+        .select_related("department", "school")
+        .order_by("-updated_at", "-id")
+    )
+
+
 def notice_snapshot(notice: Notice) -> dict[str, Any]:
     """The notice as its history keeps it: text, times, targeting, by stable codes."""
     return {

@@ -43,7 +43,8 @@ from portal.notices.tasks import announce_change
 logger = logging.getLogger(__name__)
 
 Action = NoticeEvent.Action
-AGE_BAND = re.compile(r"^(\d{1,2})0-\1?9$")
+# "0-9", "10-19" … "90-99", as consent.policy.age_band writes them.
+AGE_BAND = re.compile(r"^(?:0-9|(?P<tens>[1-9])0-(?P=tens)9)$")
 
 
 @dataclass(frozen=True)

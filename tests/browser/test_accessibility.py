@@ -132,6 +132,13 @@ SWEPT: dict[str, str] = {
     "consent_staff:counter": "staff",
     "consent_staff:register": "staff",
     "consent_staff:register_batch": "staff",
+    # The notices console, after two-factor authentication
+    "notices_staff:list": "notices staff",
+    "notices_staff:new": "notices staff",
+    "notices_staff:edit": "notices staff",
+    "notices_staff:history": "notices staff",
+    "notices_staff:review": "notices staff",
+    "notices_staff:second_look": "notices staff",
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -149,6 +156,20 @@ NOT_PAGES: dict[str, str] = {
     "me:place_add": "POST only; answers with the profile page or its places section, swept as "
     "me:profile with a refused place",
     "me:child_add": "POST only; answers like me:place_add",
+    "notices_staff:preview": "POST only (htmx); answers the editor's preview region, swept as "
+    "notices_staff:new with a preview",
+    "notices_staff:estimate": "POST only (htmx); answers the editor's estimate region, swept as "
+    "notices_staff:new (the region's heading, hint and button)",
+    "notices_staff:follow_up": "a school's table of families, built from the components of the "
+    "queue pages; its content is tested in tests/notices/test_console.py",
+    "notices_staff:attach": "POST only; redirects to the editor, or answers it with the refusal",
+    "notices_staff:detach": "POST only; redirects to the editor",
+    "notices_staff:submit": "POST only; redirects to the editor",
+    "notices_staff:approve": "POST only; redirects to the editor or the review queue",
+    "notices_staff:send_back": "POST only; redirects to the editor or the review queue",
+    "notices_staff:emergency_publish": "POST only; redirects to the editor",
+    "notices_staff:take_second_look": "POST only; redirects to the editor or the queue",
+    "notices_staff:withdraw": "POST only; redirects to the editor",
     "__errors__/404": "DEBUG-only preview of 404.html, which test_error_pages sweeps",
     "__errors__/500": "DEBUG-only preview of 500.html, which test_error_pages sweeps",
 }
@@ -666,6 +687,51 @@ def test_staff_pages(browser, live_server, time_machine, language) -> None:
         page.goto("/staff/consent/register/batches/1/")
         sweep.check(page, "consent_staff:register_batch")
     assert_swept(sweep, "staff")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_notice_console_pages(browser, live_server, time_machine, language) -> None:
+    department = Department.objects.create(code="roads", name_ja="道路維持課", name_en="Roads")
+    publisher = with_totp(StaffFactory.create(roles=["publisher"]))
+    department.members.add(publisher)
+    approver = with_totp(StaffFactory.create(roles=["approver"]))
+    DistrictFactory.create()
+    sweep = Sweep(f"the notices console ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        log_in_as_staff(page, publisher, time_machine)
+        page.goto("/staff/notices/")
+        sweep.check(page, "notices_staff:list", "empty")
+        page.goto("/staff/notices/new/")
+        sweep.check(page, "notices_staff:new")
+        page.locator("textarea[name=body_ja]").fill("**除雪**のお知らせ")
+        submit(page, "button[value=preview]")
+        expect(page.locator("#notice-preview strong")).to_be_visible()
+        sweep.check(page, "notices_staff:new", "with a preview")
+        page.locator("textarea[name=body_ja]").fill("<script>alert(1)</script>")
+        submit(page, "button[value=save]")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "notices_staff:new", "refused (error summary)")
+        page.locator("input[name=title_ja]").fill("除雪のお知らせ")
+        page.locator("textarea[name=body_ja]").fill("今夜から除雪します。")
+        page.locator("select[name=department]").select_option("roads")
+        submit(page, "button[value=save]")
+        page.wait_for_url(re.compile(r"/staff/notices/\d+/$"))
+        sweep.check(page, "notices_staff:edit", "a draft")
+        page.locator("input[name=title_ja]").fill("除雪のお知らせ（変更）")
+        submit(page, "button[value=save]")
+        submit(page, "form[action$='/submit/'] button")
+        notice_url = page.url
+        page.goto(notice_url + "history/")
+        sweep.check(page, "notices_staff:history")
+        page.context.clear_cookies()
+        log_in_as_staff(page, approver, time_machine)
+        page.goto("/staff/notices/review/")
+        sweep.check(page, "notices_staff:review", "one notice")
+        page.goto(notice_url)
+        sweep.check(page, "notices_staff:edit", "in review, for an approver")
+        page.goto("/staff/notices/second-look/")
+        sweep.check(page, "notices_staff:second_look", "empty")
+    assert_swept(sweep, "notices staff")
 
 
 def check_narrow(page: Any, sweep: Sweep, url_name: str, state: str = "") -> None:

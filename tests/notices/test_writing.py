@@ -150,3 +150,9 @@ def test_editing_records_the_notice_as_it_became(publisher) -> None:
     assert event.action == "edited"
     assert event.snapshot["title_ja"] == "新しい題"
     assert event.actor_email == publisher.email
+
+
+def test_the_youngest_age_band_is_accepted(publisher) -> None:
+    """consent.policy.age_band calls children under ten "0-9"."""
+    notice = written(publisher, targeting=Targeting(age_bands=["0-9", "90-99"]))
+    assert notice.age_bands == ["0-9", "90-99"]

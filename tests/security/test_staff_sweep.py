@@ -25,7 +25,7 @@ from consent.services import paper_form_batch_issue
 from portal.models import User
 from portal.staff.admin_site import StaffAdminSite
 from portal.staff.roles import ROLE_PERMISSIONS
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import SchoolFactory, StaffFactory, UserFactory
 from tests.helpers import log_in_with_mfa, with_totp
 
 pytestmark = pytest.mark.django_db
@@ -73,11 +73,53 @@ class StaffPage:
     kwargs: dict[str, Any] = field(default_factory=dict)
     # Makes the object the page shows (so that it opens with 200 rather than 404).
     prepare: Callable[[], object] | None = None
+    # Makes an object that the holder of the permission may see (the services, not the gate,
+    # decide which notices a member of staff may open): given that holder.
+    prepare_for: Callable[[User], object] | None = None
+    # What the page answers the holder's GET: a page that only takes POST answers 405 once
+    # the gate has let the request through.
+    opens_with: int = 200
+
+
+def a_letter_of_their_school(holder: User) -> object:
+    from portal.notices.models import SchoolStaffMembership
+    from portal.notices.services import NoticeDraft, notice_approve, notice_create
+
+    school = SchoolFactory.create()
+    SchoolStaffMembership.objects.create(user=holder, school=school)
+    letter = notice_create(
+        author=holder,
+        draft=NoticeDraft(
+            category="school",
+            title_ja="掃引のおたより",
+            school_code=school.code,
+            is_public=False,
+            requires_acknowledgement=True,
+        ),
+    )
+    return notice_approve(approver=holder, notice_id=letter.pk)
 
 
 def a_batch_of_paper_forms() -> object:
     return paper_form_batch_issue(officer=StaffFactory.create(), size=1, issued_to="City hall")
 
+
+def a_notice_of_their_department(holder: User) -> object:
+    from portal.notices.models import Department
+    from portal.notices.services import NoticeDraft, notice_create
+
+    department = Department.objects.create(code="sweep", name_ja="掃引課")
+    author = StaffFactory.create(roles=["publisher"])
+    department.members.add(author, holder)
+    holder.user_permissions.add(_permission("notices.edit_notices"))
+    return notice_create(
+        author=author,
+        draft=NoticeDraft(category="city_news", title_ja="掃引", department_code="sweep"),
+    )
+
+
+NOTICE = {"notice_id": 1}
+POST_ONLY = 405
 
 STAFF_PAGES: dict[str, StaffPage] = {
     "staff:console": StaffPage(permission="portal.access_staff_console"),
@@ -88,6 +130,46 @@ STAFF_PAGES: dict[str, StaffPage] = {
         kwargs={"number": 1},
         prepare=a_batch_of_paper_forms,
     ),
+    "notices_staff:list": StaffPage(permission="portal.access_staff_console"),
+    "notices_staff:new": StaffPage(permission="portal.access_staff_console"),
+    "notices_staff:review": StaffPage(permission="notices.review_notices"),
+    "notices_staff:second_look": StaffPage(permission="notices.review_notices"),
+    "notices_staff:edit": StaffPage(
+        permission="portal.access_staff_console",
+        kwargs=NOTICE,
+        prepare_for=a_notice_of_their_department,
+    ),
+    "notices_staff:history": StaffPage(
+        permission="portal.access_staff_console",
+        kwargs=NOTICE,
+        prepare_for=a_notice_of_their_department,
+    ),
+    "notices_staff:preview": StaffPage(
+        permission="portal.access_staff_console", opens_with=POST_ONLY
+    ),
+    "notices_staff:estimate": StaffPage(
+        permission="portal.access_staff_console", opens_with=POST_ONLY
+    ),
+    "notices_staff:follow_up": StaffPage(
+        permission="notices.publish_school_letters",
+        kwargs=NOTICE,
+        prepare_for=a_letter_of_their_school,
+    ),
+    **{
+        f"notices_staff:{name}": StaffPage(
+            permission=permission, kwargs=kwargs, opens_with=POST_ONLY
+        )
+        for name, permission, kwargs in (
+            ("attach", "portal.access_staff_console", NOTICE),
+            ("detach", "portal.access_staff_console", {"attachment_id": 1}),
+            ("submit", "portal.access_staff_console", NOTICE),
+            ("approve", "portal.access_staff_console", NOTICE),
+            ("send_back", "notices.review_notices", NOTICE),
+            ("emergency_publish", "notices.emergency_publish", NOTICE),
+            ("take_second_look", "notices.review_notices", NOTICE),
+            ("withdraw", "portal.access_staff_console", NOTICE),
+        )
+    },
     "admin:index": StaffPage(permission=None, admin=True),
     "admin:consent_consentterms_changelist": StaffPage(
         permission="consent.view_consentterms", admin=True
@@ -244,8 +326,13 @@ def test_staff_page_opens_to_staff_with_its_permission_after_mfa(client, url_nam
     page = STAFF_PAGES[url_name]
     if page.prepare:
         page.prepare()
-    log_in_with_mfa(client, holder_of(page))
-    assert client.get(reverse(url_name, kwargs=page.kwargs)).status_code == 200
+    holder = holder_of(page)
+    kwargs = page.kwargs
+    if page.prepare_for:
+        made = page.prepare_for(holder)
+        kwargs = dict.fromkeys(kwargs, made.pk)  # type: ignore[attr-defined]
+    log_in_with_mfa(client, holder)
+    assert client.get(reverse(url_name, kwargs=kwargs)).status_code == page.opens_with
 
 
 # ---------------------------------------------------------------------------------------------
