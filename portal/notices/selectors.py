@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from consent import policy
 from consent.catalogue import Category as DataCategory
 from consent.catalogue import PurposeCode, RecipientCode
-from portal.models import User
-from portal.notices.models import Category, Notice, Status
+from portal.models import Area, User
+from portal.notices.models import Category, Notice, Status, Urgency
 
 
 def may_edit(user: User | AnonymousUser, notice: Notice) -> bool:
@@ -110,6 +110,78 @@ def public_notices(*, now: Any = None) -> QuerySet[Notice]:
         .exclude(category=Category.SCHOOL)
         .filter(areas=None, interests=None, school_audiences=None, age_bands=[])
     )
+
+
+def visible_notices(*, now: Any = None) -> QuerySet[Notice]:
+    """What anyone holding a notice's link may open: published, unexpired, marked public, and
+    never a school letter (those are only for the parents they are meant for)."""
+    return published_notices(now=now).filter(is_public=True).exclude(category=Category.SCHOOL)
+
+
+def visible_notice(*, pk: int) -> Notice | None:
+    return visible_notices().select_related("department").filter(pk=pk).first()
+
+
+def visible_successor(*, pk: int) -> Notice | None:
+    """The visible notice that superseded notice ``pk``, if ``pk`` itself was public."""
+    superseded = (
+        Notice.objects.filter(pk=pk, status=Status.SUPERSEDED, is_public=True)
+        .exclude(category=Category.SCHOOL)
+        .exists()
+    )
+    if not superseded:
+        return None
+    return visible_notices().filter(supersedes_id=pk).order_by("-published_at", "-id").first()
+
+
+def public_notice_list(
+    *, category: str = "", area_code: str = "", now: Any = None
+) -> QuerySet[Notice]:
+    """The public list: notices for everyone and, with an area, the public notices targeted at
+    that area, the areas it lies in or the areas within it; warnings and emergencies first,
+    then newest first."""
+    notices = public_notices(now=now)
+    if area_code:
+        related = related_area_ids(area_code=area_code)
+        targeted = Notice.areas.through.objects.filter(area_id__in=related).values("notice_id")
+        notices = visible_notices(now=now).filter(
+            Q(pk__in=public_notices(now=now).values("pk")) | Q(pk__in=targeted)
+        )
+    if category:
+        notices = notices.filter(category=category)
+    return notices.annotate(
+        urgent=Case(
+            When(urgency__in=[Urgency.WARNING, Urgency.EMERGENCY], then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    ).order_by("-urgent", "-published_at", "-id")
+
+
+def related_area_ids(*, area_code: str) -> set[int]:
+    """The area, the areas it lies in, and every area within it (a district's neighbourhoods)."""
+    area = Area.objects.filter(code=area_code).first()
+    if area is None:
+        return set()
+    related = {area.pk}
+    parent_id = area.parent_id
+    while parent_id is not None and parent_id not in related:
+        related.add(parent_id)
+        parent_id = Area.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    level = {area.pk}
+    while level:
+        level = set(Area.objects.filter(parent_id__in=level).values_list("pk", flat=True)) - related
+        related |= level
+    return related
+
+
+def notice_areas() -> list[tuple[Area, list[Area]]]:
+    """The areas a visitor may filter by: each municipality with its districts."""
+    districts: dict[int | None, list[Area]] = {}
+    for district in Area.objects.filter(kind=Area.Kind.DISTRICT).order_by("code"):
+        districts.setdefault(district.parent_id, []).append(district)
+    municipalities = Area.objects.filter(kind=Area.Kind.MUNICIPALITY).order_by("code")
+    return [(m, districts.get(m.pk, [])) for m in municipalities]
 
 
 def review_queue() -> QuerySet[Notice]:

@@ -34,7 +34,8 @@ from playwright.sync_api import expect
 from consent.flows import CounterRequest, counter_consent_record
 from consent.models import PaperForm
 from consent.services import counter_dispute_open, paper_form_batch_issue
-from portal.notices.models import Department
+from portal.notices.models import Department, SchoolStaffMembership
+from portal.notices.services import NoticeDraft, notice_approve, notice_create, notice_submit
 from portal.residents import services as profile_services
 from tests.browser.axe import LOCALES, NO_PAGE, Sweep, axe_context, axe_violations
 from tests.browser.steps import CODE, log_in, submit_main_form
@@ -78,6 +79,8 @@ SWEPT: dict[str, str] = {
     # Anyone
     "home": "anonymous",
     "shelters": "anonymous",
+    "notices:list": "anonymous",
+    "notices:detail": "anonymous",
     "consent:privacy": "anonymous",
     "about:terms": "anonymous",
     "about:contact": "anonymous",
@@ -100,6 +103,8 @@ SWEPT: dict[str, str] = {
     "me:place_remove": "resident",
     "me:child_remove": "resident",
     "me:delete": "resident",
+    "letters:list": "resident",
+    "letters:letter": "resident",
     "consent:overview": "resident",
     "consent:setup_step": "resident",
     "consent:setup_done": "resident",
@@ -139,6 +144,10 @@ SWEPT: dict[str, str] = {
 NOT_PAGES: dict[str, str] = {
     "healthz": "JSON for the load balancer",
     "me:export": "a JSON download",
+    "notices:feed": "an Atom feed",
+    "notices:attachment": "a file download",
+    "letters:attachment": "a file download",
+    "letters:acknowledge": "POST only; redirects to the letter",
     "consent:receipt_json": "a JSON download",
     "mfa_download_recovery_codes": "a text download",
     "toggle_text_size": "POST only; redirects back (large text is swept on home and profile)",
@@ -234,6 +243,57 @@ def resident_with_data(home: Any) -> Any:
     return resident
 
 
+def published_notices() -> Any:
+    """A warning and a notice with an easy-Japanese text, published through review; returns the
+    latter."""
+    department = Department.objects.create(code="disaster", name_ja="危機管理課")
+    publisher = StaffFactory.create(roles=["publisher"])
+    department.members.add(publisher)
+    approver = StaffFactory.create(roles=["approver"])
+    notices = [
+        notice_create(
+            author=publisher,
+            draft=NoticeDraft(
+                category=category,
+                urgency=urgency,
+                title_ja=title,
+                title_en=title_en,
+                body_ja="**3月1日**から工事を行います。",
+                body_easy="3がつ1にちから こうじを します。",
+                department_code=department.code,
+            ),
+        )
+        for category, urgency, title, title_en in (
+            ("disaster", "warning", "大雪警報", "Heavy snow warning"),
+            ("city_news", "information", "道路工事のお知らせ", ""),
+        )
+    ]
+    for notice in notices:
+        notice_submit(author=publisher, notice_id=notice.pk)
+        notice_approve(approver=approver, notice_id=notice.pk)
+    return notices[-1]
+
+
+def school_letter(school: Any) -> Any:
+    """A letter to every family of the school that asks to be confirmed, published by its
+    staff."""
+    teacher = StaffFactory.create(roles=["school_staff"])
+    SchoolStaffMembership.objects.create(user=teacher, school=school)
+    letter = notice_create(
+        author=teacher,
+        draft=NoticeDraft(
+            category="school",
+            title_ja="遠足のお知らせ",
+            body_ja="**10月3日**に遠足に行きます。",
+            school_code=school.code,
+            is_public=False,
+            requires_acknowledgement=True,
+        ),
+    )
+    notice_approve(approver=teacher, notice_id=letter.pk)
+    return letter
+
+
 def recorded_at_the_counter(resident: Any) -> str:
     """A paper form typed in at the counter for the resident; returns its reference."""
     batch = paper_form_batch_issue(
@@ -284,6 +344,7 @@ def test_anonymous_pages(browser, live_server, smtp_mailbox, language) -> None:
     district = district_with_shelters()
     ShelterFactory.create()
     resident = UserFactory.create()
+    notice = published_notices()
     sweep = Sweep(f"an anonymous visitor ({language})")
     with axe_context(browser, live_server.url, language=language) as page:
         page.goto("/")
@@ -296,6 +357,17 @@ def test_anonymous_pages(browser, live_server, smtp_mailbox, language) -> None:
         sweep.check(page, "shelters", "district chosen (htmx)")
         page.goto(f"/shelters/?area={district.code}")
         sweep.check(page, "shelters", "district chosen")
+        page.goto("/notices/")
+        sweep.check(page, "notices:list")
+        page.locator("#category-filter").select_option("disaster")
+        page.wait_for_url(re.compile(r"category="))
+        expect(page.locator("#notice-results li")).to_have_count(1)
+        expect(page.locator("#notice-count")).to_contain_text("1")
+        sweep.check(page, "notices:list", "category chosen (htmx)")
+        page.goto(f"/notices/{notice.pk}/")
+        sweep.check(page, "notices:detail")
+        page.goto(f"/notices/{notice.pk}/?text=easy")
+        sweep.check(page, "notices:detail", "easy Japanese")
         page.goto("/consent/privacy/")
         sweep.check(page, "consent:privacy")
         page.goto("/terms/")
@@ -410,9 +482,11 @@ def test_resident_pages(browser, live_server, language) -> None:
     place_id = profile_services.place_add(
         resident_id=resident.pk, kind="work", area_code=DistrictFactory.create().code
     ).pk
+    school = SchoolFactory.create()
     child_id = profile_services.child_add(
-        resident_id=resident.pk, school_code=SchoolFactory.create().code, grade=3
+        resident_id=resident.pk, school_code=school.code, grade=3
     ).pk
+    letter = school_letter(school)
     receipt = grant(resident, "personalised_home", "age").public_id
     sweep = Sweep(f"a resident who shares data ({language})")
     with axe_context(browser, live_server.url, language=language) as page:
@@ -450,6 +524,11 @@ def test_resident_pages(browser, live_server, language) -> None:
         submit(page, "#confirm button[type=submit]")
         expect(page.locator("#error-summary")).to_be_visible()
         sweep.check(page, "me:delete", "refused (error summary)")
+
+        page.goto("/letters/")
+        sweep.check(page, "letters:list")
+        page.goto(f"/letters/{letter.pk}/")
+        sweep.check(page, "letters:letter")
 
         page.goto("/consent/")
         sweep.check(page, "consent:overview")

@@ -31,7 +31,7 @@ from tests.helpers import grant, terms_of
 
 pytestmark = pytest.mark.django_db
 
-OWN_NAMESPACES = {"me", "consent", "consent_staff", "letters"}
+OWN_NAMESPACES = {"me", "consent", "consent_staff", "letters", "notices"}
 ID_CONVERTERS = ("int", "uuid", "slug", "path", "str")
 
 
@@ -116,6 +116,9 @@ OBJECT_OF_ANOTHER_RESIDENT: dict[str, tuple[Callable[[Any], dict[str, Any]], tup
     "letters:letter": (victim_letter, ("get",)),
     "letters:acknowledge": (victim_letter, ("post",)),
     "letters:attachment": (victim_letter_attachment, ("get",)),
+    # The public notice pages never open a letter meant for someone's child, nor its files.
+    "notices:detail": (victim_letter, ("get",)),
+    "notices:attachment": (victim_letter_attachment, ("get",)),
 }
 # Staff pages whose id is not a resident's object; tests/security/test_staff_sweep.py shows
 # that residents (and staff without the permission) are refused them.

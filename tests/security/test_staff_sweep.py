@@ -49,6 +49,12 @@ PUBLIC_URL_NAMES = {
     # authenticator needs its mailbox, and staff cannot change their address.
     "mfa_activate_totp",
     "account_email",
+    # Notices for everyone: each view opens only what selectors.visible_notices allows
+    # (tests/notices/test_public_pages.py).
+    "notices:list",
+    "notices:feed",
+    "notices:detail",
+    "notices:attachment",
 }
 PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
 PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}
