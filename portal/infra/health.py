@@ -102,7 +102,7 @@ def _ask_database() -> str:
             cursor.fetchone()
     except Exception as error:
         logger.warning("Health: database unreachable: %s", error)
-        return f"error: {type(error).__name__}"
+        return f"error: {_why(error)}"
     return OK
 
 
@@ -135,8 +135,14 @@ def _connect_to_broker() -> str:
             conn.ensure_connection(max_retries=0, timeout=settings.REDIS_TIMEOUT)  # type: ignore[arg-type]
     except Exception as error:
         logger.warning("Health: broker unreachable: %s", error)
-        return f"error: {type(error).__name__}"
+        return f"error: {_why(error)}"
     return OK
+
+
+def _why(error: BaseException) -> str:
+    """The error's kind and the first line of its message (refused? timed out?), shortly."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {message[:160]}" if message else type(error).__name__
 
 
 def check_cache() -> str:
@@ -153,10 +159,12 @@ def check_worker(*, now: float | None = None) -> str:
         return "unknown: the heartbeat is kept in Redis, which is unreachable"
     beat = cache.get(HEARTBEAT_CACHE_KEY)
     if not beat:
-        return "error: no heartbeat received from any worker"
+        # Also right after Redis came back without its data: the next heartbeat is 10 s away.
+        return "error: no heartbeat yet (is beat running? is a worker running?)"
     age = (now or time.time()) - float(beat["at"])
     if age > settings.WORKER_HEARTBEAT_MAX_AGE:
-        return f"error: last heartbeat {int(age)} s ago"
+        # Beat sends the heartbeat and a worker records it: either may be the one that stopped.
+        return f"error: last heartbeat {int(age)} s ago (is beat running? is a worker running?)"
     return OK
 
 

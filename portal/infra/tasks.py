@@ -9,6 +9,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import call_command
 
 from portal.infra import mail, task_outbox
@@ -43,7 +44,8 @@ def send_outbox_tasks() -> int:
     queue_name="notify",
     base=DjangoTask,
     ignore_result=True,
-    autoretry_for=mail.SEND_FAILURES,
+    # A mail server that hangs past the task's soft time limit is retried like one that refuses.
+    autoretry_for=(*mail.SEND_FAILURES, SoftTimeLimitExceeded),
     retry_backoff=30,
     retry_backoff_max=1800,
     max_retries=20,

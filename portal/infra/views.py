@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from django.conf import settings
@@ -53,6 +54,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return response
 
 
+logger = logging.getLogger(__name__)
+
 # While the database is away, a page says so and when to try again; anything else is a fault.
 RETRY_AFTER_DATABASE_OUTAGE_SECONDS = 30
 
@@ -64,12 +67,23 @@ def server_error(request: HttpRequest) -> HttpResponse:
     connection health checks reconnect by themselves; the resident should simply try again.
     """
     # A lost or refused connection; a bad query stays a 500, a fault to be fixed.
-    if not isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+    error = sys.exc_info()[1]
+    if not isinstance(error, (OperationalError, InterfaceError)):
         return django_server_error(request)
     # Rendered without a request context: context processors would query the database.
     body = loader.get_template("503.html").render()
     response = HttpResponse(body, status=503)
     response["Retry-After"] = str(RETRY_AFTER_DATABASE_OUTAGE_SECONDS)
+    # One line per request instead of Django's traceback: during an outage every request fails
+    # the same way, and a hundred lines each would bury everything else in the log.
+    logger.error(
+        "Database unavailable (%s: %s): answered 503 to %s %s",
+        type(error).__name__,
+        str(error).strip().splitlines()[0] if str(error).strip() else "",
+        request.method,
+        request.path,
+    )
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 

@@ -118,6 +118,19 @@ def test_a_lost_database_connection_answers_a_styled_503_saying_to_try_again(cli
 
 
 @pytest.mark.urls("tests.portal.failing_urls")
+def test_a_lost_database_connection_is_logged_in_one_line(client, caplog) -> None:
+    client.raise_request_exception = False
+    client.get("/database-gone/")
+    [record] = [r for r in caplog.records if "Database unavailable" in r.getMessage()]
+    assert record.getMessage() == (
+        "Database unavailable (OperationalError: server closed the connection unexpectedly): "
+        "answered 503 to GET /database-gone/"
+    )
+    assert record.exc_info is None
+    assert not [r for r in caplog.records if r.name == "django.request"]
+
+
+@pytest.mark.urls("tests.portal.failing_urls")
 def test_a_bad_query_stays_a_500_a_fault_to_fix(client) -> None:
     client.raise_request_exception = False
     response = client.get("/bad-query/")
