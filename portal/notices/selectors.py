@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -231,3 +232,40 @@ def letters_for_resident(*, resident_id: int) -> QuerySet[Notice]:
         .distinct()
         .order_by("-published_at", "-id")
     )
+
+
+URGENT = ("warning", "emergency")
+
+
+def urgent_notices(*, area_ids: Collection[int] = ()) -> QuerySet[Notice]:
+    """Warnings and emergencies in force: those for everyone, and those aimed at one of these
+    areas or at an area above one of them (a warning for a district reaches its neighbourhoods).
+
+    Read from the database alone, so that they show while Redis or the worker is away.
+    """
+    reached = _with_ancestors(area_ids)
+    aimed_at_everyone = Q(areas=None, interests=None, school_audiences=None, age_bands=[])
+    return (
+        published_notices()
+        .filter(urgency__in=URGENT)
+        .exclude(category=Category.SCHOOL)
+        .filter(aimed_at_everyone | Q(areas__in=reached))
+        .distinct()
+        .order_by("-published_at", "-id")
+    )
+
+
+def _with_ancestors(area_ids: Collection[int]) -> set[int]:
+    found = set(area_ids)
+    level = set(area_ids)
+    while level:
+        level = (
+            set(
+                Area.objects.filter(pk__in=level, parent__isnull=False).values_list(
+                    "parent_id", flat=True
+                )
+            )
+            - found
+        )
+        found |= level
+    return found

@@ -180,8 +180,8 @@ def test_reader_names_are_shown_in_the_residents_language(client, resident) -> N
     english = section(client.get("/me/").content.decode(), "use-days")
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ja"
     japanese = section(client.get("/me/").content.decode(), "use-days")
-    assert "by a page of the portal (the shelters on your home page)" in english
-    assert "トップページの避難所の案内" in japanese
+    assert "by a page of the portal (the warnings and shelters on your home page)" in english
+    assert "トップページの警報と避難所の案内" in japanese
     assert "home page" not in japanese
 
 

@@ -1,5 +1,5 @@
 """Redis is broker and cache only: when it is killed or hangs, signed-in residents keep a working
-portal, and when it returns everything recovers by itself.
+portal (urgent warnings included), and when it returns everything recovers by itself.
 
 Real processes throughout (tests/resilience/conftest.py): the site under gunicorn in production
 mode, a Celery worker and beat, a Redis server of the test's own that the tests SIGKILL and
@@ -15,6 +15,8 @@ from django.test import Client
 
 from consent.services import paper_form_batch_issue
 from portal.models import OutboxTask
+from portal.notices.models import Notice
+from portal.notices.services import NoticeDraft, notice_create, notice_emergency_publish
 from tests.factories import DEFAULT_PASSWORD, StaffFactory, UserFactory
 from tests.helpers import log_in_with_mfa, with_totp
 from tests.resilience.processes import Browser, Site, wait_for
@@ -38,6 +40,17 @@ def signed_in(site: Site, user: object) -> Browser:
     return browser
 
 
+def urgent_warning(title: str) -> Notice:
+    """A warning for everyone, published by a disaster officer (from the test process, whose
+    broker is not the one that is down: only the site's web process is cut off)."""
+    officer = StaffFactory.create(roles=["disaster_officer"])
+    notice = notice_create(
+        author=officer,
+        draft=NoticeDraft(category="disaster", urgency="warning", title_ja=title),
+    )
+    return notice_emergency_publish(officer=officer, notice_id=notice.pk)
+
+
 def log_in(site: Site, email: str, password: str) -> tuple[Browser, int]:
     browser = Browser(site.url)
     browser.get("/accounts/login/")
@@ -54,6 +67,7 @@ def test_with_redis_killed_a_signed_in_resident_gets_home_and_my_data_within_a_s
     assert browser.get("/me/").status == 200
 
     own_redis.kill()
+    published_during_the_outage = urgent_warning("大雪警報（停電中も表示）")
 
     for path in ("/", "/me/", "/", "/me/"):
         response = browser.get(path)
@@ -61,6 +75,7 @@ def test_with_redis_killed_a_signed_in_resident_gets_home_and_my_data_within_a_s
         assert response.seconds < 1.0, (path, response.seconds)
         assert "Log out" in response.text
     assert "<h1>My data</h1>" in browser.get("/me/").text
+    assert published_during_the_outage.title_ja in browser.get("/").text
 
 
 def test_with_redis_killed_the_log_says_what_is_degraded(site: Site, own_redis) -> None:
