@@ -21,6 +21,8 @@ from portal.notices.services import NoticeDraft, Targeting
 AGE_BANDS = [f"{low}-{low + 9}" for low in range(0, 100, 10)]
 # Rows of "parents at school S (in grade G)" the editor offers.
 AUDIENCE_ROWS = 3
+# A letter to more classes than this is better split.
+MAX_AUDIENCE_ROWS = 30
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # Where a service's error about the school audiences is shown.
 SERVICE_FIELD_ALIASES = {"schools": "audience_school_0"}
@@ -125,6 +127,9 @@ class NoticeForm(forms.Form):
     supersedes = forms.IntegerField(
         label=_("Replaces the published notice number"), required=False, min_value=1
     )
+    is_cancellation = forms.BooleanField(
+        label=_("It cancels that notice (the warning or event no longer holds)"), required=False
+    )
     areas = forms.MultipleChoiceField(
         label=_("Areas"),
         required=False,
@@ -171,7 +176,8 @@ class NoticeForm(forms.Form):
         assert isinstance(widget, AreaTreeWidget)
         widget.tree = _area_tree(areas)
         schools = [("", "—")] + [(s.code, s.name) for s in School.objects.order_by("code")]
-        for row in range(AUDIENCE_ROWS):
+        self.audience_row_count = _audience_rows_needed(self.data, self.initial)
+        for row in range(self.audience_row_count):
             self.fields[f"audience_school_{row}"] = forms.ChoiceField(
                 label=_("Parents at school (%(row)s)") % {"row": row + 1},
                 required=False,
@@ -202,7 +208,8 @@ class NoticeForm(forms.Form):
         initial["age_bands"] = list(notice.age_bands)
         initial["interests"] = list(notice.interests.values_list("code", flat=True))
         audiences = notice.school_audiences.select_related("school").order_by("id")
-        for row, audience in enumerate(audiences[:AUDIENCE_ROWS]):
+        initial["is_cancellation"] = notice.is_cancellation
+        for row, audience in enumerate(audiences):
             initial[f"audience_school_{row}"] = audience.school.code
             initial[f"audience_grade_{row}"] = audience.grade
         return initial
@@ -210,7 +217,7 @@ class NoticeForm(forms.Form):
     def audience_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [
             (self[f"audience_school_{row}"], self[f"audience_grade_{row}"])
-            for row in range(AUDIENCE_ROWS)
+            for row in range(self.audience_row_count)
         ]
 
     def main_fields(self) -> list[forms.BoundField]:
@@ -220,7 +227,7 @@ class NoticeForm(forms.Form):
         data = self.cleaned_data
         audiences = [
             (data[f"audience_school_{row}"], data[f"audience_grade_{row}"])
-            for row in range(AUDIENCE_ROWS)
+            for row in range(self.audience_row_count)
             if data.get(f"audience_school_{row}")
         ]
         return NoticeDraft(
@@ -239,6 +246,7 @@ class NoticeForm(forms.Form):
             is_public=data["is_public"],
             requires_acknowledgement=data["requires_acknowledgement"],
             supersedes_id=data["supersedes"],
+            is_cancellation=data["is_cancellation"],
             targeting=Targeting(
                 area_codes=data["areas"],
                 age_bands=data["age_bands"],
@@ -256,6 +264,18 @@ class NoticeForm(forms.Form):
             field_name = SERVICE_FIELD_ALIASES.get(name, name)
             for problem in problems:
                 self.add_error(field_name if field_name in self.fields else None, problem)
+
+
+def _audience_rows_needed(*sources: Mapping[str, Any]) -> int:
+    """Enough school rows for every audience a notice has or a form posts, and one empty row
+    more to add another (at least AUDIENCE_ROWS, at most MAX_AUDIENCE_ROWS)."""
+    rows = AUDIENCE_ROWS
+    for source in sources:
+        for key in source:
+            index = key.removeprefix("audience_school_")
+            if key.startswith("audience_school_") and index.isdigit() and source[key]:
+                rows = max(rows, int(index) + 2)
+    return min(rows, MAX_AUDIENCE_ROWS)
 
 
 class AttachmentForm(forms.Form):

@@ -396,3 +396,70 @@ def test_a_teacher_of_another_school_is_refused_the_follow_up(client, teacher, s
     log_in_with_mfa(client, with_totp(other))
 
     assert client.get(f"/staff/notices/{letter.pk}/follow-up/").status_code in (403, 404)
+
+
+def test_editing_a_notice_with_many_school_audiences_keeps_every_one(
+    client, teacher, school
+) -> None:
+    from portal.notices.models import Notice
+    from tests.factories import SchoolFactory
+    from tests.helpers import log_in_with_mfa, with_totp
+    from tests.notices.conftest import Targeting, written
+
+    others = [SchoolFactory.create() for _ in range(3)]
+    audiences = [(school.code, 1), *[(other.code, None) for other in others]]
+    letter = written(
+        teacher,
+        category="school",
+        school_code=school.code,
+        department_code="",
+        is_public=False,
+        targeting=Targeting(school_audiences=audiences),
+    )
+    log_in_with_mfa(client, with_totp(teacher))
+    form = client.get(f"/staff/notices/{letter.pk}/").context["form"]
+    data = {
+        name: value
+        for name, value in {**form.initial, "title_ja": "書き直し"}.items()
+        if value not in (None, False)
+    }
+    data["publish_at"] = ""
+    data["expires_at"] = ""
+
+    response = client.post(f"/staff/notices/{letter.pk}/", {**data, "action": "save"})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    notice = Notice.objects.get(pk=letter.pk)
+    assert notice.title_ja == "書き直し"
+    assert notice.school_audiences.count() == 4
+
+
+def test_a_cancellation_names_the_notice_it_cancels(client, publisher, approver) -> None:
+    from portal.notices.models import Notice
+    from portal.notices.services import notice_approve, notice_submit
+    from tests.helpers import log_in_with_mfa, with_totp
+    from tests.notices.conftest import written
+
+    event = written(publisher, category="events", title_ja="冬まつり")
+    notice_submit(author=publisher, notice_id=event.pk)
+    notice_approve(approver=approver, notice_id=event.pk)
+    log_in_with_mfa(client, with_totp(publisher))
+
+    response = client.post(
+        "/staff/notices/new/",
+        {
+            "category": "events",
+            "urgency": "information",
+            "title_ja": "冬まつりは中止します",
+            "department": "road-maintenance",
+            "supersedes": event.pk,
+            "is_cancellation": "on",
+            "is_public": "on",
+            "action": "save",
+        },
+    )
+
+    assert response.status_code == 302
+    cancellation = Notice.objects.get(title_ja="冬まつりは中止します")
+    assert cancellation.is_cancellation
+    assert cancellation.supersedes == event
