@@ -32,7 +32,17 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.DISASTER_OFFICER: ["portal.access_staff_console", "notices.emergency_publish"],
     # Writes and schedules the letters of their schools only.
     Role.SCHOOL_STAFF: ["portal.access_staff_console", "notices.publish_school_letters"],
-    Role.ADMINISTRATOR: ["portal.access_staff_console", "notices.manage_notice_staff"],
+    # Manages departments and school staff memberships in the admin (it needs Django's is_staff
+    # flag, as every admin user does).
+    Role.ADMINISTRATOR: [
+        "portal.access_staff_console",
+        "notices.manage_notice_staff",
+        *(
+            f"notices.{action}_{model}"
+            for model in ("department", "schoolstaffmembership")
+            for action in ("view", "add", "change", "delete")
+        ),
+    ],
     # Separation of duties: who supervises the register and reads the audit log does not type
     # forms in at the counter (the counter refuses them), so nobody can both try an address and
     # see whether it matched an account.
