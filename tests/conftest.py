@@ -12,6 +12,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
@@ -19,7 +20,7 @@ from django.test.utils import override_settings
 from django.utils import translation
 
 from portal.celery import app
-from portal.infra import embedded_redis, task_outbox
+from portal.infra import embedded_redis, health, task_outbox
 from portal.infra.cache import reset_breakers
 from portal.infra.env import celery_broker_url, unix_socket_path
 
@@ -36,6 +37,14 @@ def allow_flushing_the_test_database(
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET consent.allow_test_flush = 'on'")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def health_check_thread_lets_go(django_db_setup: None) -> Iterator[None]:
+    """/healthz asks the database from a thread of its own, which keeps its connection: close it
+    before pytest-django drops the test database, which PostgreSQL refuses while it is open."""
+    yield
+    health._database_checker.submit(connections.close_all).result(timeout=10)
 
 
 @pytest.fixture(scope="session", autouse=True)
