@@ -47,7 +47,7 @@ def check_attachment(upload: UploadedFile[bytes]) -> CheckedFile:
     upload.seek(0)
     kind = filetype.guess(upload.read(HEAD_BYTES))
     detected = kind.mime if kind is not None else None
-    name = PurePath(upload.name or "attachment").name
+    name = _shortened(PurePath(upload.name or "attachment").name)
     if detected not in ALLOWED_TYPES:
         raise ValidationError(
             _("“%(name)s” is not a PDF or an image (PNG, JPEG, WebP), whatever its name says.")
@@ -61,6 +61,14 @@ def check_attachment(upload: UploadedFile[bytes]) -> CheckedFile:
             code="name",
         )
     return CheckedFile(name=name, content_type=detected, size=size, sha256=_sha256(upload))
+
+
+def _shortened(name: str, limit: int = 150) -> str:
+    """A name that fits the database, keeping its extension."""
+    if len(name) <= limit:
+        return name
+    path = PurePath(name)
+    return path.stem[: limit - len(path.suffix)] + path.suffix
 
 
 def _sha256(upload: UploadedFile[bytes]) -> str:

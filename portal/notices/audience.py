@@ -5,11 +5,12 @@ uses are counted, and the count is made by the consent gate (``consent.policy.co
 which writes each resident it reads to the data-use log as a staff statistic read ("audience
 estimate for a notice"), so they see it on their "my data" page.
 
-Staff never see the exact number: it is rounded to the nearest 10 (half up: 15 → 20), and
-anything below 10 is shown as "fewer than 10 residents", so that nobody can be singled out by
-a narrow targeting. Two more guards against narrowing down on one person by differences
-between estimates: a rate limit per staff member, and an identical targeting is answered from
-the cache for a minute.
+Staff never see the exact number: a small offset of its own is added to each targeting's count
+(the same offset every time for the same targeting), which is then rounded to the nearest 10
+(half up: 15 → 20), and anything below 10 is shown as "fewer than 10 residents", so that nobody
+can be singled out by a narrow targeting or by comparing two targetings. Two more guards against
+narrowing down on one person by differences between estimates: a rate limit per staff member, and
+an identical targeting is answered from the cache for a minute.
 
 Which purpose a notice uses depends on its category: disaster notices are disaster warnings,
 school notices are school letters, everything else is the personalised home page. A purpose's
@@ -26,6 +27,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.utils.crypto import salted_hmac
 from django.utils.formats import number_format
 from django.utils.translation import gettext, gettext_noop
 
@@ -41,6 +43,8 @@ RATE_WINDOW_SECONDS = 60
 # How long an identical targeting's estimate is answered from the cache.
 CACHE_SECONDS = 60
 SMALLEST_SHOWN = 10
+# The largest offset added to a count before rounding (see _noise).
+NOISE = 5
 
 READER_NAME = gettext_noop("audience estimate for a notice")
 
@@ -116,7 +120,7 @@ def estimate_audience(*, targeting: Targeting, category: str, staff: User) -> Au
         )
         exact = policy.count_matching(purpose=purpose, reader=reader, spec=spec)
         # Only the rounded figure is kept, even in the cache.
-        count = rounded_count(exact) or 0
+        count = rounded_count(max(0, exact + _noise(key))) or 0
         cache.set(key, count, CACHE_SECONDS)
     return AudienceEstimate.of(count)
 
@@ -169,6 +173,17 @@ def _take_a_token(staff: User) -> None:
     if used > RATE_LIMIT:
         retry_after = max(1, int((window + 1) * RATE_WINDOW_SECONDS - now) + 1)
         raise EstimateRateLimited(retry_after)
+
+
+def _noise(key: str) -> int:
+    """A small offset, the same for the same targeting and unknowable without SECRET_KEY.
+
+    Rounding alone flips at a bucket's edge: comparing two targetings that differ by one area
+    or age band could then tell whether one resident is in it. With an offset of its own for
+    each targeting, a difference between two estimates says nothing about one person.
+    """
+    digest = salted_hmac("portal.notices.audience.noise", key, algorithm="sha256").digest()
+    return digest[0] % (2 * NOISE + 1) - NOISE
 
 
 def _cache_key(purpose: str, spec: policy.AudienceSpec) -> str:

@@ -21,9 +21,9 @@ from consent.catalogue import Category, PurposeCode, RecipientCode
 from consent.selectors import resident_id_ranges
 from portal.models import User
 from portal.notices.audience import AudienceEstimate
-from portal.notices.models import Acknowledgement, Notice
+from portal.notices.models import Acknowledgement, Notice, Status
 
-READER_NAME = gettext_noop("your school's follow-up of a letter you had not confirmed")
+READER_NAME = gettext_noop("a school finding the families its letter reached, to follow it up")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class LetterFollowUp:
 
 
 def letter_follow_up(*, letter: Notice, staff: User) -> LetterFollowUp:
+    if letter.status != Status.PUBLISHED:
+        raise ValueError("only a published letter has families to follow up")
     audiences = _audiences(letter)
     reader = policy.Reader(
         kind="staff",

@@ -244,12 +244,14 @@ def urgent_notices(*, area_ids: Collection[int] = ()) -> QuerySet[Notice]:
     Read from the database alone, so that they show while Redis or the worker is away.
     """
     reached = _with_ancestors(area_ids)
-    aimed_at_everyone = Q(areas=None, interests=None, school_audiences=None, age_bands=[])
+    only_areas = Q(interests=None, school_audiences=None, age_bands=[])
     return (
         published_notices()
         .filter(urgency__in=URGENT)
         .exclude(category=Category.SCHOOL)
-        .filter(aimed_at_everyone | Q(areas__in=reached))
+        # A warning also aimed by age, interest or school needs what the home page does not read.
+        .filter(only_areas)
+        .filter(Q(areas=None) | Q(areas__in=reached))
         .distinct()
         .order_by("-published_at", "-id")
     )

@@ -101,6 +101,11 @@ def notice_create(*, author: User, draft: NoticeDraft) -> Notice:
     with transaction.atomic():
         notice = Notice(created_by=author)
         _apply(notice, draft, resolved)
+        if notice.department_id is None and notice.category not in {
+            Category.SCHOOL,
+            Category.DISASTER,
+        }:
+            raise ValidationError({"department": [_("Choose the department it comes from.")]})
         _authorise_edit(author, notice)
         notice.save()
         _set_targeting(notice, draft, resolved)
@@ -206,6 +211,8 @@ def notice_emergency_publish(
         notice = _locked(notice_id)
         if not officer.has_perm("notices.emergency_publish"):
             raise PermissionDenied(_("Only a disaster officer may publish without review."))
+        if notice.category != Category.DISASTER or not may_edit(officer, notice):
+            raise PermissionDenied(_("Only a disaster notice may be published without review."))
         if URGENCY_RANK[notice.urgency] < URGENCY_RANK[Urgency.WARNING]:
             raise ValidationError(
                 _("Only a warning or an emergency may be published without review.")
@@ -448,6 +455,16 @@ def _checked(draft: NoticeDraft, *, author: User) -> _Resolved:
             refuse("school", _("A school letter names its school."))
     elif draft.school_code:
         refuse("school", _("Only a school letter names a school."))
+    if draft.category == Category.SCHOOL and school is not None:
+        elsewhere = sorted(
+            code for code, _grade in targeting.school_audiences if code != school.code
+        )
+        if elsewhere:
+            refuse(
+                "schools",
+                _("A school's letter goes to its own families only, not to: %(codes)s")
+                % {"codes": ", ".join(elsewhere)},
+            )
     if draft.category == Category.SCHOOL and draft.is_public:
         refuse("is_public", _("A school letter is never public: it is for its families only."))
     if draft.requires_acknowledgement and draft.category != Category.SCHOOL:
@@ -456,8 +473,17 @@ def _checked(draft: NoticeDraft, *, author: User) -> _Resolved:
     supersedes = None
     if draft.supersedes_id is not None:
         supersedes = Notice.objects.filter(pk=draft.supersedes_id).first()
-        if supersedes is None or supersedes.status not in {Status.PUBLISHED, Status.APPROVED}:
-            refuse("supersedes", _("Only a published or scheduled notice can be superseded."))
+        # One answer whether the number is unknown, not published or not the author's own, so
+        # that the field tells nothing about other departments' notices.
+        if (
+            supersedes is None
+            or supersedes.status not in {Status.PUBLISHED, Status.APPROVED}
+            or not may_edit(author, supersedes)
+        ):
+            refuse(
+                "supersedes",
+                _("No published or scheduled notice you may edit has this number."),
+            )
     elif draft.is_cancellation:
         refuse("supersedes", _("A cancellation names the notice it cancels."))
 

@@ -111,7 +111,9 @@ def test_the_exact_count_is_never_revealed(publisher: User, district: Area, coun
     assert spec.area_ids == frozenset({district.pk})
 
 
-def test_a_small_audience_is_fewer_than_ten(publisher: User, district: Area, counted) -> None:
+def test_a_small_audience_is_fewer_than_ten(
+    publisher: User, district: Area, counted, without_noise: None
+) -> None:
     counted["count"] = 7
     result = estimate_audience(
         targeting=Targeting(area_codes=[district.code]), category="disaster", staff=publisher
@@ -147,7 +149,7 @@ def test_the_rate_limit_is_per_staff_member(
     estimate_audience(targeting=targeting, category="city_news", staff=approver)
 
 
-def test_an_estimate_through_the_gate(publisher: User, district: Area) -> None:
+def test_an_estimate_through_the_gate(publisher: User, district: Area, without_noise: None) -> None:
     residents = UserFactory.create_batch(15)
     for resident in residents:
         grant(resident, "personalised_home", "places")
@@ -234,3 +236,17 @@ def test_the_view_needs_a_notice_writing_permission(approver: User) -> None:
 
     with pytest.raises(PermissionDenied):
         post(approver, {"category": "city_news"})
+
+
+@pytest.fixture
+def without_noise(monkeypatch) -> None:
+    """The count as the gate gives it, for tests of what surrounds the noise."""
+    monkeypatch.setattr(audience, "NOISE", 0)
+
+
+def test_the_noise_is_the_same_for_the_same_targeting_and_small() -> None:
+    keys = [f"notices:estimate:{n}" for n in range(200)]
+    offsets = [audience._noise(key) for key in keys]
+    assert offsets == [audience._noise(key) for key in keys]
+    assert set(offsets) <= set(range(-audience.NOISE, audience.NOISE + 1))
+    assert len(set(offsets)) > 3

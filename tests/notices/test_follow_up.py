@@ -37,8 +37,7 @@ def letter(teacher, school):
         requires_acknowledgement=True,
         targeting=Targeting(school_audiences=[(school.code, 3)]),
     )
-    notice_approve(approver=teacher, notice_id=notice.pk)
-    return notice
+    return notice_approve(approver=teacher, notice_id=notice.pk)
 
 
 def test_the_households_that_have_not_confirmed_are_listed_with_their_grade(

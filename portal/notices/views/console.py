@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.models import User
 from portal.notices import follow_up, lifecycle, services
 from portal.notices.forms import AttachmentForm, CommentForm, NoticeForm
-from portal.notices.models import Attachment, Notice
+from portal.notices.models import Attachment, Notice, Status
 from portal.notices.pages import EditorPage, history_entries, preview_of
 from portal.notices.selectors import (
     editable_notices,
@@ -329,6 +329,9 @@ def letter_follow_up(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice = _viewable(request, notice_id)
     if not (may_edit(user, notice) and notice.requires_acknowledgement):
         raise PermissionDenied
+    if notice.status != Status.PUBLISHED:
+        # Nobody has received a draft: there is nobody to follow up.
+        raise Http404
     return render(
         request,
         "notices/staff/follow_up.html",

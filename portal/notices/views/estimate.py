@@ -9,6 +9,7 @@ the reason for bad input, 429 when the staff member asked too often.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -34,7 +35,7 @@ MAX_VALUES = 200
 @require_POST
 def estimate(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not any(user.has_perm(permission) for permission in WRITING_PERMISSIONS):
+    if not may_estimate(user):
         raise PermissionDenied
     try:
         category, targeting = targeting_from(request)
@@ -56,6 +57,8 @@ def estimate(request: HttpRequest) -> HttpResponse:
 
 def estimate_text(request: HttpRequest) -> str:
     """The estimate, or why there is none, for the editor's page without JavaScript."""
+    if not may_estimate(request.user):
+        raise PermissionDenied
     try:
         category, targeting = targeting_from(request)
         result = estimate_audience(
@@ -66,6 +69,11 @@ def estimate_text(request: HttpRequest) -> str:
     except (InvalidTargeting, EstimateRateLimited) as error:
         return str(error)
     return _("Estimated audience: %(estimate)s") % {"estimate": result.display}
+
+
+def may_estimate(user: Any) -> bool:
+    """Only who may write some notice estimates audiences (each estimate reads residents)."""
+    return any(user.has_perm(permission) for permission in WRITING_PERMISSIONS)
 
 
 def targeting_from(request: HttpRequest) -> tuple[str, Targeting]:
