@@ -194,7 +194,9 @@ def second_look_queue() -> QuerySet[Notice]:
 
 
 def _iso(moment: Any) -> str:
-    return moment.isoformat() if moment else ""
+    """In Japan time, however the moment came in: the same instant always reads the same, so
+    the history shows no change where there was none."""
+    return timezone.localtime(moment).isoformat() if moment else ""
 
 
 def letters_for_resident(*, resident_id: int) -> QuerySet[Notice]:

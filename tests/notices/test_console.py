@@ -461,3 +461,33 @@ def test_a_cancellation_names_the_notice_it_cancels(client, publisher, approver)
     cancellation = Notice.objects.get(title_ja="冬まつりは中止します")
     assert cancellation.is_cancellation
     assert cancellation.supersedes == event
+
+
+def test_the_approver_sees_the_targeting_and_times_of_what_they_review(
+    client, publisher, approver
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.notices.services import notice_submit
+    from tests.factories import DistrictFactory
+    from tests.helpers import log_in_with_mfa, with_totp
+    from tests.notices.conftest import Targeting, written
+
+    DistrictFactory.create(code="072028-kita", name_en="Kita")
+    later = timezone.now() + timedelta(days=2)
+    notice = written(
+        publisher,
+        publish_at=later,
+        targeting=Targeting(area_codes=["072028-kita"], age_bands=["60-69"]),
+    )
+    notice_submit(author=publisher, notice_id=notice.pk)
+    log_in_with_mfa(client, with_totp(approver))
+
+    html = client.get(f"/staff/notices/{notice.pk}/").content.decode()
+
+    assert "What is reviewed" in html
+    assert "Kita" in html
+    assert "60-69" in html
+    assert timezone.localtime(later).strftime("%Y-%m-%d %H:%M") in html
