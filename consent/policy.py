@@ -328,7 +328,7 @@ def count_matching(
             .count()
         )
     catalogue = _Catalogue.load(purpose)
-    areas = _areas_within(spec.area_ids) if spec.area_ids else EMPTY_IDS
+    areas = frozenset(Area.objects.ids_with_descendants(spec.area_ids))
     low, high = 0, _LAST_ID
     counted = 0
     more = True
@@ -349,22 +349,7 @@ def count_matching(
     return counted
 
 
-EMPTY_IDS: frozenset[int] = frozenset()
 _LAST_ID = 2**63 - 1
-
-
-def _areas_within(area_ids: Iterable[int]) -> frozenset[int]:
-    """These areas and every area below them (one query per level of the tree)."""
-    found = set(area_ids)
-    level = set(found)
-    while level:
-        level = set(
-            Area.objects.filter(parent_id__in=level)
-            .exclude(id__in=found)
-            .values_list("id", flat=True)
-        )
-        found |= level
-    return frozenset(found)
 
 
 def _matching_rows(chunk: ProfileChunk, spec: AudienceSpec, areas: frozenset[int]) -> int:

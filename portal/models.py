@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.base_user import BaseUserManager
@@ -85,6 +86,34 @@ class LocalisedNameMixin(models.Model):
         return self.name_ja
 
 
+class AreaManager(models.Manager["Area"]):
+    """Walks of the area tree, one query per level (the tree is three levels deep)."""
+
+    def ids_with_ancestors(self, area_ids: Iterable[int]) -> set[int]:
+        """These areas and every area they lie in (a neighbourhood's district and city)."""
+        return self._closure(
+            area_ids,
+            lambda level: self.filter(pk__in=level, parent__isnull=False).values_list(
+                "parent_id", flat=True
+            ),
+        )
+
+    def ids_with_descendants(self, area_ids: Iterable[int]) -> set[int]:
+        """These areas and every area within them (a district's neighbourhoods)."""
+        return self._closure(
+            area_ids, lambda level: self.filter(parent_id__in=level).values_list("pk", flat=True)
+        )
+
+    @staticmethod
+    def _closure(area_ids: Iterable[int], step: Callable[[set[int]], Iterable[int]]) -> set[int]:
+        found = set(area_ids)
+        level = set(found)
+        while level:
+            level = set(step(level)) - found
+            found |= level
+        return found
+
+
 class Area(LocalisedNameMixin):
     """A place a notice can target: municipality → district → neighbourhood.
 
@@ -115,6 +144,8 @@ class Area(LocalisedNameMixin):
     name_kana = models.CharField(_("reading (kana)"), max_length=200, blank=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+
+    objects = AreaManager()
 
     class Meta:
         verbose_name = _("area")

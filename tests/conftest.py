@@ -125,6 +125,13 @@ def fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def english_pages(client: Any) -> None:
+    """The test client asks for English pages: a test that checks words reads them in English
+    (the site's default language is Japanese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture(autouse=True)
 def english_outside_requests() -> Iterator[None]:
     """Messages raised outside a request are checked in English.

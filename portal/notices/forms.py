@@ -15,10 +15,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Area, InterestTag, School, User
-from portal.notices.models import Category, Department, Notice, Urgency
+from portal.notices.models import AGE_BANDS, Category, Department, Notice, Urgency
 from portal.notices.services import NoticeDraft, Targeting
 
-AGE_BANDS = [f"{low}-{low + 9}" for low in range(0, 100, 10)]
 # Rows of "parents at school S (in grade G)" the editor offers.
 AUDIENCE_ROWS = 3
 # A letter to more classes than this is better split.

@@ -78,6 +78,9 @@ class Urgency(models.TextChoices):
     EMERGENCY = "emergency", _("Emergency")
 
 
+# The bands a notice can target, as consent.policy.age_band names them.
+AGE_BANDS = tuple(f"{low}-{low + 9}" for low in range(0, 100, 10))
+
 # From least to most urgent: sorting, and "at least a warning".
 URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(Urgency.values)}
 

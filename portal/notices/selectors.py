@@ -16,6 +16,10 @@ from consent.catalogue import PurposeCode, RecipientCode
 from portal.models import Area, User
 from portal.notices.models import Category, Notice, Status, Urgency
 
+# Targeting by anything but areas; with no areas either, a notice is for everyone.
+AIMED_BY_AREA_ALONE = Q(interests=None, school_audiences=None, age_bands=[])
+AIMED_AT_EVERYONE = AIMED_BY_AREA_ALONE & Q(areas=None)
+
 
 def may_edit(user: User | AnonymousUser, notice: Notice) -> bool:
     """Publishers edit their departments' notices, disaster officers disaster notices, school
@@ -109,7 +113,7 @@ def public_notices(*, now: Any = None) -> QuerySet[Notice]:
         published_notices(now=now)
         .filter(is_public=True)
         .exclude(category=Category.SCHOOL)
-        .filter(areas=None, interests=None, school_audiences=None, age_bands=[])
+        .filter(AIMED_AT_EVERYONE)
     )
 
 
@@ -164,16 +168,7 @@ def related_area_ids(*, area_code: str) -> set[int]:
     area = Area.objects.filter(code=area_code).first()
     if area is None:
         return set()
-    related = {area.pk}
-    parent_id = area.parent_id
-    while parent_id is not None and parent_id not in related:
-        related.add(parent_id)
-        parent_id = Area.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
-    level = {area.pk}
-    while level:
-        level = set(Area.objects.filter(parent_id__in=level).values_list("pk", flat=True)) - related
-        related |= level
-    return related
+    return Area.objects.ids_with_ancestors([area.pk]) | Area.objects.ids_with_descendants([area.pk])
 
 
 def notice_areas() -> list[tuple[Area, list[Area]]]:
@@ -245,31 +240,14 @@ def urgent_notices(*, area_ids: Collection[int] = ()) -> QuerySet[Notice]:
 
     Read from the database alone, so that they show while Redis or the worker is away.
     """
-    reached = _with_ancestors(area_ids)
-    only_areas = Q(interests=None, school_audiences=None, age_bands=[])
+    reached = Area.objects.ids_with_ancestors(area_ids)
     return (
         published_notices()
         .filter(urgency__in=URGENT)
         .exclude(category=Category.SCHOOL)
         # A warning also aimed by age, interest or school needs what the home page does not read.
-        .filter(only_areas)
+        .filter(AIMED_BY_AREA_ALONE)
         .filter(Q(areas=None) | Q(areas__in=reached))
         .distinct()
         .order_by("-published_at", "-id")
     )
-
-
-def _with_ancestors(area_ids: Collection[int]) -> set[int]:
-    found = set(area_ids)
-    level = set(area_ids)
-    while level:
-        level = (
-            set(
-                Area.objects.filter(pk__in=level, parent__isnull=False).values_list(
-                    "parent_id", flat=True
-                )
-            )
-            - found
-        )
-        found |= level
-    return found

@@ -9,7 +9,6 @@ notices, school staff only their schools' letters, nobody approves their own not
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +24,7 @@ from portal.models import Area, InterestTag, School, User
 from portal.notices import lifecycle
 from portal.notices.attachments import check_attachment
 from portal.notices.models import (
+    AGE_BANDS,
     URGENCY_RANK,
     Acknowledgement,
     Attachment,
@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 Action = NoticeEvent.Action
 # "0-9", "10-19" … "90-99", as consent.policy.age_band writes them.
-AGE_BAND = re.compile(r"^(?:0-9|(?P<tens>[1-9])0-(?P=tens)9)$")
 
 
 @dataclass(frozen=True)
@@ -430,7 +429,7 @@ def _checked(draft: NoticeDraft, *, author: User) -> _Resolved:
         refuse, "interests", targeting.interest_codes, {i.code for i in interests}, _("interest")
     )
     for band in targeting.age_bands:
-        if not AGE_BAND.match(band):
+        if band not in AGE_BANDS:
             refuse("age_bands", _("Unknown age band: %(band)s") % {"band": band})
     school_codes = {code for code, _grade in targeting.school_audiences}
     schools = {s.code: s for s in School.objects.filter(code__in=school_codes)}

@@ -21,7 +21,7 @@ from tests.factories import DistrictFactory, StaffFactory
 from tests.helpers import log_in_with_mfa, with_totp
 from tests.notices.conftest import draft, written
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_pages")]
 
 EDITOR_POST = {
     "action": "save",
@@ -37,12 +37,6 @@ EDITOR_POST = {
 def logged_in(client: Any, user: Any) -> Any:
     log_in_with_mfa(client, with_totp(user))
     return client
-
-
-@pytest.fixture(autouse=True)
-def english(client) -> None:
-    """The console's messages are checked in English (the site's default language is Japanese)."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def test_the_editor_creates_a_draft(client, publisher) -> None:

@@ -14,13 +14,7 @@ from tests.factories import UserFactory
 from tests.helpers import grant, withdraw
 from tests.notices.conftest import Targeting, written
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english(client) -> None:
-    """The pages' words are checked in English (the site's default language is Japanese)."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_pages")]
 
 
 @pytest.fixture

@@ -11,12 +11,7 @@ from tests.factories import DistrictFactory, StaffFactory, UserFactory
 from tests.helpers import grant
 from tests.notices.conftest import Targeting, written
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english(client) -> None:
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_pages")]
 
 
 def warning(*, title: str = "大雪警報", areas: tuple[str, ...] = (), urgency: str = "warning"):

@@ -8,7 +8,6 @@ the reason for bad input, 429 when the staff member asked too often.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.notices.audience import EstimateRateLimited, InvalidTargeting, estimate_audience
+from portal.notices.models import AGE_BANDS
 from portal.notices.services import Targeting
 from portal.staff.gate import staff_view
 
@@ -27,7 +27,6 @@ WRITING_PERMISSIONS = (
     "notices.emergency_publish",
     "notices.publish_school_letters",
 )
-AGE_BAND = re.compile(r"^\d{1,3}-\d{1,3}$")
 MAX_VALUES = 200
 
 
@@ -84,7 +83,7 @@ def targeting_from(request: HttpRequest) -> tuple[str, Targeting]:
         raise InvalidTargeting(_("Choose the notice's category first."))
     lists = {name: _values(data.getlist(name)) for name in ("areas", "age_bands", "interests")}
     for band in lists["age_bands"]:
-        if not AGE_BAND.match(band):
+        if band not in AGE_BANDS:
             raise InvalidTargeting(_("Unknown age band: %(band)s") % {"band": band})
     audiences: list[tuple[str, int | None]] = []
     # The notice editor's rows: audience_school_N with audience_grade_N (empty: every grade).
