@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "recommendations",
     # django.contrib.admin, with the staff gate's admin site (portal/staff/admin_site.py).
     "portal.notices",
+    "portal.feeds",
     "portal.staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -235,6 +236,8 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "ingest", "scoring", "
 # Every task names its queue where it is defined (@shared_task(queue_name=...)); nothing is
 # routed by module path (portal/celery.py says why it is not Celery's own queue=).
 CELERY_TASK_ROUTES = ("portal.celery.route_to_declared_queue",)
+# How often beat looks for feed sources due a poll (each source has its own interval).
+FEEDS_BEAT_SECONDS = env_int("FEEDS_BEAT_SECONDS", 30)
 # Beat names tasks by their explicit, stable names (portal/celery.py).
 CELERY_BEAT_SCHEDULE = {
     # Often enough that /healthz turns ok within seconds of Redis coming back (an outage loses
@@ -254,6 +257,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notices.publish_due",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
+    },
+    # Polls every enabled feed source whose interval has passed, each in its own task on the
+    # ingest queue (portal/feeds/tasks.py).
+    "poll-due-feeds": {
+        "task": "feeds.poll_due_sources",
+        "schedule": timedelta(seconds=FEEDS_BEAT_SECONDS),
+        "options": {"expires": FEEDS_BEAT_SECONDS},
+    },
+    "prune-feed-runs": {
+        "task": "feeds.prune_runs",
+        "schedule": crontab(hour=4, minute=23),
     },
     "expire-consents": {
         "task": "consent.expire_consents",
@@ -295,6 +309,16 @@ PAPER_FORM_PREFIX = env_str("PAPER_FORM_PREFIX", "MP").upper()
 COUNTER_WITHDRAWAL_HOLD_DAYS = env_int("COUNTER_WITHDRAWAL_HOLD_DAYS", 14)
 # The largest attachment a notice may carry, in bytes.
 NOTICE_ATTACHMENT_MAX_BYTES = env_int("NOTICE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Feeds (portal/feeds): seconds to wait for a feed server, the largest document accepted (JMA's
+# 大雨危険度通知 runs to 4 MB), and how long a JMA warning with no end of its own stays in force
+# if its lifting never arrives (each new report of the series replaces it).
+FEEDS_FETCH_TIMEOUT = env_float("FEEDS_FETCH_TIMEOUT", 10.0)
+FEEDS_MAX_DOCUMENT_BYTES = env_int("FEEDS_MAX_DOCUMENT_BYTES", 8 * 1024 * 1024)
+FEEDS_WARNING_LIFETIME_HOURS = env_int("FEEDS_WARNING_LIFETIME_HOURS", 24)
+# A failing source is polled again after its interval doubled per failure, at most this long.
+FEEDS_MAX_BACKOFF_SECONDS = env_int("FEEDS_MAX_BACKOFF_SECONDS", 6 * 3600)
+# The most documents one poll of a JMA Atom feed fetches (the rest wait for the next poll).
+FEEDS_MAX_LINKS_PER_POLL = env_int("FEEDS_MAX_LINKS_PER_POLL", 50)
 # The most references one batch of the paper-form register may hold.
 PAPER_FORM_BATCH_MAX = env_int("PAPER_FORM_BATCH_MAX", 1000)
 # How old the last worker heartbeat may be before /healthz reports the worker as down.

@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("portal.about.urls")),
     path("preferences/text-size/", infra_views.toggle_text_size, name="toggle_text_size"),
     path("staff/notices/", include("portal.notices.staff_urls")),
+    path("staff/feeds/", include("portal.feeds.staff_urls")),
     path("staff/", include("portal.staff.urls")),
     path("notices/", include("portal.notices.urls")),
     path("letters/", include("portal.notices.letter_urls")),

@@ -299,6 +299,12 @@ def ensure_demo_notices() -> int:
     return create_missing()
 
 
+def ensure_demo_feeds() -> int:
+    from portal.demo.feeds import ensure_demo_feeds as ingest_samples
+
+    return ingest_samples()
+
+
 # ------------------------------------------------------------------------------------------------
 # Entry point
 # ------------------------------------------------------------------------------------------------
@@ -315,6 +321,7 @@ def load_demo(*, data_dir: Path = DATA_DIR, totp_secret: str = DEMO_TOTP_SECRET)
             ensure_demo_resident_consents()
             ensure_demo_paper_forms()
             notices = ensure_demo_notices()
+            notices += ensure_demo_feeds()
     except PlaceDataError as exc:
         raise DemoDataError(str(exc)) from exc
     return DemoReport(

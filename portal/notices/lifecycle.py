@@ -6,6 +6,8 @@
     draft / in review ──emergency publish (disaster officer)──▶ published
     draft ──approve own letter (school staff)──▶ approved          └──supersede──▶ superseded
     approved ──withdraw──▶ withdrawn
+    draft ──ingest (a feed's document)──▶ approved ──publish──▶ published
+    published ──cancelled by its source──▶ withdrawn;  ──lifted by its source──▶ expired
 
 Services (portal/notices/services.py) carry out a transition only if it is listed here; the
 table is also what the console asks to know which buttons to show.
@@ -39,6 +41,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.WITHDRAWN, Status.APPROVED, Status.WITHDRAWN),
     Transition(Action.WITHDRAWN, Status.PUBLISHED, Status.WITHDRAWN),
     Transition(Action.EXPIRED, Status.PUBLISHED, Status.EXPIRED),
+    # A feed's document was approved where it was written (JMA, a CAP authority, the city's
+    # own news feed); the source cancels or lifts what it issued.
+    Transition(Action.INGESTED, Status.DRAFT, Status.APPROVED),
+    Transition(Action.CANCELLED, Status.PUBLISHED, Status.WITHDRAWN),
+    Transition(Action.LIFTED, Status.PUBLISHED, Status.EXPIRED),
     Transition(Action.SUPERSEDED, Status.PUBLISHED, Status.SUPERSEDED),
     Transition(Action.SUPERSEDED, Status.APPROVED, Status.SUPERSEDED),
 )

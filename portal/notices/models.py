@@ -158,6 +158,11 @@ class Notice(models.Model):
         blank=True,
         related_name="superseded_by",
     )
+    # A feed's series (a JMA warning for a prefecture, a CAP alert and its updates, a news
+    # entry): its versions supersede one another (portal.notices.models.FeedSeries).
+    series = models.CharField(_("series at the source"), max_length=200, blank=True)
+    # JMA 訓練/試験 and CAP Exercise/Test: kept, never shown to residents as real.
+    is_exercise = models.BooleanField(_("exercise or test"), default=False)
     # A cancellation says the notice it supersedes no longer holds.
     is_cancellation = models.BooleanField(_("cancellation"), default=False)
     # A targeted notice is shown to anyone holding its link only when marked public; school
@@ -232,6 +237,31 @@ class Notice(models.Model):
         )
 
 
+class FeedSeries(models.Model):
+    """The newest version of a feed's series seen so far: a later version supersedes the series'
+    live notice, an older one arriving late changes nothing. Its row is what ingesting locks, so
+    two workers ingesting versions of one series take turns."""
+
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    key = models.CharField(_("series"), max_length=200)
+    latest_version_id = models.CharField(_("latest version"), max_length=300)
+    latest_version_at = models.DateTimeField(_("latest version issued at"))
+    # The notice of the newest version that made one (a cancellation or a lift makes none).
+    notice = models.ForeignKey(
+        Notice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("feed series")
+        verbose_name_plural = _("feed series")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "key"], name="one_row_per_feed_series")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.key}"
+
+
 class SchoolAudience(models.Model):
     """Parents of children at ``school``, in ``grade`` if given."""
 
@@ -290,6 +320,8 @@ class NoticeEvent(models.Model):
         EXPIRED = "expired", _("expired")
         SUPERSEDED = "superseded", _("superseded")
         INGESTED = "ingested", _("ingested from its source")
+        CANCELLED = "cancelled", _("cancelled by its source")
+        LIFTED = "lifted", _("lifted by its source")
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=24, choices=Action.choices)

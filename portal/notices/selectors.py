@@ -87,6 +87,7 @@ def notice_snapshot(notice: Notice) -> dict[str, Any]:
         "requires_acknowledgement": notice.requires_acknowledgement,
         "supersedes": notice.supersedes_id,
         "is_cancellation": notice.is_cancellation,
+        "is_exercise": notice.is_exercise,
         "areas": sorted(notice.areas.values_list("code", flat=True)) if notice.pk else [],
         "age_bands": list(notice.age_bands),
         "interests": sorted(notice.interests.values_list("code", flat=True)) if notice.pk else [],
@@ -100,9 +101,10 @@ def notice_snapshot(notice: Notice) -> dict[str, Any]:
 
 
 def published_notices(*, now: Any = None) -> QuerySet[Notice]:
-    """Published and not past their expiry (beat may not have expired them yet)."""
+    """Published, not past their expiry (beat may not have expired them yet), and real: an
+    exercise or a test from a feed is never shown to residents."""
     now = now or timezone.now()
-    return Notice.objects.filter(status=Status.PUBLISHED).filter(
+    return Notice.objects.filter(status=Status.PUBLISHED, is_exercise=False).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
 

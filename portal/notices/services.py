@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -30,9 +31,11 @@ from portal.notices.models import (
     Attachment,
     Category,
     Department,
+    FeedSeries,
     Notice,
     NoticeEvent,
     SchoolAudience,
+    Source,
     Status,
     Urgency,
 )
@@ -269,6 +272,213 @@ def notice_acknowledge(*, resident: User, notice_id: int) -> Acknowledgement:
         notice=letter, resident=resident
     )
     return acknowledgement
+
+
+# ----------------------------------------------------------------------------------------------
+# Feeds: a version of a series from JMA, a CAP authority or a news feed (portal.feeds)
+# ----------------------------------------------------------------------------------------------
+
+
+class IngestAction(StrEnum):
+    ISSUE = "issue"
+    CANCEL = "cancel"
+    LIFT = "lift"
+
+
+class IngestOutcome(StrEnum):
+    CREATED = "created"  # the series' first notice
+    UPDATED = "updated"  # a new version superseded the series' live notice
+    CANCELLED = "cancelled"  # the live notice was withdrawn
+    LIFTED = "lifted"  # the live notice expired
+    UNCHANGED = "unchanged"  # this version was ingested before
+    STALE = "stale"  # an older version arrived after a newer one: changes nothing
+    NOTHING_LIVE = "nothing_live"  # a cancellation or lift with no live notice to end
+
+
+@dataclass(frozen=True)
+class IngestedVersion:
+    """One version of a feed's series, with its areas already mapped to portal areas."""
+
+    source: str
+    series: str
+    version_id: str
+    version_at: datetime
+    action: str
+    category: str
+    urgency: str
+    title_ja: str
+    body_ja: str = ""
+    title_en: str = ""
+    body_en: str = ""
+    area_ids: Sequence[int] = ()
+    expires_at: datetime | None = None
+    is_exercise: bool = False
+    # version_ids of earlier versions this one updates or cancels (CAP ``references``).
+    references: Sequence[str] = ()
+    department_id: int | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: IngestOutcome
+    notice_id: int | None = None
+    # The notice this version ended (superseded, withdrawn or expired).
+    ended_notice_id: int | None = None
+
+
+def notice_ingest(*, version: IngestedVersion, now: datetime | None = None) -> IngestResult:
+    """Store one version of a feed's series: the same version twice makes one notice, a later
+    version supersedes the series' live notice, a cancellation withdraws it, a lift expires it,
+    and an older version arriving late changes nothing. Raises ``ValidationError`` (nothing
+    stored) for a version no notice can be made of."""
+    now = now or timezone.now()
+    _check_ingested(version)
+    with transaction.atomic():
+        if Notice.objects.filter(source=version.source, external_id=version.version_id).exists():
+            return IngestResult(IngestOutcome.UNCHANGED)
+        series = _locked_series(version)
+        if isinstance(series, IngestOutcome):
+            return IngestResult(series)
+        live = _live_notice(series)
+        if version.action == IngestAction.ISSUE:
+            notice = _ingest_notice(version, supersedes=live, now=now)
+            series.notice = notice
+            series.save(update_fields=["notice"])
+            outcome = IngestOutcome.CREATED if live is None else IngestOutcome.UPDATED
+            return IngestResult(
+                outcome, notice.pk, ended_notice_id=live.pk if live is not None else None
+            )
+        if live is None:
+            return IngestResult(IngestOutcome.NOTHING_LIVE)
+        if version.action == IngestAction.CANCEL:
+            _end(live, Action.CANCELLED, "withdrawn", version, now=now)
+            return IngestResult(IngestOutcome.CANCELLED, ended_notice_id=live.pk)
+        _end(live, Action.LIFTED, "expired", version, now=now)
+        return IngestResult(IngestOutcome.LIFTED, ended_notice_id=live.pk)
+
+
+def _check_ingested(version: IngestedVersion) -> None:
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field_name: str, message: str) -> None:
+        errors.setdefault(field_name, []).append(message)
+
+    if version.source not in Source.values or version.source == Source.STAFF:
+        refuse("source", f"not a feed source: {version.source!r}")
+    if version.action not in set(IngestAction):
+        refuse("action", f"unknown action: {version.action!r}")
+    if not 0 < len(version.series) <= 200:
+        refuse("series", "a series key has 1 to 200 characters")
+    if not 0 < len(version.version_id) <= 300:
+        refuse("version_id", "a version identifier has 1 to 300 characters")
+    if timezone.is_naive(version.version_at):
+        refuse("version_at", "the version's time has no time zone")
+    if version.category not in Category.values or version.category == Category.SCHOOL:
+        refuse("category", f"not a category a feed may use: {version.category!r}")
+    if version.urgency not in Urgency.values:
+        refuse("urgency", f"unknown urgency: {version.urgency!r}")
+    if version.action == IngestAction.ISSUE and not version.title_ja.strip():
+        refuse("title_ja", "an item without a title")
+    for name in ("title_ja", "title_en"):
+        if len(getattr(version, name)) > 200:
+            refuse(name, "a title has at most 200 characters")
+    for name in ("body_ja", "body_en"):
+        for problem in markdown_problems(getattr(version, name)):
+            refuse(name, problem)
+    if version.expires_at is not None and timezone.is_naive(version.expires_at):
+        refuse("expires_at", "the expiry time has no time zone")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _locked_series(version: IngestedVersion) -> FeedSeries | IngestOutcome:
+    """The series row, locked, advanced to this version; or why this version changes nothing."""
+    key = _series_of_references(version) or version.series
+    series, created = FeedSeries.objects.select_for_update().get_or_create(
+        source=version.source,
+        key=key,
+        defaults={
+            "latest_version_id": version.version_id,
+            "latest_version_at": version.version_at,
+        },
+    )
+    if created:
+        return series
+    if version.version_id == series.latest_version_id:
+        return IngestOutcome.UNCHANGED
+    if version.version_at < series.latest_version_at:
+        return IngestOutcome.STALE
+    series.latest_version_id = version.version_id
+    series.latest_version_at = version.version_at
+    series.save(update_fields=["latest_version_id", "latest_version_at"])
+    return series
+
+
+def _series_of_references(version: IngestedVersion) -> str:
+    """A CAP update or cancellation names the versions it refers to, not their series."""
+    if not version.references:
+        return ""
+    referenced = Notice.objects.filter(
+        source=version.source, external_id__in=list(version.references)
+    ).exclude(series="")
+    key = referenced.values_list("series", flat=True).first()
+    if key:
+        return key
+    return (
+        FeedSeries.objects.filter(
+            source=version.source, latest_version_id__in=list(version.references)
+        )
+        .values_list("key", flat=True)
+        .first()
+        or ""
+    )
+
+
+def _live_notice(series: FeedSeries) -> Notice | None:
+    if series.notice_id is None:
+        return None
+    notice = _locked(series.notice_id)
+    return notice if notice.status == Status.PUBLISHED else None
+
+
+def _ingest_notice(version: IngestedVersion, *, supersedes: Notice | None, now: datetime) -> Notice:
+    notice = Notice.objects.create(
+        category=version.category,
+        urgency=version.urgency,
+        title_ja=version.title_ja.strip(),
+        title_en=version.title_en.strip(),
+        body_ja=version.body_ja,
+        body_en=version.body_en,
+        expires_at=version.expires_at,
+        department_id=version.department_id,
+        source=version.source,
+        external_id=version.version_id,
+        series=version.series,
+        is_exercise=version.is_exercise,
+        supersedes=supersedes,
+        is_public=True,
+    )
+    notice.areas.set(Area.objects.filter(pk__in=list(version.area_ids)))
+    _record(notice, Action.CREATED, actor=None, source="", target=Status.DRAFT)
+    _transition(notice, Action.INGESTED, actor=None, comment=version.version_id)
+    _publish(notice, actor=None, now=now)
+    if notice.expires_at is not None and notice.expires_at <= now:
+        # Kept for its history (and so that the same version is not ingested again), but
+        # residents never see what expired before it arrived.
+        _transition(notice, Action.EXPIRED, actor=None, comment="expired before it arrived")
+        notice.ended_at = now
+        notice.save(update_fields=["ended_at", "updated_at"])
+        _announce(notice, "expired")
+    return notice
+
+
+def _end(
+    notice: Notice, action: str, change: str, version: IngestedVersion, *, now: datetime
+) -> None:
+    _transition(notice, action, actor=None, comment=version.version_id)
+    notice.ended_at = now
+    notice.save(update_fields=["ended_at", "updated_at"])
+    _announce(notice, change)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -29,7 +29,13 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.PUBLISHER: ["portal.access_staff_console", "notices.edit_notices"],
     Role.APPROVER: ["portal.access_staff_console", "notices.review_notices"],
     # Writes disaster notices and publishes warnings without review; approvers look again.
-    Role.DISASTER_OFFICER: ["portal.access_staff_console", "notices.emergency_publish"],
+    # Watches the feeds that bring warnings, and polls a source at once when it matters.
+    Role.DISASTER_OFFICER: [
+        "portal.access_staff_console",
+        "notices.emergency_publish",
+        "feeds.view_run",
+        "feeds.poll_source",
+    ],
     # Writes and schedules the letters of their schools only.
     Role.SCHOOL_STAFF: ["portal.access_staff_console", "notices.publish_school_letters"],
     # Manages departments and school staff memberships in the admin (it needs Django's is_staff
@@ -40,6 +46,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *(
             f"notices.{action}_{model}"
             for model in ("department", "schoolstaffmembership")
+            for action in ("view", "add", "change", "delete")
+        ),
+        # Adds and changes feed sources and the table of their area codes (in the admin).
+        "feeds.view_run",
+        "feeds.poll_source",
+        *(
+            f"feeds.{action}_{model}"
+            for model in ("source", "areacode")
             for action in ("view", "add", "change", "delete")
         ),
     ],

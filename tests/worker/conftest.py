@@ -86,9 +86,15 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
         "PYTHONPATH": str(PROJECT_DIR),
     }
 
-    def start(name: str = "test-worker") -> WorkerProcess:
+    def start(
+        name: str = "test-worker", *, beat: bool = False, extra_env: dict[str, str] | None = None
+    ) -> WorkerProcess:
+        """``beat``: the worker runs beat too (``-B``), with its schedule file in tmp_path."""
         hostname = f"{name}-{len(started)}@%h"
         log_path = tmp_path / f"{name}-{len(started)}.log"
+        beat_args = (
+            ["-B", f"--schedule={tmp_path / f'beat-{len(started)}'}"] if beat else []
+        )
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [
@@ -98,8 +104,9 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
                     "--include=tests.worker.tasks",
                     "--without-gossip", "--without-mingle",
                     f"--hostname={hostname}",
+                    *beat_args,
                 ],
-                cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=PROJECT_DIR, env={**env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
         worker = WorkerProcess(name=hostname, process=process, log_path=log_path)

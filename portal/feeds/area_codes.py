@@ -1,0 +1,73 @@
+"""The codes JMA and CAP authorities use for the portal's municipalities, and the 会津
+sub-regions JMA groups them into; ``area_codes_load`` writes them into the city's table
+(``feeds.AreaCode``), which the city may then edit in the admin.
+
+A municipality area's code is its 6-digit 全国地方公共団体コード (072028 会津若松市). JMA names it
+by the first five digits and "00" (0720200), CAP geocodes by the five (valueName JIS) or the six
+(valueName LGCode). The sub-regions are JMA's 二次細分区域 for warnings and its seismic
+subdivision 福島県会津 for intensity reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from portal.feeds.models import AreaCode
+from portal.models import Area
+
+
+@dataclass(frozen=True)
+class Region:
+    scheme: str
+    code: str
+    name: str
+    # 5-digit JIS codes of the municipalities it groups
+    municipalities: tuple[str, ...]
+
+
+AIZU_NORTH = ("07208", "07402", "07405", "07407", "07408")
+AIZU_CENTRAL = ("07202", "07421", "07422", "07423", "07444", "07445", "07446", "07447")
+AIZU_SOUTH = ("07362", "07364", "07367", "07368")
+
+REGIONS = (
+    Region("jma", "070030", "会津", AIZU_NORTH + AIZU_CENTRAL + AIZU_SOUTH),
+    Region("jma", "070031", "会津北部", AIZU_NORTH),
+    Region("jma", "070032", "会津中部", AIZU_CENTRAL),
+    Region("jma", "070033", "会津南部", AIZU_SOUTH),
+    Region("jma:seismic", "252", "福島県会津", AIZU_NORTH + AIZU_CENTRAL + AIZU_SOUTH),
+)
+
+
+def area_codes_load(*, regions: Iterable[Region] = REGIONS) -> int:
+    """Map every municipality the portal knows, and the regions above, to its areas; codes
+    the city already mapped keep their areas (and gain missing ones). Returns rows written."""
+    municipalities = {
+        area.code[:5]: area
+        for area in Area.objects.filter(kind=Area.Kind.MUNICIPALITY)
+        if len(area.code) == 6 and area.code.isdigit()
+    }
+    written = 0
+    with transaction.atomic():
+        for jis5, area in municipalities.items():
+            for scheme, code in (
+                ("jma", f"{jis5}00"),
+                ("cap:JIS", jis5),
+                ("cap:LGCode", area.code),
+            ):
+                written += _map(scheme, code, area.name_ja, [area])
+        for region in regions:
+            areas = [municipalities[m] for m in region.municipalities if m in municipalities]
+            if areas:
+                written += _map(region.scheme, region.code, region.name, areas)
+    return written
+
+
+def _map(scheme: str, code: str, name: str, areas: list[Area]) -> int:
+    row, _created = AreaCode.objects.get_or_create(
+        scheme=scheme, code=code, defaults={"name": name}
+    )
+    row.areas.add(*areas)
+    return 1

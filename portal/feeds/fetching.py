@@ -1,0 +1,122 @@
+"""Fetching a feed: conditional GET, a timeout, a size limit, and nothing but http(s).
+
+``fetch`` never raises anything but ``FetchFailed``, whose reason goes into the run record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+
+USER_AGENT = "Machi+ feed connector (+https://github.com/machiplus)"
+# Redirects are followed, a few: a feed moved to https, or to a CDN.
+MAX_REDIRECTS = 3
+
+
+class FetchFailed(Exception):
+    def __init__(self, reason: str, *, http_status: int | None = None) -> None:
+        self.reason = reason
+        self.http_status = http_status
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    # None: the server said 304 Not Modified.
+    body: bytes | None
+    http_status: int
+    etag: str = ""
+    last_modified: str = ""
+    content_type: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.body is None
+
+
+def fetch(
+    url: str,
+    *,
+    etag: str = "",
+    last_modified: str = "",
+    client: httpx.Client | None = None,
+    max_bytes: int | None = None,
+) -> Fetched:
+    """GET ``url``; 304 when the server says nothing changed since ``etag``/``last_modified``."""
+    max_bytes = max_bytes or settings.FEEDS_MAX_DOCUMENT_BYTES
+    if urlsplit(url).scheme not in {"http", "https"}:
+        raise FetchFailed(f"only http and https URLs are fetched: {url[:100]}")
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    own_client = client is None
+    client = client or new_client()
+    try:
+        with client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                return Fetched(None, 304, etag=etag, last_modified=last_modified)
+            if response.status_code != 200:
+                raise FetchFailed(
+                    f"the server answered HTTP {response.status_code}",
+                    http_status=response.status_code,
+                )
+            body = _read_limited(response, max_bytes)
+            return Fetched(
+                body,
+                200,
+                etag=response.headers.get("ETag", "")[:500],
+                last_modified=response.headers.get("Last-Modified", "")[:100],
+                content_type=response.headers.get("Content-Type", ""),
+            )
+    except httpx.TimeoutException:
+        raise FetchFailed(f"no answer within {settings.FEEDS_FETCH_TIMEOUT:g} s") from None
+    except httpx.TooManyRedirects:
+        raise FetchFailed(f"more than {MAX_REDIRECTS} redirects") from None
+    except httpx.HTTPError as error:
+        raise FetchFailed(f"could not fetch: {type(error).__name__}: {error}"[:300]) from None
+    finally:
+        if own_client:
+            client.close()
+
+
+def new_client() -> httpx.Client:
+    """One client per poll of many documents, so that connections are reused."""
+    return httpx.Client(
+        timeout=settings.FEEDS_FETCH_TIMEOUT,
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+    )
+
+
+def read_file(path: str, *, max_bytes: int | None = None) -> bytes:
+    """A document from disk, for the ``ingest_*`` commands; the same limit as the network."""
+    max_bytes = max_bytes or settings.FEEDS_MAX_DOCUMENT_BYTES
+    file = Path(path)
+    try:
+        size = file.stat().st_size
+        if size > max_bytes:
+            raise FetchFailed(f"document too large: {size} bytes (limit {max_bytes})")
+        return file.read_bytes()
+    except OSError as error:
+        raise FetchFailed(f"cannot read {path}: {error.strerror}") from None
+
+
+def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchFailed(f"document too large: {declared} bytes (limit {max_bytes})")
+    chunks: list[bytes] = []
+    size = 0
+    # Counted as it arrives (decompressed): a lying Content-Length or a gzip bomb stops here.
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchFailed(f"document larger than the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,397 @@
+"""Writes of the feeds: poll a source, ingest a document, keep the run record.
+
+Parsing is pure (portal/feeds/parsing); storing goes through ``notices.services.notice_ingest``,
+one transaction per item, so a refused item leaves nothing behind and the rest of a feed goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
+from django.utils import timezone
+
+from portal.feeds.fetching import FetchFailed, fetch, new_client, read_file
+from portal.feeds.models import AreaCode, FetchedDocument, Kind, Run, Source
+from portal.feeds.parsing.cap import parse_cap
+from portal.feeds.parsing.documents import DocumentRefused, Item, ParsedDocument
+from portal.feeds.parsing.geometry import point_in_circle, point_in_polygon
+from portal.feeds.parsing.jmaxml import parse_jma_atom_feed, parse_jmaxml
+from portal.feeds.parsing.rss import parse_feed
+from portal.models import Area
+from portal.notices.models import Category
+from portal.notices.services import IngestedVersion, IngestOutcome, notice_ingest
+
+logger = logging.getLogger(__name__)
+
+ATOM_NAMESPACE = b"http://www.w3.org/2005/Atom"
+
+
+# ----------------------------------------------------------------------------------------------
+# Polling (beat, "poll now") and the commands
+# ----------------------------------------------------------------------------------------------
+
+
+def sources_claim_due(*, now: datetime | None = None) -> list[int]:
+    """The enabled sources due a poll, each claimed by moving its next poll on (one UPDATE per
+    source, so two beats or a slow worker never poll a source twice at once)."""
+    now = now or timezone.now()
+    claimed = []
+    due = Source.objects.filter(enabled=True, next_poll_at__lte=now).values_list(
+        "pk", "interval", "next_poll_at"
+    )
+    for pk, interval, next_poll_at in due:
+        moved = Source.objects.filter(pk=pk, next_poll_at=next_poll_at).update(
+            next_poll_at=now + max(interval, timedelta(minutes=1))
+        )
+        if moved:
+            claimed.append(pk)
+    return claimed
+
+
+def source_poll(
+    *,
+    source_id: int,
+    origin: str = Run.Origin.BEAT,
+    client: httpx.Client | None = None,
+    now: datetime | None = None,
+) -> Run:
+    """Fetch one source (conditionally) and ingest what it brings; a failure backs it off."""
+    now = now or timezone.now()
+    source = Source.objects.prefetch_related("areas").get(pk=source_id)
+    run = Run.objects.create(
+        source=source, kind=source.kind, origin=origin, location=source.url, started_at=now
+    )
+    own_client = client is None
+    client = client or new_client()
+    try:
+        fetched = fetch(
+            source.url, etag=source.etag, last_modified=source.last_modified, client=client
+        )
+        run.http_status = fetched.http_status
+        if fetched.body is None:
+            run.status = Run.Status.NOT_MODIFIED
+        else:
+            run.fetched = 1
+            _ingest_bytes(fetched.body, kind=source.kind, run=run, source=source, client=client)
+        if run.rejected and not _accepted(run):
+            # Fetched, but nothing in it could be read: an HTML error page, a broken document.
+            _source_failed(source, str(run.problems[0]["reason"]), now=now)
+        else:
+            _source_succeeded(
+                source, etag=fetched.etag, last_modified=fetched.last_modified, now=now
+            )
+    except FetchFailed as failed:
+        run.http_status = failed.http_status
+        _refuse(run, source.url, failed.reason, status=Run.Status.FAILED)
+        _source_failed(source, failed.reason, now=now)
+    finally:
+        if own_client:
+            client.close()
+    return finish_run(run)
+
+
+def ingest_location(*, kind: str, location: str, origin: str = Run.Origin.COMMAND) -> Run:
+    """A file or a URL given on the command line; recorded as a run like a poll."""
+    run = Run.objects.create(kind=kind, origin=origin, location=location[:500])
+    try:
+        if location.startswith(("http://", "https://")):
+            with new_client() as client:
+                fetched = fetch(location, client=client)
+                run.http_status = fetched.http_status
+                run.fetched = 1
+                assert fetched.body is not None  # no validators sent, so never a 304
+                _ingest_bytes(fetched.body, kind=kind, run=run, source=None, client=client)
+        else:
+            data = read_file(location)
+            run.fetched = 1
+            _ingest_bytes(data, kind=kind, run=run, source=None, client=None)
+    except FetchFailed as failed:
+        run.http_status = failed.http_status
+        _refuse(run, location, failed.reason, status=Run.Status.FAILED)
+    return finish_run(run)
+
+
+# ----------------------------------------------------------------------------------------------
+# Ingesting one document
+# ----------------------------------------------------------------------------------------------
+
+
+def ingest_document(
+    data: bytes, *, kind: str, run: Run, source: Source | None = None, now: datetime | None = None
+) -> None:
+    """Parse ``data`` as ``kind`` and store its items; everything refused goes into ``run``."""
+    parsed = _parsed(data, kind=kind, run=run, source=source)
+    if parsed is None:
+        return
+    run.notes = [*run.notes, parsed.summary, *parsed.notes][:50]
+    for refusal in parsed.refused:
+        _refuse(run, refusal.reference, refusal.reason)
+    served = _served_area_ids(source)
+    for item in parsed.items:
+        _ingest_item(
+            item, source_kind=parsed.source, run=run, source=source, served=served, now=now
+        )
+
+
+def _ingest_bytes(
+    data: bytes, *, kind: str, run: Run, source: Source | None, client: httpx.Client | None
+) -> None:
+    if kind == Kind.JMA and ATOM_NAMESPACE in data[:1000]:
+        _ingest_jma_atom_feed(data, run=run, source=source, client=client)
+    else:
+        ingest_document(data, kind=kind, run=run, source=source)
+
+
+def _ingest_jma_atom_feed(
+    data: bytes, *, run: Run, source: Source | None, client: httpx.Client | None
+) -> None:
+    """JMA's Atom feeds list documents: fetch each one not fetched before."""
+    try:
+        feed = parse_jma_atom_feed(data)
+    except DocumentRefused as refused:
+        _refuse(run, run.location, refused.reason)
+        return
+    seen = set(FetchedDocument.objects.filter(url__in=feed.links).values_list("url", flat=True))
+    new_links = [link for link in feed.links if link not in seen]
+    limit = settings.FEEDS_MAX_LINKS_PER_POLL
+    if len(new_links) > limit:
+        run.notes = [*run.notes, f"{len(new_links) - limit} documents left for the next poll"]
+    for link in new_links[:limit]:
+        if client is None:
+            _refuse(run, link, "a feed read from a file cannot fetch the documents it lists")
+            continue
+        try:
+            fetched = fetch(link, client=client)
+        except FetchFailed as failed:
+            _refuse(run, link, failed.reason)
+            continue
+        run.fetched += 1
+        assert fetched.body is not None
+        ingest_document(fetched.body, kind=Kind.JMA, run=run, source=source)
+        FetchedDocument.objects.get_or_create(url=link[:500])
+
+
+def _parsed(data: bytes, *, kind: str, run: Run, source: Source | None) -> ParsedDocument | None:
+    parsers: dict[str, Callable[[bytes], ParsedDocument]] = {
+        Kind.JMA: lambda d: parse_jmaxml(d, area_codes=_jma_area_codes(source)),
+        Kind.CAP: parse_cap,
+        Kind.RSS: lambda d: parse_feed(d, feed_url=source.url if source else run.location),
+    }
+    try:
+        return parsers[kind](data)
+    except DocumentRefused as refused:
+        _refuse(run, run.location, refused.reason)
+        return None
+
+
+def _ingest_item(
+    item: Item,
+    *,
+    source_kind: str,
+    run: Run,
+    source: Source | None,
+    served: set[int] | None,
+    now: datetime | None,
+) -> None:
+    reference = item.title_ja[:80] or item.version_id[:80]
+    area_ids = _area_ids(item, served=served)
+    if (item.areas or item.polygons or item.circles) and not area_ids:
+        _refuse(run, reference, _no_area_reason(item))
+        return
+    try:
+        result = notice_ingest(
+            version=_version(item, source_kind=source_kind, area_ids=area_ids, source=source),
+            now=now,
+        )
+    except ValidationError as invalid:
+        _refuse(run, reference, "; ".join(invalid.messages)[:500])
+        return
+    _count(run, result.outcome)
+    notice = (
+        f"#{result.notice_id or result.ended_notice_id}"
+        if result.notice_id or result.ended_notice_id
+        else ""
+    )
+    run.notes = [*run.notes, f"{result.outcome} {notice} {reference}".replace("  ", " ")][:200]
+    logger.info("Feed item %s: %s %s", item.version_id, result.outcome, notice)
+
+
+def _version(
+    item: Item, *, source_kind: str, area_ids: Collection[int], source: Source | None
+) -> IngestedVersion:
+    expires_at = item.expires_at
+    if expires_at is None and item.category == Category.DISASTER:
+        # JMA lifts a warning by a later report; should that report never come, the warning
+        # still ends.
+        expires_at = item.version_at + timedelta(hours=settings.FEEDS_WARNING_LIFETIME_HOURS)
+    body_ja = item.body_ja
+    if item.link:
+        body_ja = f"{body_ja}\n\n[{item.link}]({item.link})".strip()
+    return IngestedVersion(
+        source=source_kind,
+        series=item.series,
+        version_id=item.version_id,
+        version_at=item.version_at,
+        action=item.action.value,
+        category=item.category,
+        urgency=item.urgency,
+        title_ja=item.title_ja[:200],
+        body_ja=body_ja,
+        title_en=item.title_en[:200],
+        body_en=item.body_en,
+        area_ids=sorted(area_ids),
+        expires_at=expires_at,
+        is_exercise=item.is_exercise,
+        references=item.references,
+        department_id=source.department_id if source is not None else None,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Areas: the city's table of codes, and CAP polygons against the areas' points
+# ----------------------------------------------------------------------------------------------
+
+
+def _served_area_ids(source: Source | None) -> set[int] | None:
+    """The areas a source serves, with everything inside them; None: every area."""
+    if source is None:
+        return None
+    served = [area.pk for area in source.areas.all()]
+    if not served:
+        return None
+    return Area.objects.ids_with_descendants(served)
+
+
+def _jma_area_codes(source: Source | None) -> set[str]:
+    mappings = AreaCode.objects.filter(scheme="jma")
+    served = _served_area_ids(source)
+    if served is not None:
+        mappings = mappings.filter(areas__in=served)
+    return set(mappings.values_list("code", flat=True))
+
+
+def _area_ids(item: Item, *, served: set[int] | None) -> set[int]:
+    found: set[int] = set()
+    if item.areas:
+        by_code = Q(pk__in=[])
+        for ref in item.areas:
+            by_code |= Q(scheme=ref.scheme, code=ref.code)
+        found |= set(
+            AreaCode.objects.filter(by_code)
+            .filter(areas__isnull=False)
+            .values_list("areas", flat=True)
+        )
+    if item.polygons or item.circles:
+        found |= _areas_inside(item)
+    return found if served is None else found & served
+
+
+def _areas_inside(item: Item) -> set[int]:
+    """Areas whose representative point lies in one of the item's polygons or circles: an
+    approximation (an area partly covered by a polygon that misses its point is not matched),
+    enough for warnings drawn around districts."""
+    inside = set()
+    points = Area.objects.filter(latitude__isnull=False, longitude__isnull=False).values_list(
+        "pk", "latitude", "longitude"
+    )
+    for pk, latitude, longitude in points:
+        lat, lon = float(latitude), float(longitude)
+        if any(point_in_polygon(lat, lon, polygon) for polygon in item.polygons) or any(
+            point_in_circle(lat, lon, circle) for circle in item.circles
+        ):
+            inside.add(pk)
+    return inside
+
+
+def _no_area_reason(item: Item) -> str:
+    named = ", ".join(f"{ref.scheme} {ref.code} {ref.name}".strip() for ref in item.areas[:10])
+    shapes = len(item.polygons) + len(item.circles)
+    parts = [f"codes: {named}"] if named else []
+    if shapes:
+        parts.append(f"{shapes} polygon(s)/circle(s) containing no area's point")
+    return "concerns none of the configured areas (" + "; ".join(parts) + ")"
+
+
+# ----------------------------------------------------------------------------------------------
+# The run record and the source's health
+# ----------------------------------------------------------------------------------------------
+
+_COUNTERS = {
+    IngestOutcome.CREATED: ("created",),
+    IngestOutcome.UPDATED: ("updated", "superseded"),
+    IngestOutcome.CANCELLED: ("superseded",),
+    IngestOutcome.LIFTED: ("superseded",),
+    IngestOutcome.UNCHANGED: ("unchanged",),
+    IngestOutcome.STALE: ("unchanged",),
+    IngestOutcome.NOTHING_LIVE: ("unchanged",),
+}
+
+
+def _count(run: Run, outcome: IngestOutcome) -> None:
+    for counter in _COUNTERS[outcome]:
+        setattr(run, counter, getattr(run, counter) + 1)
+
+
+def _refuse(run: Run, reference: str, reason: str, *, status: str | None = None) -> None:
+    run.rejected += 1
+    run.problems = [*run.problems, {"reference": reference[:200], "reason": reason[:500]}][:200]
+    if status is not None:
+        run.status = status
+    logger.warning("Feed %s refused %s: %s", run.location, reference[:200], reason)
+
+
+def finish_run(run: Run) -> Run:
+    if run.status == Run.Status.RUNNING:
+        if not run.rejected:
+            run.status = Run.Status.OK
+        else:
+            run.status = Run.Status.PARTIAL if _accepted(run) else Run.Status.REFUSED
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def _accepted(run: Run) -> int:
+    return run.created + run.updated + run.superseded + run.unchanged
+
+
+def _source_succeeded(source: Source, *, etag: str, last_modified: str, now: datetime) -> None:
+    Source.objects.filter(pk=source.pk).update(
+        etag=etag, last_modified=last_modified, last_success_at=now, consecutive_failures=0,
+        last_error="",
+    )  # fmt: skip
+
+
+def _source_failed(source: Source, reason: str, *, now: datetime) -> None:
+    """Back off: the interval doubles with each failure in a row, up to a ceiling."""
+    failures = source.consecutive_failures + 1
+    delay = min(
+        source.interval.total_seconds() * 2 ** min(failures, 20),
+        settings.FEEDS_MAX_BACKOFF_SECONDS,
+    )
+    Source.objects.filter(pk=source.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1,
+        last_error=reason[:1000],
+        next_poll_at=now + timedelta(seconds=max(delay, 60)),
+    )
+
+
+def runs_prune(*, keep_days: int = 90, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    deleted, _by_model = Run.objects.filter(started_at__lt=now - timedelta(days=keep_days)).delete()
+    return deleted
+
+
+def outcome_lines(run: Run) -> Iterable[str]:
+    """What a run did, for the commands' output."""
+    counts: dict[str, Any] = run.counts()
+    yield ", ".join(f"{name} {value}" for name, value in counts.items())
+    for problem in run.problems:
+        yield f"refused: {problem['reference']}: {problem['reason']}"
