@@ -27,6 +27,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from portal.feeds.parsing.documents import (
@@ -36,7 +37,7 @@ from portal.feeds.parsing.documents import (
     ItemAction,
     ParsedDocument,
 )
-from portal.feeds.parsing.xml import local_name, namespace, parse_xml
+from portal.feeds.parsing.xml import DEFAULT_MAX_BYTES, local_name, namespace, parse_xml
 
 JMX_NAMESPACE = "http://xml.kishou.go.jp/jmaxml1/"
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
@@ -96,12 +97,17 @@ CANCEL_ONLY_TITLES = {"震源に関する情報"}
 # Public entry points
 
 
-def parse_jmaxml(data: bytes, *, area_codes: Collection[str] | None = None) -> ParsedDocument:
+def parse_jmaxml(
+    data: bytes,
+    *,
+    area_codes: Collection[str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ParsedDocument:
     """The items of one JMA report about ``area_codes`` (every area when None).
 
     Raises ``DocumentRefused`` for anything that is not a supported report about those areas.
     """
-    report = read_report(parse_xml(data))
+    report = read_report(parse_xml(data, max_bytes=max_bytes))
     wanted = None if area_codes is None else frozenset(area_codes)
     family = family_of(report.control_title)
     if family is None or (
@@ -115,9 +121,9 @@ def parse_jmaxml(data: bytes, *, area_codes: Collection[str] | None = None) -> P
     return ParsedDocument(source="jma", summary=report.summary, items=(item,))
 
 
-def parse_jma_atom_feed(data: bytes) -> ParsedDocument:
+def parse_jma_atom_feed(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:
     """The documents a JMA Atom feed (extra.xml, eqvol.xml…) lists, in feed order."""
-    root = parse_xml(data)
+    root = parse_xml(data, max_bytes=max_bytes)
     if local_name(root) != "feed" or namespace(root) != ATOM_NAMESPACE:
         raise DocumentRefused(f"not an Atom feed (root {shorten(root.tag, 80)})")
     links = tuple(dict.fromkeys(entry_document_urls(root)))
@@ -382,12 +388,11 @@ def kinds_of(kinds: Iterable[ET.Element]) -> tuple[tuple[str, ...], tuple[str, .
     lifted: list[str] = []
     for kind in kinds:
         name, status = text_of(kind, "Name"), text_of(kind, "Status")
-        if not name or name in NOT_IN_FORCE:
-            continue
-        if status in NOT_IN_FORCE:
-            if status == "解除":
+        if status in NOT_IN_FORCE or name in NOT_IN_FORCE:
+            # VXWW50 names a lifted alert 「解除」 itself; the caller knows what it was.
+            if "解除" in (status, name):
                 lifted.append(name)
-        else:
+        elif name:
             in_force.append(name)
     return tuple(dict.fromkeys(in_force)), tuple(dict.fromkeys(lifted))
 
@@ -539,8 +544,10 @@ def river_flood_item(report: Report, wanted: frozenset[str] | None) -> Item:
             title_en="River flood forecast lifted",
             body_en_lines=["The flood forecast for this river has been lifted."],
         )
+    if not cities:
+        raise DocumentRefused("names no municipality that may flood (浸水想定地区)")
     if not named:
-        refuse_unconfigured(cities, wanted, what="浸水想定地区の市町村")
+        refuse_unconfigured(cities)
     return make_item(
         report,
         Family.RIVER_FLOOD,
@@ -640,13 +647,14 @@ def earthquake_item(report: Report, wanted: frozenset[str] | None) -> Item:
         if wanted is None:
             raise DocumentRefused("names no area with an observed seismic intensity")
         finest_first = sorted(observed, key=lambda shaking: -shaking.level)
-        refuse_unconfigured([shaking.area for shaking in finest_first], wanted)
+        refuse_unconfigured([shaking.area for shaking in finest_first])
     felt = sorted(
         (shaking for shaking in named if intensity_rank(shaking.intensity) >= 2),
         key=lambda shaking: -intensity_rank(shaking.intensity),
     )
     if not felt:
-        raise DocumentRefused("intensity below 3 in the configured areas")
+        where = "every area it names" if wanted is None else "the configured areas"
+        raise DocumentRefused(f"intensity below 3 in {where}")
     strongest = felt[0].intensity
     places = compact_names(shaking.place for shaking in felt)
     most = "最大" if len({shaking.intensity for shaking in felt}) > 1 else ""
@@ -806,18 +814,16 @@ def select_areas(
     named = [entry for entry in entries if entry.area.code in wanted]
     if not named:
         finest_first = sorted(entries, key=lambda entry: not finest(entry))
-        refuse_unconfigured([entry.area for entry in finest_first], wanted)
+        refuse_unconfigured([entry.area for entry in finest_first])
     return named
 
 
-def refuse_unconfigured(
-    areas: Sequence[AreaRef], wanted: frozenset[str] | None, *, what: str = ""
-) -> None:
+def refuse_unconfigured(areas: Sequence[AreaRef]) -> NoReturn:
     unique = list(dict.fromkeys(f"{area.code} {area.name}".strip() for area in areas))
     listed = ", ".join(shorten(name, 40) for name in unique[:REFUSAL_AREAS_MAX])
     if len(unique) > REFUSAL_AREAS_MAX:
         listed += f" … {len(unique)} in all"
-    names = f"it names: {listed}" if unique else f"it names no {what or 'areas'}"
+    names = f"it names: {listed}" if unique else "it names no areas"
     raise DocumentRefused(f"concerns none of the configured areas ({names})")
 
 
