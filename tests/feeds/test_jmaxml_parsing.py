@@ -215,6 +215,14 @@ def test_a_lifted_warning_for_every_configured_area_is_a_lift() -> None:
     assert "いわき市：強風注意報、波浪注意報 解除" in item.body_ja
 
 
+def test_a_lift_is_titled_by_where_something_was_lifted_and_keeps_every_configured_area() -> None:
+    item = only_item(fixture(FUKUSHIMA_VPWW53), {AIZUWAKAMATSU, "0720400"})
+
+    assert item.action is ItemAction.LIFT
+    assert item.title_ja == "いわき市の強風注意報・波浪注意報は解除されました"
+    assert [area.code for area in item.areas] == [AIZUWAKAMATSU, "0720400"]
+
+
 def test_both_real_fukushima_reports_lift_their_own_series_at_the_same_time() -> None:
     special = only_item(fixture(FUKUSHIMA_VPWW53), {AIZUWAKAMATSU})
     ordinary = only_item(fixture(FUKUSHIMA_VPWW50), {AIZUWAKAMATSU})

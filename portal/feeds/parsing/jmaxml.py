@@ -343,7 +343,8 @@ def warning_item(report: Report, wanted: frozenset[str] | None) -> Item:
 
 @dataclass(frozen=True)
 class Product:
-    """How a kind of information reads in titles when nothing of it is in force."""
+    """One kind of information: its name when nothing of it is in force (「…はありません」),
+    and how urgent each of its kinds is."""
 
     name_ja: str
     name_en: str
@@ -446,11 +447,15 @@ def lift_item(report: Report, family: Family, named: Sequence[AreaKinds], produc
     「発表警報・注意報はなし」 for the city is a lift too, so that a notice of an earlier report
     (or one whose lift the city missed) ends with it."""
     areas = [entry.area for entry in named]
-    place = compact_names(area.name for area in areas)
-    lifted = list(dict.fromkeys(kind for entry in named for kind in entry.lifted))
-    if lifted:
+    lifted_here = [entry for entry in named if entry.lifted]
+    if lifted_here:
+        # The title names what was lifted where; the item keeps every configured area, so that
+        # the store finds the notice whichever of them it was about.
+        place = compact_names(entry.area.name for entry in lifted_here)
+        lifted = list(dict.fromkeys(kind for entry in lifted_here for kind in entry.lifted))
         title_ja = f"{place}の{compact_kinds(lifted)}は解除されました"
     else:
+        place = compact_names(area.name for area in areas)
         title_ja = f"{place}に発表中の{product.name_ja}はありません"
     lines = [
         f"{entry.area.name}：{'、'.join(entry.lifted)} 解除"
@@ -492,7 +497,8 @@ def highest_urgency(urgencies: Iterable[str]) -> str:
 
 
 def landslide_item(report: Report, wanted: frozenset[str] | None) -> Item:
-    entries = merged_by_code(landslide_areas(report.body))
+    # Its Warning lists every municipality of the prefecture, each with 警戒, 解除 or なし.
+    entries = merged_by_code(warning_areas(report.body))
     named = select_areas(entries, wanted, finest=lambda entry: True)
     # The 2026 format calls the alert 「レベル４土砂災害危険警報」; its kind is still 警戒.
     name = "レベル４土砂災害危険警報" if "危険警報" in report.head_title else "土砂災害警戒情報"
@@ -504,15 +510,6 @@ def landslide_item(report: Report, wanted: frozenset[str] | None) -> Item:
     ]
     product = Product(name, "landslide alerts", lambda kind: WARNING)
     return area_kinds_item(report, Family.LANDSLIDE, in_force, product=product)
-
-
-def landslide_areas(body: ET.Element | None) -> Iterator[AreaKinds]:
-    for warning in children(body, "Warning"):
-        for entry in children(warning, "Item"):
-            area = area_ref(child(entry, "Area"))
-            if area is not None:
-                in_force, lifted = kinds_of(children(entry, "Kind"))
-                yield AreaKinds(area, in_force, lifted, True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -621,6 +618,8 @@ INTENSITY_EN = {
 }  # fmt: skip
 # Stations that have not reported although 5弱 or more is estimated: at least 5弱, say so.
 UNREPORTED = "5-?"
+# JMA reports intensities of 3 and more; below that nothing needs a notice.
+REPORTED_FROM = INTENSITY_ORDER.index("3")
 INTENSITY_URGENCY = {
     "3": INFORMATION, "4": ADVISORY, "5-": WARNING, "5+": WARNING, UNREPORTED: WARNING,
 }  # fmt: skip
@@ -648,17 +647,17 @@ def earthquake_item(report: Report, wanted: frozenset[str] | None) -> Item:
             raise DocumentRefused("names no area with an observed seismic intensity")
         finest_first = sorted(observed, key=lambda shaking: -shaking.level)
         refuse_unconfigured([shaking.area for shaking in finest_first])
-    felt = sorted(
-        (shaking for shaking in named if intensity_rank(shaking.intensity) >= 2),
+    strong = sorted(
+        (shaking for shaking in named if intensity_rank(shaking.intensity) >= REPORTED_FROM),
         key=lambda shaking: -intensity_rank(shaking.intensity),
     )
-    if not felt:
+    if not strong:
         where = "every area it names" if wanted is None else "the configured areas"
         raise DocumentRefused(f"intensity below 3 in {where}")
-    strongest = felt[0].intensity
-    places = compact_names(shaking.place for shaking in felt)
-    most = "最大" if len({shaking.intensity for shaking in felt}) > 1 else ""
-    english_places = english_names(shaking.area for shaking in felt)
+    strongest = strong[0].intensity
+    places = compact_names(shaking.place for shaking in strong)
+    most = "最大" if len({shaking.intensity for shaking in strong}) > 1 else ""
+    english_places = english_names(shaking.area for shaking in strong)
     return make_item(
         report,
         Family.EARTHQUAKE,
@@ -669,11 +668,11 @@ def earthquake_item(report: Report, wanted: frozenset[str] | None) -> Item:
             report.headline,
             hypocentre_line(report.body),
             area_lines(
-                f"{shaking.place}：震度{intensity_ja(shaking.intensity)}" for shaking in felt
+                f"{shaking.place}：震度{intensity_ja(shaking.intensity)}" for shaking in strong
             ),
             *earthquake_comments(report.body),
         ],
-        areas=[shaking.area for shaking in felt],
+        areas=[shaking.area for shaking in strong],
         title_en=(
             f"Earthquake, seismic intensity {intensity_en(strongest)}: {english_places}"
             if english_places
@@ -682,7 +681,7 @@ def earthquake_item(report: Report, wanted: frozenset[str] | None) -> Item:
         body_en_lines=[
             "\n".join(
                 f"- {place}: seismic intensity {intensity_en(shaking.intensity)}"
-                for shaking in felt
+                for shaking in strong
                 if (place := english_names([shaking.area]))
             )
         ],
