@@ -792,6 +792,23 @@ def test_the_body_of_a_report_about_hundreds_of_places_stays_short() -> None:
     assert len(item.title_ja) <= 200
 
 
+def test_a_very_long_headline_is_cut_but_never_who_issued_it() -> None:
+    data = replaced(fixture(FUKUSHIMA_VPWW53), "注意報を解除します。", "注意" * 5000)
+    item = only_item(data, {AIZUWAKAMATSU})
+
+    assert len(item.body_ja) <= 4000
+    assert item.body_ja.endswith("発表：福島地方気象台（2016年3月10日 18時22分）")
+
+
+def test_the_english_body_lists_the_places_and_who_issued_it() -> None:
+    item = only_item(fixture(QUAKE_2011), {AIZUWAKAMATSU})
+
+    assert item.body_en == (
+        "- Aizuwakamatsu: seismic intensity 5 upper\n\n"
+        "Issued by the Japan Meteorological Agency (11 March 2011, 14:54 JST)"
+    )
+
+
 def test_places_without_an_english_name_make_no_english_text() -> None:
     item = only_item(fixture(QUAKE_2011), {"0420700"})
 

@@ -47,6 +47,7 @@ JST = timezone(timedelta(hours=9), "JST")
 SERIES_MAX = 200
 VERSION_MAX = 300
 BODY_MAX = 4000
+PARAGRAPH_MAX = 1500
 # Long lists of areas make neither a readable title nor a readable body.
 TITLE_AREAS_MAX = 3
 BODY_AREA_LINES_MAX = 40
@@ -289,9 +290,9 @@ def make_item(
         category=CATEGORY,
         urgency=urgency,
         title_ja=shorten(mark + title_ja, 200),
-        body_ja=markdown_body([*body_lines, issued_by_ja(report)]),
+        body_ja=markdown_body(body_lines, footer=issued_by_ja(report)),
         title_en=shorten(exercise_mark_en(report) + title_en, 200) if title_en else "",
-        body_en=markdown_body([*body_en_lines, issued_by_en(report)]) if title_en else "",
+        body_en=markdown_body(body_en_lines, footer=issued_by_en(report)) if title_en else "",
         areas=tuple(dict.fromkeys(areas)),
         is_exercise=report.is_exercise,
     )
@@ -887,6 +888,11 @@ OFFICES_EN = {
     "仙台管区気象台": "the Sendai Regional Headquarters of JMA",
     "気象庁本庁": "the Japan Meteorological Agency",
 }
+# Not strftime's %B, which follows the process's locale.
+MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 LEVEL_PREFIX = re.compile(r"^レベル([０-９0-9])")
 
 
@@ -939,7 +945,7 @@ def issued_by_en(report: Report) -> str:
     when = japan_time(report.reported_at)
     if when is None:
         return f"Issued by {office}"
-    return f"Issued by {office} ({when.day} {when:%B %Y, %H:%M} JST)"
+    return f"Issued by {office} ({when.day} {MONTHS_EN[when.month - 1]} {when:%Y, %H:%M} JST)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -962,13 +968,13 @@ def japan_time(value: datetime) -> datetime | None:
         return None
 
 
-def markdown_body(paragraphs: Iterable[str]) -> str:
+def markdown_body(paragraphs: Iterable[str], *, footer: str) -> str:
     """Paragraphs of plain text that Markdown renders as they read: no HTML can come through
     (ASCII angle brackets become full-width ones, as JMA itself writes them), and every line of
-    JMA's text stays a line."""
-    cleaned = [plain_paragraph(paragraph) for paragraph in paragraphs]
-    body = "\n\n".join(paragraph for paragraph in cleaned if paragraph)
-    return shorten(body, BODY_MAX)
+    JMA's text stays a line. Long text is cut, never the footer saying who issued it."""
+    cleaned = [shorten(plain_paragraph(paragraph), PARAGRAPH_MAX) for paragraph in paragraphs]
+    text = shorten("\n\n".join(paragraph for paragraph in cleaned if paragraph), BODY_MAX - 200)
+    return "\n\n".join(part for part in (text, shorten(plain_paragraph(footer), 198)) if part)
 
 
 def plain_paragraph(text: str) -> str:
