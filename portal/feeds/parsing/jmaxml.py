@@ -15,7 +15,8 @@ Fukushima does not reach residents of Aizuwakamatsu. JMA area codes come in seve
 3-digit seismic areas such as 252 福島県会津 and 3-digit tsunami regions such as 250 福島県); the
 city configures the codes of every list it wants to hear about. The 3-digit seismic and tsunami
 lists overlap (250 is 福島県中通り for earthquakes, 福島県 for tsunamis), which only matters to a
-city that configures 3-digit codes of both.
+city that configures 3-digit codes of both. 震度速報 names seismic areas only, never
+municipalities: a city hears of it when it configures its seismic area (252 福島県会津).
 """
 
 from __future__ import annotations
@@ -257,6 +258,8 @@ def series_of(report: Report, family: Family) -> str:
 
 
 def version_of(series: str, report: Report) -> str:
+    # Control/DateTime in UTC: the same telegram fetched twice (or written with "Z" once and
+    # "+00:00" once) is one version; JMA gives every new telegram of a series a later one.
     return bounded(f"{series}@{report.issued_at.isoformat()}", VERSION_MAX)
 
 
