@@ -597,6 +597,19 @@ def test_a_hypocentre_report_that_is_not_a_cancellation_is_refused() -> None:
     assert refusal(data) == "unsupported JMA information type: 震源に関する情報"
 
 
+def test_a_cancelled_warning_withdraws_its_series_whatever_areas_are_configured() -> None:
+    issued = only_item(fukushima_warning_with(("大雪警報", "発表")), {AIZUWAKAMATSU})
+    data = replaced(
+        fixture(FUKUSHIMA_VPWW53), "<InfoType>発表</InfoType>", "<InfoType>取消</InfoType>"
+    )
+    cancelled = only_item(data, {"9999999"})
+
+    assert cancelled.action is ItemAction.CANCEL
+    assert cancelled.series == issued.series
+    assert cancelled.urgency == "information"
+    assert cancelled.title_ja == "福島県気象警報・注意報は取り消されました"
+
+
 def test_a_cancellation_of_an_unsupported_type_is_refused() -> None:
     data = replaced(fixture("jma_official_samples/18_01_01_100806_VPOA50.xml"), "発表", "取消", 1)
 
