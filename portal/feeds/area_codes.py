@@ -1,11 +1,10 @@
 """The codes JMA and CAP authorities use for the portal's municipalities, and the 会津
-sub-regions JMA groups them into; ``area_codes_load`` writes them into the city's table
+seismic region JMA groups them into; ``area_codes_load`` writes them into the city's table
 (``feeds.AreaCode``), which the city may then edit in the admin.
 
 A municipality area's code is its 6-digit 全国地方公共団体コード (072028 会津若松市). JMA names it
 by the first five digits and "00" (0720200), CAP geocodes by the five (valueName JIS) or the six
-(valueName LGCode). The sub-regions are JMA's 二次細分区域 for warnings and its seismic
-subdivision 福島県会津 for intensity reports.
+(valueName LGCode). 震度速報 reports intensity by seismic region (252 福島県会津), not by city.
 """
 
 from __future__ import annotations
@@ -28,17 +27,14 @@ class Region:
     municipalities: tuple[str, ...]
 
 
+# JMA's 二次細分区域 of 会津, by their municipalities' JIS codes.
 AIZU_NORTH = ("07208", "07402", "07405", "07407", "07408")
 AIZU_CENTRAL = ("07202", "07421", "07422", "07423", "07444", "07445", "07446", "07447")
 AIZU_SOUTH = ("07362", "07364", "07367", "07368")
 
-REGIONS = (
-    Region("jma", "070030", "会津", AIZU_NORTH + AIZU_CENTRAL + AIZU_SOUTH),
-    Region("jma", "070031", "会津北部", AIZU_NORTH),
-    Region("jma", "070032", "会津中部", AIZU_CENTRAL),
-    Region("jma", "070033", "会津南部", AIZU_SOUTH),
-    Region("jma:seismic", "252", "福島県会津", AIZU_NORTH + AIZU_CENTRAL + AIZU_SOUTH),
-)
+# Warnings name every municipality, so their regions (会津北部 070031…) are not mapped: a
+# warning for 会津若松市 must not reach all of 会津中部. 震度速報 names only seismic regions.
+REGIONS = (Region("jma", "252", "福島県会津", AIZU_NORTH + AIZU_CENTRAL + AIZU_SOUTH),)
 
 
 def area_codes_load(*, regions: Iterable[Region] = REGIONS) -> int:

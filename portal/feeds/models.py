@@ -108,6 +108,8 @@ class Run(models.Model):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     superseded = models.PositiveIntegerField(_("ended"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    # Well formed but not for this portal (another region, a type it does not take).
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
     # [{"reference": ..., "reason": ...}], what was refused and why; and notes on the rest.
     problems = models.JSONField(_("problems"), default=list, blank=True)
@@ -125,7 +127,9 @@ class Run(models.Model):
     def counts(self) -> dict[str, Any]:
         return {
             name: getattr(self, name)
-            for name in ("fetched", "created", "updated", "superseded", "unchanged", "rejected")
+            for name in (
+                "fetched", "created", "updated", "superseded", "unchanged", "skipped", "rejected",
+            )
         }
 
 

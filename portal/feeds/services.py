@@ -20,7 +20,12 @@ from django.utils import timezone
 from portal.feeds.fetching import FetchFailed, fetch, new_client, read_file
 from portal.feeds.models import AreaCode, FetchedDocument, Kind, Run, Source
 from portal.feeds.parsing.cap import parse_cap
-from portal.feeds.parsing.documents import DocumentRefused, Item, ParsedDocument
+from portal.feeds.parsing.documents import (
+    DocumentNotForUs,
+    DocumentRefused,
+    Item,
+    ParsedDocument,
+)
 from portal.feeds.parsing.geometry import point_in_circle, point_in_polygon
 from portal.feeds.parsing.jmaxml import parse_jma_atom_feed, parse_jmaxml
 from portal.feeds.parsing.rss import parse_feed
@@ -80,7 +85,7 @@ def source_poll(
         else:
             run.fetched = 1
             _ingest_bytes(fetched.body, kind=source.kind, run=run, source=source, client=client)
-        if run.rejected and not _accepted(run):
+        if run.rejected and not (_accepted(run) or run.skipped):
             # Fetched, but nothing in it could be read: an HTML error page, a broken document.
             _source_failed(source, str(run.problems[0]["reason"]), now=now)
         else:
@@ -180,12 +185,20 @@ def _ingest_jma_atom_feed(
 
 def _parsed(data: bytes, *, kind: str, run: Run, source: Source | None) -> ParsedDocument | None:
     parsers: dict[str, Callable[[bytes], ParsedDocument]] = {
-        Kind.JMA: lambda d: parse_jmaxml(d, area_codes=_jma_area_codes(source)),
+        Kind.JMA: lambda d: parse_jmaxml(
+            d,
+            area_codes=_jma_area_codes(source),
+            warning_formats=settings.FEEDS_JMA_WARNING_FORMATS,
+            max_bytes=settings.FEEDS_MAX_DOCUMENT_BYTES,
+        ),
         Kind.CAP: parse_cap,
         Kind.RSS: lambda d: parse_feed(d, feed_url=source.url if source else run.location),
     }
     try:
         return parsers[kind](data)
+    except DocumentNotForUs as elsewhere:
+        _skip(run, run.location, elsewhere.reason)
+        return None
     except DocumentRefused as refused:
         _refuse(run, run.location, refused.reason)
         return None
@@ -203,7 +216,7 @@ def _ingest_item(
     reference = item.title_ja[:80] or item.version_id[:80]
     area_ids = _area_ids(item, served=served)
     if (item.areas or item.polygons or item.circles) and not area_ids:
-        _refuse(run, reference, _no_area_reason(item))
+        _skip(run, reference, _no_area_reason(item))
         return
     try:
         result = notice_ingest(
@@ -341,10 +354,21 @@ def _count(run: Run, outcome: IngestOutcome) -> None:
 
 def _refuse(run: Run, reference: str, reason: str, *, status: str | None = None) -> None:
     run.rejected += 1
-    run.problems = [*run.problems, {"reference": reference[:200], "reason": reason[:500]}][:200]
+    _problem(run, reference, reason, skipped=False)
     if status is not None:
         run.status = status
     logger.warning("Feed %s refused %s: %s", run.location, reference[:200], reason)
+
+
+def _skip(run: Run, reference: str, reason: str) -> None:
+    run.skipped += 1
+    _problem(run, reference, reason, skipped=True)
+    logger.info("Feed %s skipped %s: %s", run.location, reference[:200], reason)
+
+
+def _problem(run: Run, reference: str, reason: str, *, skipped: bool) -> None:
+    entry = {"reference": reference[:200], "reason": reason[:500], "skipped": skipped}
+    run.problems = [*run.problems, entry][:200]
 
 
 def finish_run(run: Run) -> Run:
@@ -352,7 +376,8 @@ def finish_run(run: Run) -> Run:
         if not run.rejected:
             run.status = Run.Status.OK
         else:
-            run.status = Run.Status.PARTIAL if _accepted(run) else Run.Status.REFUSED
+            accepted = _accepted(run) or run.skipped
+            run.status = Run.Status.PARTIAL if accepted else Run.Status.REFUSED
     run.finished_at = timezone.now()
     run.save()
     return run
@@ -394,4 +419,5 @@ def outcome_lines(run: Run) -> Iterable[str]:
     counts: dict[str, Any] = run.counts()
     yield ", ".join(f"{name} {value}" for name, value in counts.items())
     for problem in run.problems:
-        yield f"refused: {problem['reference']}: {problem['reason']}"
+        what = "skipped" if problem.get("skipped") else "refused"
+        yield f"{what}: {problem['reference']}: {problem['reason']}"

@@ -21,6 +21,11 @@ class DocumentRefused(Exception):
         super().__init__(reason)
 
 
+class DocumentNotForUs(DocumentRefused):
+    """Well formed, but nothing this portal publishes: a type it does not take, or about none of
+    its areas. A JMA feed of all Japan brings many; they are skipped, not errors of the source."""
+
+
 class ItemAction(StrEnum):
     # A new version of the series: it becomes the live notice (superseding the previous one).
     ISSUE = "issue"

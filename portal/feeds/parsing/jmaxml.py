@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from portal.feeds.parsing.documents import (
     AreaRef,
+    DocumentNotForUs,
     DocumentRefused,
     Item,
     ItemAction,
@@ -103,11 +104,17 @@ def parse_jmaxml(
     data: bytes,
     *,
     area_codes: Collection[str] | None = None,
+    warning_formats: Collection[str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ParsedDocument:
     """The items of one JMA report about ``area_codes`` (every area when None).
 
-    Raises ``DocumentRefused`` for anything that is not a supported report about those areas.
+    JMA sends the same weather warnings in several formats at once (VPWW50/53/54, and from 2026
+    one product per phenomenon); ``warning_formats`` names the Control/Titles taken, so that a
+    warning makes one notice, not three (None: every format).
+
+    Raises ``DocumentRefused`` for anything that is not a supported report about those areas
+    (``DocumentNotForUs`` when it is well formed but for someone else).
     """
     report = read_report(parse_xml(data, max_bytes=max_bytes))
     wanted = None if area_codes is None else frozenset(area_codes)
@@ -115,7 +122,16 @@ def parse_jmaxml(
     if family is None or (
         report.control_title in CANCEL_ONLY_TITLES and report.info_type != CANCEL_INFO_TYPE
     ):
-        raise DocumentRefused(f"unsupported JMA information type: {report.control_title}")
+        raise DocumentNotForUs(f"unsupported JMA information type: {report.control_title}")
+    if (
+        family == Family.WARNING
+        and warning_formats is not None
+        and report.control_title not in warning_formats
+    ):
+        raise DocumentNotForUs(
+            f"{report.control_title}: the same warnings are taken in another format "
+            f"({', '.join(warning_formats)}; setting FEEDS_JMA_WARNING_FORMATS)"
+        )
     if report.info_type == CANCEL_INFO_TYPE:
         item = cancellation_item(report, family)
     else:
@@ -657,7 +673,7 @@ def earthquake_item(report: Report, wanted: frozenset[str] | None) -> Item:
     )
     if not strong:
         where = "every area it names" if wanted is None else "the configured areas"
-        raise DocumentRefused(f"intensity below 3 in {where}")
+        raise DocumentNotForUs(f"intensity below 3 in {where}")
     strongest = strong[0].intensity
     places = compact_names(shaking.place for shaking in strong)
     most = "最大" if len({shaking.intensity for shaking in strong}) > 1 else ""
@@ -827,7 +843,7 @@ def refuse_unconfigured(areas: Sequence[AreaRef]) -> NoReturn:
     if len(unique) > REFUSAL_AREAS_MAX:
         listed += f" … {len(unique)} in all"
     names = f"it names: {listed}" if unique else "it names no areas"
-    raise DocumentRefused(f"concerns none of the configured areas ({names})")
+    raise DocumentNotForUs(f"concerns none of the configured areas ({names})")
 
 
 def compact_names(names: Iterable[str]) -> str:

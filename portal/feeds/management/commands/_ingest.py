@@ -23,7 +23,8 @@ class IngestCommand(BaseCommand):
         self.stdout.write(lines[0])
         for line in lines[1:]:
             self.stderr.write(line)
-        if run.rejected:
+        if run.rejected or run.skipped:
             raise CommandError(
-                f"refused {run.rejected} of what {options['location']} holds (run #{run.pk})"
+                f"refused {run.rejected} and skipped {run.skipped} of what "
+                f"{options['location']} holds (run #{run.pk})"
             )
