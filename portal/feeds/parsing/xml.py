@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # noqa: S405 - only used for types; parsing is defusedxml's
 
-import defusedxml.ElementTree as SafeET
+import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
 from defusedxml import DefusedXmlException
 
 from portal.feeds.parsing.documents import DocumentRefused
@@ -24,7 +24,10 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ET.Element:
     if not data.strip():
         raise DocumentRefused("empty document")
     try:
-        return SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: ET.Element = SafeET.fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+        return root
     except DefusedXmlException as refused:
         raise DocumentRefused(
             f"document declares a DTD or entities, which are refused: {type(refused).__name__}"
