@@ -35,6 +35,7 @@ from portal.feeds.parsing.documents import (
     Polygon,
     bounded_identity,
 )
+from portal.feeds.parsing.text import markdown_safe_text, plain_text
 from portal.feeds.parsing.xml import local_name, namespace, parse_xml
 
 SOURCE = "cap"
@@ -44,7 +45,6 @@ CAP_NAMESPACES = {
 }
 CAP_1_0_NAMESPACE = "http://www.incident.com/cap/1.0"
 
-TITLE_MAX_LENGTH = 200  # portal.notices.models.Notice.title_ja
 SUMMARY_MAX_LENGTH = 200
 
 PUBLISHED_STATUSES = {"Actual": False, "Exercise": True, "Test": True}  # status → is_exercise
@@ -82,11 +82,6 @@ CAP_CERTAINTIES = ("Observed", "Likely", "Very Likely", "Possible", "Unlikely", 
 _UNSAFE_IN_NAME = re.compile(r"[\s,<&]")
 # A "web" line is written as a Markdown autolink, which may not hold spaces, '<' or '>'.
 _WEB_URL = re.compile(r"^https?://[^\s<>\"\\\x00-\x1f\x7f]+$", re.IGNORECASE)
-_LINE_BREAK_TAG = re.compile(r"<\s*(br|/p|p)\s*/?\s*>", re.IGNORECASE)
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-# What can turn plain text into HTML or a link in CommonMark: raw HTML and autolinks start
-# with '<', links and images with '[', entities with '&'; the backslash is what escapes them.
-_MARKDOWN_ACTIVE = re.compile(r"([\\<>\[\]&])")
 
 
 class _ItemProblem(Exception):
@@ -159,22 +154,6 @@ def cap_version_id(sender: str, identifier: str, sent: datetime) -> str:
     """
     sent_utc = sent.astimezone(UTC).isoformat()
     return bounded_identity(f"cap:{sender},{identifier},{sent_utc}", VERSION_ID_MAX_LENGTH)
-
-
-def markdown_safe_text(text: str) -> str:
-    """CAP's plain text as Markdown that shows the same words and can hold no HTML or link.
-
-    Some senders put HTML line breaks in their text (``&lt;br /&gt;``): those become
-    paragraphs and other tags are dropped; whatever is left that Markdown would read as HTML or a
-    link is backslash-escaped.
-    """
-    # A sender's <br> is a line it meant to stand alone; a paragraph keeps it so in Markdown,
-    # where a single line break joins the lines.
-    text = _LINE_BREAK_TAG.sub("\n\n", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _TAG.sub("", text)
-    text = _MARKDOWN_ACTIVE.sub(r"\\\1", text)
-    lines = [line.strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 # The alert ----------------------------------------------------------------------------------
@@ -279,13 +258,24 @@ def _item(header: _Header, infos: Sequence[_Info]) -> Item:
         body_ja=body_ja,
         title_en=english.title if english else "",
         body_en=english.body if english else "",
-        areas=_unique(area for info in infos for area in info.areas),
+        areas=_areas_named_as_in(primary, infos),
         polygons=_unique(polygon for info in infos for polygon in info.polygons),
         circles=_unique(circle for info in infos for circle in info.circles),
         expires_at=max((info.expires for info in infos if info.expires), default=None),
         is_exercise=PUBLISHED_STATUSES[header.status],
         references=header.references,
     )
+
+
+def _areas_named_as_in(primary: _Info | None, infos: Sequence[_Info]) -> tuple[AreaRef, ...]:
+    """Every block's areas, once each: blocks in other languages repeat the same geocodes
+    under translated names, and the name the notice shows is the primary block's."""
+    ordered = ([primary] if primary else []) + [info for info in infos if info is not primary]
+    by_code: dict[tuple[str, str], AreaRef] = {}
+    for info in ordered:
+        for area in info.areas:
+            by_code.setdefault((area.scheme, area.code), area)
+    return tuple(by_code.values())
 
 
 def _cancellation_text(header: _Header) -> tuple[str, str]:
@@ -300,13 +290,12 @@ def _cancellation_text(header: _Header) -> tuple[str, str]:
 def _read_info(element: ET.Element) -> _Info:
     # CAP's default language, when a block names none.
     language = _text(_child(element, "language")) or "en-US"
-    headline = _text(_child(element, "headline")) or _text(_child(element, "event"))
-    title = _collapse_whitespace(headline)
+    title = plain_text(_text(_child(element, "headline")) or _text(_child(element, "event")))
     if not title:
         raise _ItemProblem("an info block has neither headline nor event")
     return _Info(
         language=language,
-        title=_shorten(title, TITLE_MAX_LENGTH),
+        title=title,
         body=_body(element),
         urgency=_portal_urgency(element),
         expires=_expires(element),
@@ -462,10 +451,6 @@ def _is_english(language: str) -> bool:
 
 def _collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _unique[T](values: Iterable[T]) -> tuple[T, ...]:
