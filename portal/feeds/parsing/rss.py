@@ -62,7 +62,7 @@ def parse_feed(data: bytes, *, feed_url: str = "") -> ParsedDocument:
         raise DocumentRefused(f"not an RSS or Atom feed: {reason}")
     feed: Mapping[str, Any] = parsed.get("feed") or {}
     in_english = str(feed.get("language") or "").lower().startswith("en")
-    feed_updated = _datetime(feed.get("updated_parsed"))
+    feed_updated = _date_of(feed, "updated_parsed")
     items: dict[str, Item] = {}
     refused: list[ItemRefusal] = []
     for position, entry in enumerate(entries, start=1):
@@ -102,8 +102,8 @@ def _item(
     title = plain_text(str(entry.get("title") or ""))
     if not title:
         raise _EntryRefused("no title")
-    updated = _datetime(entry.get("updated_parsed"))
-    version_at = updated or _datetime(entry.get("published_parsed")) or fallback
+    updated = _date_of(entry, "updated_parsed")
+    version_at = updated or _date_of(entry, "published_parsed") or fallback
     if version_at is None:
         raise _EntryRefused("no date")
     body = _body(entry)
@@ -151,6 +151,8 @@ def _body(entry: Mapping[str, Any]) -> str:
 def _web_link(link: str, feed_url: str) -> str:
     """The entry's page if it is on the web; a relative link is read against the feed's own
     address, anything else (javascript:, a file path) is dropped."""
+    if not link.strip():
+        return ""
     absolute = urljoin(feed_url, link.strip()) if feed_url else link.strip()
     parts = urlsplit(absolute)
     if parts.scheme.lower() in {"http", "https"} and parts.netloc:
@@ -158,8 +160,13 @@ def _web_link(link: str, feed_url: str) -> str:
     return ""
 
 
-def _datetime(parsed: time.struct_time | None) -> datetime | None:
-    """feedparser's UTC ``struct_time`` as an aware datetime; None for none or nonsense."""
+def _date_of(element: Mapping[str, Any], key: str) -> datetime | None:
+    """feedparser's UTC ``struct_time`` as an aware datetime; None for none or nonsense.
+
+    Read with ``dict.get``: feedparser's own lookup answers a missing ``updated_parsed`` with
+    ``published_parsed`` and a DeprecationWarning, and the fallbacks here are explicit.
+    """
+    parsed: time.struct_time | None = dict.get(element, key) if isinstance(element, dict) else None
     if not parsed:
         return None
     try:
