@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -9,9 +11,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portal.feeds.parsing.documents import DocumentRefused, Item, ItemAction, ParsedDocument
 from portal.feeds.parsing.rss import parse_feed
+from portal.feeds.parsing.text import markdown_from_html, markdown_safe_text
 from portal.notices.models import Category, Urgency
 from portal.notices.rendering import markdown_problems, render_markdown
 
@@ -421,3 +426,59 @@ def test_a_feed_that_is_not_well_formed_is_refused() -> None:
 
 def test_an_empty_document_is_refused() -> None:
     assert refusal_of(b"  ") == "empty document"
+
+
+# Whatever comes in ------------------------------------------------------------------------------
+
+HTML_PIECES = st.sampled_from(
+    [
+        "<p>", "</p>", "<a href=\"", "\">", "</a>", "javascript:alert(1)", "https://a.example/",
+        "data:text/html,x", "<script>", "</script>", "<img src=x onerror=alert(1)>", "<iframe>",
+        "<style>", "</style>", " style=\"x\"", "<b>", "</b>", "<pre>", "</pre>", "<code>",
+        "</code>", "<table><tr><td>", "</td></tr></table>", "<li>", "<h2>", "<br>", "&lt;",
+        "&gt;", "&amp;", "[", "]", "(", ")", "<", ">", "`", "*", "_", "\\", "!", "#", "-", "\n",
+        "1.", "|", "~", "<!--", "-->", "<![CDATA[", "]]>", "&#x6a;avascript:", "mailto:a@b",
+        "tel:0242", "会津", " ",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.lists(st.one_of(HTML_PIECES, st.text(max_size=4)), max_size=40).map("".join))
+def test_any_html_becomes_markdown_that_passes_the_staff_checks(fragment: str) -> None:
+    assert markdown_problems(markdown_from_html(fragment)) == []
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.lists(st.one_of(HTML_PIECES, st.text(max_size=4)), max_size=40).map("".join))
+def test_any_plain_text_becomes_markdown_that_passes_the_staff_checks(text: str) -> None:
+    assert markdown_problems(markdown_safe_text(text)) == []
+
+
+def parse_or_refuse(data: bytes) -> None:
+    with contextlib.suppress(DocumentRefused):
+        parse_feed(data, feed_url=CITY_FEED)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.binary(max_size=2000))
+def test_random_bytes_raise_nothing_but_document_refused(data: bytes) -> None:
+    parse_or_refuse(data)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    insert=st.binary(max_size=40),
+)
+def test_a_mutated_feed_raises_nothing_but_document_refused(seed: int, insert: bytes) -> None:
+    sample = KANPO.read_bytes()
+    rng = random.Random(seed)
+    start = rng.randrange(len(sample))
+    end = min(len(sample), start + rng.randrange(0, 60))
+    parse_or_refuse(sample[:start] + insert + sample[end:])

@@ -164,7 +164,7 @@ def _check_root(root: ET.Element) -> None:
     if ns == CAP_1_0_NAMESPACE:
         raise DocumentRefused("CAP 1.0 is not supported")
     if local_name(root) != "alert" or ns not in CAP_NAMESPACES:
-        raise DocumentRefused(f"not a CAP alert (root {root.tag})")
+        raise DocumentRefused(f"not a CAP alert (root {root.tag[:120]})")
 
 
 def _read_header(root: ET.Element) -> _Header:
@@ -175,15 +175,15 @@ def _read_header(root: ET.Element) -> _Header:
     if status in UNPUBLISHED_STATUSES:
         raise DocumentRefused(f"status {status} is not published")
     if status not in PUBLISHED_STATUSES:
-        raise DocumentRefused(f"status {status!r} is not a CAP status")
+        raise DocumentRefused(f"status {status[:40]!r} is not a CAP status")
     msg_type = _required(root, "msgType")
     if msg_type in NOT_NOTICES:
         raise DocumentRefused(f"msgType {msg_type} is not a notice")
     if msg_type not in ACTIONS:
-        raise DocumentRefused(f"msgType {msg_type!r} is not a CAP message type")
+        raise DocumentRefused(f"msgType {msg_type[:40]!r} is not a CAP message type")
     scope = _required(root, "scope")
     if scope not in SCOPES:
-        raise DocumentRefused(f"scope {scope!r} is not a CAP scope")
+        raise DocumentRefused(f"scope {scope[:40]!r} is not a CAP scope")
     references = _read_references(root)
     if msg_type == "Cancel" and not references:
         raise DocumentRefused("msgType Cancel without references: it cancels nothing")

@@ -67,7 +67,10 @@ def markdown_from_html(fragment: str) -> str:
         url_schemes=URL_SCHEMES,
         attribute_filter=_quote_link_target,
     )
-    markdown = markdownify(cleaned, heading_style="ATX", escape_misc=True).strip()
+    # Wrapped, because BeautifulSoup (under markdownify) warns about markup that looks like a
+    # URL or a file name, and a feed entry's whole text is sometimes just its link.
+    markdown = markdownify(f"<div>{cleaned}</div>", heading_style="ATX", escape_misc=True)
+    markdown = markdown.strip()
     markdown = re.sub(r"\n{3,}", "\n\n", markdown)
     if markdown_problems(markdown):
         return markdown_safe_text(plain_text(fragment, limit=None))
