@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import feedparser  # type: ignore[import-untyped]
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -372,6 +373,23 @@ def test_an_rss_1_0_feed_is_read() -> None:
     assert item.version_at == datetime(2026, 1, 17, 0, 0, tzinfo=UTC)
 
 
+def test_an_rss_0_91_feed_is_read() -> None:
+    rss091 = b"""<?xml version="1.0"?>
+<rss version="0.91"><channel><title>Aizu</title><link>https://a.example/</link>
+<description>d</description><language>en</language>
+<lastBuildDate>Sat, 17 Jan 2026 00:00:00 GMT</lastBuildDate>
+<item><title>Water outage</title><link>https://a.example/7</link>
+<description>Ward 3, 10:00 to 12:00</description></item>
+</channel></rss>"""
+    item = only_item(parse_feed(rss091))
+    assert (item.title_ja, item.title_en, item.link) == (
+        "Water outage",
+        "Water outage",
+        "https://a.example/7",
+    )
+    assert item.version_at == datetime(2026, 1, 17, 0, 0, tzinfo=UTC)
+
+
 def test_a_feed_of_1000_entries_is_read_whole() -> None:
     entries = [
         rss_item(guid=f"news-{n}", title=f"お知らせ {n}", description=f"<p>本文 {n}</p>")
@@ -422,6 +440,23 @@ def test_a_feed_with_an_external_entity_is_refused() -> None:
 
 def test_a_feed_that_is_not_well_formed_is_refused() -> None:
     assert "not well-formed" in refusal_of(rss_feed([rss_item()])[:-20])
+
+
+def test_feedparser_is_given_a_stream_which_it_cannot_take_for_a_file_name_or_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given bytes or str, feedparser tries to open them as a file or fetch them as a URL.
+    given: list[object] = []
+    real_parse = feedparser.parse
+
+    def spy(source: object) -> object:
+        given.append(source)
+        return real_parse(source)
+
+    monkeypatch.setattr(feedparser, "parse", spy)
+    parse_feed(rss_feed([rss_item()]))
+    assert len(given) == 1
+    assert hasattr(given[0], "read")
 
 
 def test_an_empty_document_is_refused() -> None:
