@@ -415,6 +415,17 @@ def test_an_html_page_is_refused_as_not_a_feed(page: bytes) -> None:
     assert refusal_of(page).startswith("not an RSS or Atom feed")
 
 
+def test_an_html_page_after_comments_and_an_xml_declaration_is_refused_as_not_a_feed() -> None:
+    page = b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- generated -->\n<!DOCTYPE html><html></html>'
+    assert refusal_of(page) == "not an RSS or Atom feed: an HTML page"
+
+
+def test_a_feed_after_thousands_of_comments_is_judged_in_linear_time() -> None:
+    # A regular expression skipping comments took seconds for 25 of them, years for these.
+    feed = rss_feed([rss_item()], prologue="<!--a-->" * 500)
+    assert len(parse_feed(feed).items) == 1
+
+
 def test_xml_that_is_not_a_feed_is_refused() -> None:
     reason = refusal_of(b'<?xml version="1.0"?><alert xmlns="urn:x"><a/></alert>')
     assert reason == "not an RSS or Atom feed: root {urn:x}alert"

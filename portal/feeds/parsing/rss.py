@@ -38,12 +38,8 @@ from portal.feeds.parsing.xml import local_name, parse_xml
 SOURCE = "rss"
 # Root elements of RSS 0.9x/2.0 (<rss>), RSS 0.90/1.0 (<rdf:RDF>) and Atom (<feed>).
 FEED_ROOTS = {"rss", "RDF", "feed"}
-# A web page, told apart before parse_xml, which would refuse <!DOCTYPE html> as a DTD and so
-# give an operator who entered the site's address instead of its feed the wrong reason.
-_HTML_PAGE = re.compile(
-    rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!doctype\s+html|<html)",
-    re.IGNORECASE | re.DOTALL,
-)
+_HTML_START = re.compile(rb"<!doctype\s+html|<html[\s>]")
+UTF8_BOM = b"\xef\xbb\xbf"
 REFERENCE_MAX_LENGTH = 200
 SUMMARY_MAX_LENGTH = 200
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
@@ -89,11 +85,37 @@ class _EntryRefused(Exception):
 
 
 def _refuse_what_is_not_a_feed(data: bytes) -> None:
-    if _HTML_PAGE.match(data[:4096]):
+    # Told apart before parse_xml, which would refuse <!DOCTYPE html> as a DTD and so give an
+    # operator who entered the site's address instead of its feed's the wrong reason.
+    if _is_html_page(data[:4096]):
         raise DocumentRefused("not an RSS or Atom feed: an HTML page")
     root = parse_xml(data)
     if local_name(root) not in FEED_ROOTS:
         raise DocumentRefused(f"not an RSS or Atom feed: root {root.tag[:120]}")
+
+
+def _is_html_page(head: bytes) -> bool:
+    """Whether the document's first element or declaration is HTML's, past any XML
+    declaration, processing instructions and comments.
+
+    A loop rather than one regular expression: a pattern that skips any number of comments
+    backtracks exponentially on a document of many comments that is not HTML.
+    """
+    head = head.removeprefix(UTF8_BOM).lower()
+    while True:
+        head = head.lstrip()
+        if head.startswith(b"<!--"):
+            end = head.find(b"-->")
+            if end < 0:
+                return False
+            head = head[end + 3 :]
+        elif head.startswith(b"<?"):
+            end = head.find(b"?>")
+            if end < 0:
+                return False
+            head = head[end + 2 :]
+        else:
+            return _HTML_START.match(head) is not None
 
 
 def _item(
