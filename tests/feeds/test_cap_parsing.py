@@ -700,3 +700,10 @@ def test_any_value_in_any_cap_element_raises_nothing_but_document_refused(
     cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t")
     mutated = sample[: start + len(opening)] + escape(cleaned) + sample[end:]
     parse_or_refuse(mutated.encode())
+
+
+def test_a_description_of_a_long_run_of_spaces_after_a_tag_is_read_in_linear_time() -> None:
+    # "<br" then spaces: a pattern \s*/?\s* once took minutes over a megabyte of them.
+    info = info_xml(description="<br" + " " * 200_000 + "end")
+    item = only_item(parse_cap(alert_xml(infos=[info])))
+    assert item.body_ja.endswith("end")
