@@ -262,11 +262,13 @@ def test_the_aizu_update_to_an_extreme_severity_is_an_emergency() -> None:
     assert update.title_ja.startswith("【更新】会津若松市に大雪特別警報")
 
 
-def test_the_aizu_cancel_withdraws_what_the_update_published() -> None:
+def test_the_aizu_cancel_withdraws_the_alert_and_its_update() -> None:
+    # Both, as CAP asks of a cancellation: whichever of them the store holds, it finds it.
+    alert = only_item(parse_cap(fixture("aizu/aizu_heavy_snow_alert.xml")))
     update = only_item(parse_cap(fixture("aizu/aizu_heavy_snow_update.xml")))
     cancel = only_item(parse_cap(fixture("aizu/aizu_heavy_snow_cancel.xml")))
     assert cancel.action is ItemAction.CANCEL
-    assert cancel.references == (update.version_id,)
+    assert cancel.references == (alert.version_id, update.version_id)
     assert cancel.version_at > update.version_at
     assert cancel.urgency == Urgency.INFORMATION
 
