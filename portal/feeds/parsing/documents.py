@@ -120,5 +120,5 @@ def bounded_identity(identity: str, limit: int) -> str:
     """
     if len(identity) <= limit:
         return identity
-    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()
-    return f"{identity[: limit - len(digest) - 1]}~{digest}"
+    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
+    return f"{identity[: limit - len(digest) - 1]}#{digest}"
