@@ -172,6 +172,22 @@ def test_an_english_and_spanish_amber_alert_takes_english_for_both_languages() -
     assert item.title_ja == item.title_en == "Amber Alert in Los Angeles County"
 
 
+IPAWS_WITH_INFO = [
+    "willglynn_oasiscap/ipaws-5e6dd964023f1930ef638846.xml",
+    "willglynn_oasiscap/ipaws-5e6ddbad023f1930ef6c1a5a.xml",
+    "willglynn_oasiscap/ipaws-5e7e0fc5023f1930efcf3deb.xml",
+    "willglynn_oasiscap/ipaws-5ea321f39fc226a7b44b6874.xml",
+]
+
+
+@pytest.mark.parametrize("path", IPAWS_WITH_INFO)
+def test_an_ipaws_message_in_english_only_gives_the_same_text_in_both_languages(path: str) -> None:
+    # The IPAWS samples hold one en-US block each (with signatures and, some, audio).
+    item = only_item(parse_cap(fixture(path)))
+    assert item.title_en
+    assert (item.title_ja, item.body_ja) == (item.title_en, item.body_en)
+
+
 def test_a_spanish_block_first_still_gives_the_japanese_text_when_there_is_no_japanese() -> None:
     spanish = info_xml(language="es-US", headline="Alerta Amber")
     english = info_xml(language="en-US", headline="Amber Alert")
