@@ -725,3 +725,8 @@ def test_a_description_of_a_long_run_of_spaces_after_a_tag_is_read_in_linear_tim
     info = info_xml(description="<br" + " " * 200_000 + "end")
     item = only_item(parse_cap(alert_xml(infos=[info])))
     assert item.body_ja.endswith("end")
+
+
+def test_an_alert_in_an_unknown_encoding_is_refused() -> None:
+    data = alert_xml().replace(b'encoding="UTF-8"', b'encoding="SJIS-2026"')
+    assert refusal_of(data).startswith("unknown character encoding")

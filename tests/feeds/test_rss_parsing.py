@@ -206,6 +206,11 @@ def test_a_title_is_plain_text_without_tags() -> None:
     assert item.title_ja == "断水のお知らせ"
 
 
+def test_a_plain_title_keeps_its_angle_brackets() -> None:
+    item = only_item(parse_feed(rss_feed([rss_item(title="1 < 2 and 3 > 2")])))
+    assert item.title_ja == "1 < 2 and 3 > 2"
+
+
 def test_a_title_longer_than_the_notice_allows_is_shortened() -> None:
     item = only_item(parse_feed(rss_feed([rss_item(title="お" * 300)])))
     assert len(item.title_ja) == 200
@@ -528,3 +533,9 @@ def test_a_mutated_feed_raises_nothing_but_document_refused(seed: int, insert: b
     start = rng.randrange(len(sample))
     end = min(len(sample), start + rng.randrange(0, 60))
     parse_or_refuse(sample[:start] + insert + sample[end:])
+
+
+def test_a_feed_in_an_unknown_encoding_is_refused() -> None:
+    # Found by the mutation test: expat raised LookupError for encoding="UTF-80".
+    feed = rss_feed([rss_item()]).replace(b'encoding="UTF-8"', b'encoding="UTF-80"')
+    assert refusal_of(feed).startswith("unknown character encoding")

@@ -35,7 +35,7 @@ from portal.feeds.parsing.documents import (
     Polygon,
     bounded_identity,
 )
-from portal.feeds.parsing.text import markdown_safe_text, plain_text
+from portal.feeds.parsing.text import markdown_safe_text, single_line
 from portal.feeds.parsing.xml import local_name, namespace, parse_xml
 
 SOURCE = "cap"
@@ -290,7 +290,7 @@ def _cancellation_text(header: _Header) -> tuple[str, str]:
 def _read_info(element: ET.Element) -> _Info:
     # CAP's default language, when a block names none.
     language = _text(_child(element, "language")) or "en-US"
-    title = plain_text(_text(_child(element, "headline")) or _text(_child(element, "event")))
+    title = single_line(_text(_child(element, "headline")) or _text(_child(element, "event")))
     if not title:
         raise _ItemProblem("an info block has neither headline nor event")
     return _Info(

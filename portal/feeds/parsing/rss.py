@@ -32,7 +32,12 @@ from portal.feeds.parsing.documents import (
     ParsedDocument,
     bounded_identity,
 )
-from portal.feeds.parsing.text import markdown_from_html, markdown_safe_text, plain_text
+from portal.feeds.parsing.text import (
+    markdown_from_html,
+    markdown_safe_text,
+    plain_text,
+    single_line,
+)
 from portal.feeds.parsing.xml import local_name, parse_xml
 
 SOURCE = "rss"
@@ -121,7 +126,7 @@ def _is_html_page(head: bytes) -> bool:
 def _item(
     entry: Mapping[str, Any], *, feed_url: str, in_english: bool, fallback: datetime | None
 ) -> Item:
-    title = plain_text(str(entry.get("title") or ""))
+    title = _title(entry)
     if not title:
         raise _EntryRefused("no title")
     updated = _date_of(entry, "updated_parsed")
@@ -149,6 +154,19 @@ def _item(
     )
 
 
+def _title(entry: Mapping[str, Any]) -> str:
+    """The entry's title as plain text: feedparser says whether the feed wrote it as HTML
+    (``&lt;b&gt;断水&lt;/b&gt;``) or as text in which '<' is just a character."""
+    title = str(entry.get("title") or "")
+    if _is_html(entry.get("title_detail")):
+        return plain_text(title)
+    return single_line(title)
+
+
+def _is_html(detail: Mapping[str, Any] | None) -> bool:
+    return str((detail or {}).get("type") or "text/html") in HTML_TYPES
+
+
 def _series(entry: Mapping[str, Any], feed_url: str, link: str) -> str:
     """``rss:<feed url> <entry id>``: a URL holds no space, so one feed's ids cannot be read
     as another's."""
@@ -164,7 +182,7 @@ def _body(entry: Mapping[str, Any]) -> str:
     for detail in [*(entry.get("content") or []), entry.get("summary_detail") or {}]:
         value = str(detail.get("value") or "")
         if value.strip():
-            if str(detail.get("type") or "text/html") in HTML_TYPES:
+            if _is_html(detail):
                 return markdown_from_html(value)
             return markdown_safe_text(value)
     return ""

@@ -80,10 +80,16 @@ def markdown_from_html(fragment: str) -> str:
 
 
 def plain_text(fragment: str, *, limit: int | None = TITLE_MAX_LENGTH) -> str:
-    """The words of an HTML (or plain) fragment on one line, shortened to ``limit``."""
+    """The words of an HTML fragment on one line, shortened to ``limit``."""
     # nh3 with no allowed tag keeps the text and drops tags, and the contents of <script> and
     # <style>; it returns HTML, so entities are decoded afterwards.
-    words = _LINE_SPACE.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()
+    return single_line(html.unescape(nh3.clean(fragment, tags=set())), limit=limit)
+
+
+def single_line(text: str, *, limit: int | None = TITLE_MAX_LENGTH) -> str:
+    """Plain text on one line, shortened to ``limit``: a title as written, '<' and all (the
+    page escapes it)."""
+    words = _LINE_SPACE.sub(" ", text).strip()
     if limit is None or len(words) <= limit:
         return words
     return words[: limit - 1] + "…"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # noqa: S405 - only used for types; parsing is defusedxml's
 
-import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
+import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from portal.feeds.parsing.documents import DocumentRefused
@@ -24,16 +24,16 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ET.Element:
     if not data.strip():
         raise DocumentRefused("empty document")
     try:
-        root: ET.Element = SafeET.fromstring(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
-        return root
+        return SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as refused:
         raise DocumentRefused(
             f"document declares a DTD or entities, which are refused: {type(refused).__name__}"
         ) from None
     except ET.ParseError as error:
         raise DocumentRefused(f"not well-formed XML: {error}") from None
+    except LookupError as error:
+        # expat asks Python's codecs for an encoding it does not know itself (encoding="UTF-80").
+        raise DocumentRefused(f"unknown character encoding: {error}") from None
 
 
 def local_name(element: ET.Element) -> str:
