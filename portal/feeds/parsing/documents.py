@@ -8,6 +8,7 @@ version arriving late changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -110,3 +111,19 @@ class ParsedDocument:
     links: tuple[str, ...] = ()
     # Why the document, though well formed, makes no notice (e.g. "not a type we publish").
     notes: tuple[str, ...] = field(default=())
+
+
+SERIES_MAX_LENGTH = 200
+VERSION_ID_MAX_LENGTH = 300
+
+
+def bounded_identity(identity: str, limit: int) -> str:
+    """``identity`` if it fits in ``limit`` characters, else a readable prefix and its SHA-256.
+
+    Identities are compared, never parsed, so a long one only has to stay unique and
+    recognisable in the run record: two identities that share the prefix still differ by hash.
+    """
+    if len(identity) <= limit:
+        return identity
+    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
+    return f"{identity[: limit - len(digest) - 1]}#{digest}"

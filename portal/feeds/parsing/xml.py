@@ -31,6 +31,9 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ET.Element:
         ) from None
     except ET.ParseError as error:
         raise DocumentRefused(f"not well-formed XML: {error}") from None
+    except LookupError as error:
+        # expat asks Python's codecs for an encoding it does not know itself (encoding="UTF-80").
+        raise DocumentRefused(f"unknown character encoding: {error}") from None
 
 
 def local_name(element: ET.Element) -> str:
