@@ -60,14 +60,17 @@ def main() -> None:
         code="bench-feeds", defaults={"kind": "municipality", "name_ja": "ベンチ市"}
     )[0]
     base = SHARED if (SHARED / "jmaxml").is_dir() else FIXTURES
-    documents = [(Kind.JMA, p) for p in sorted((base / "jmaxml").rglob("*.xml"))] + [
-        (Kind.CAP, p) for p in sorted((base / "cap").rglob("*")) if p.suffix in {".xml", ".cap"}
+    cap_files = [p for p in sorted((base / "cap").rglob("*")) if p.suffix in {".xml", ".cap"}]
+    documents = [(str(Kind.JMA), p) for p in sorted((base / "jmaxml").rglob("*.xml"))] + [
+        (str(Kind.CAP), p) for p in cap_files
     ]
     map_every_area_code(documents, area)
     print(f"database: {connection.vendor}; samples from {base}")
 
     for attempt in ("first time", "again (already ingested)"):
-        totals = {"created": 0, "updated": 0, "superseded": 0, "unchanged": 0, "rejected": 0}
+        totals = dict.fromkeys(
+            ("created", "updated", "superseded", "unchanged", "skipped", "rejected"), 0
+        )
         started = time.perf_counter()
         for kind, path in documents:
             run = ingest(path.read_bytes(), kind, path.name)

@@ -319,7 +319,8 @@ FEEDS_WARNING_LIFETIME_HOURS = env_int("FEEDS_WARNING_LIFETIME_HOURS", 24)
 FEEDS_MAX_BACKOFF_SECONDS = env_int("FEEDS_MAX_BACKOFF_SECONDS", 6 * 3600)
 # JMA sends each weather warning in several formats at once; the Control/Titles taken (one, so
 # that a warning makes one notice). From 2026 JMA's per-phenomenon products can be taken instead:
-# 気象警報・注意報（Ｒ０６）（大雨）, …（土砂）, …（高潮）, …（暴風）, …（波浪）, …（大雪）, …（その他注意報）.
+# 気象警報・注意報（Ｒ０６）（大雨）, …（土砂）, …（高潮）, …（暴風）, …（波浪）, …（大雪）,
+# …（その他注意報）.
 FEEDS_JMA_WARNING_FORMATS = env_list("FEEDS_JMA_WARNING_FORMATS", ["気象特別警報・警報・注意報"])
 # The most documents one poll of a JMA Atom feed fetches (the rest wait for the next poll).
 FEEDS_MAX_LINKS_PER_POLL = env_int("FEEDS_MAX_LINKS_PER_POLL", 50)

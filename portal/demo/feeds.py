@@ -52,11 +52,11 @@ def ensure_demo_feeds(*, now: datetime | None = None) -> int:
     created = 0
     for path in sorted((DATA_DIR / "jmaxml").glob("*.xml")):
         created += _ingest(path.read_bytes(), kind=Kind.JMA, location=f"demo: {path.name}")
-    created += _ingest(_todays_snow_warning(now), kind=Kind.CAP, location="demo: 大雪警報 (CAP)")
+    created += _ingest(todays_snow_warning(now), kind=Kind.CAP, location="demo: 大雪警報 (CAP)")
     return created
 
 
-def _todays_snow_warning(now: datetime) -> bytes:
+def todays_snow_warning(now: datetime) -> bytes:
     """Issued at 05:40 on the day the demo is loaded, in force for two days."""
     day = now.astimezone(JAPAN).date()
     sent = datetime.combine(day, time(5, 40), tzinfo=JAPAN)

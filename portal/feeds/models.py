@@ -88,6 +88,7 @@ class Run(models.Model):
         OK = "ok", _("ok")
         NOT_MODIFIED = "not_modified", _("not modified")
         PARTIAL = "partial", _("partly refused")
+        SKIPPED = "skipped", _("not for this portal")
         REFUSED = "refused", _("refused")
         FAILED = "failed", _("failed")
 
@@ -128,7 +129,13 @@ class Run(models.Model):
         return {
             name: getattr(self, name)
             for name in (
-                "fetched", "created", "updated", "superseded", "unchanged", "skipped", "rejected",
+                "fetched",
+                "created",
+                "updated",
+                "superseded",
+                "unchanged",
+                "skipped",
+                "rejected",
             )
         }
 

@@ -129,10 +129,17 @@ def ingest_location(*, kind: str, location: str, origin: str = Run.Origin.COMMAN
 
 
 def ingest_document(
-    data: bytes, *, kind: str, run: Run, source: Source | None = None, now: datetime | None = None
+    data: bytes,
+    *,
+    kind: str,
+    run: Run,
+    source: Source | None = None,
+    reference: str = "",
+    now: datetime | None = None,
 ) -> None:
-    """Parse ``data`` as ``kind`` and store its items; everything refused goes into ``run``."""
-    parsed = _parsed(data, kind=kind, run=run, source=source)
+    """Parse ``data`` as ``kind`` and store its items; everything refused goes into ``run``
+    under ``reference`` (the document's URL; the run's location by default)."""
+    parsed = _parsed(data, kind=kind, run=run, source=source, reference=reference or run.location)
     if parsed is None:
         return
     run.notes = [*run.notes, parsed.summary, *parsed.notes][:50]
@@ -179,11 +186,13 @@ def _ingest_jma_atom_feed(
             continue
         run.fetched += 1
         assert fetched.body is not None
-        ingest_document(fetched.body, kind=Kind.JMA, run=run, source=source)
+        ingest_document(fetched.body, kind=Kind.JMA, run=run, source=source, reference=link)
         FetchedDocument.objects.get_or_create(url=link[:500])
 
 
-def _parsed(data: bytes, *, kind: str, run: Run, source: Source | None) -> ParsedDocument | None:
+def _parsed(
+    data: bytes, *, kind: str, run: Run, source: Source | None, reference: str
+) -> ParsedDocument | None:
     parsers: dict[str, Callable[[bytes], ParsedDocument]] = {
         Kind.JMA: lambda d: parse_jmaxml(
             d,
@@ -197,10 +206,10 @@ def _parsed(data: bytes, *, kind: str, run: Run, source: Source | None) -> Parse
     try:
         return parsers[kind](data)
     except DocumentNotForUs as elsewhere:
-        _skip(run, run.location, elsewhere.reason)
+        _skip(run, reference, elsewhere.reason)
         return None
     except DocumentRefused as refused:
-        _refuse(run, run.location, refused.reason)
+        _refuse(run, reference, refused.reason)
         return None
 
 
@@ -315,6 +324,7 @@ def _areas_inside(item: Item) -> set[int]:
         "pk", "latitude", "longitude"
     )
     for pk, latitude, longitude in points:
+        assert latitude is not None and longitude is not None  # filtered above
         lat, lon = float(latitude), float(longitude)
         if any(point_in_polygon(lat, lon, polygon) for polygon in item.polygons) or any(
             point_in_circle(lat, lon, circle) for circle in item.circles
@@ -374,7 +384,8 @@ def _problem(run: Run, reference: str, reason: str, *, skipped: bool) -> None:
 def finish_run(run: Run) -> Run:
     if run.status == Run.Status.RUNNING:
         if not run.rejected:
-            run.status = Run.Status.OK
+            skipped_only = run.skipped and not _accepted(run)
+            run.status = Run.Status.SKIPPED if skipped_only else Run.Status.OK
         else:
             accepted = _accepted(run) or run.skipped
             run.status = Run.Status.PARTIAL if accepted else Run.Status.REFUSED

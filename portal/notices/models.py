@@ -262,6 +262,27 @@ class FeedSeries(models.Model):
         return f"{self.source}:{self.key}"
 
 
+class FeedVersion(models.Model):
+    """A version of a feed's series, seen or only named: a CAP update names the alerts it
+    updates, so an alert arriving after its update is known to be older and changes nothing."""
+
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    version_id = models.CharField(_("version"), max_length=300)
+    series = models.ForeignKey(FeedSeries, on_delete=models.CASCADE, related_name="versions")
+
+    class Meta:
+        verbose_name = _("feed version")
+        verbose_name_plural = _("feed versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "version_id"], name="one_series_per_feed_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.version_id}"
+
+
 class SchoolAudience(models.Model):
     """Parents of children at ``school``, in ``grade`` if given."""
 

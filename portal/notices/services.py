@@ -32,6 +32,7 @@ from portal.notices.models import (
     Category,
     Department,
     FeedSeries,
+    FeedVersion,
     Notice,
     NoticeEvent,
     SchoolAudience,
@@ -341,7 +342,7 @@ def notice_ingest(*, version: IngestedVersion, now: datetime | None = None) -> I
             return IngestResult(series)
         live = _live_notice(series)
         if version.action == IngestAction.ISSUE:
-            notice = _ingest_notice(version, supersedes=live, now=now)
+            notice = _ingest_notice(version, series=series.key, supersedes=live, now=now)
             series.notice = notice
             series.save(update_fields=["notice"])
             outcome = IngestOutcome.CREATED if live is None else IngestOutcome.UPDATED
@@ -392,16 +393,29 @@ def _check_ingested(version: IngestedVersion) -> None:
 
 
 def _locked_series(version: IngestedVersion) -> FeedSeries | IngestOutcome:
-    """The series row, locked, advanced to this version; or why this version changes nothing."""
-    key = _series_of_references(version) or version.series
-    series, created = FeedSeries.objects.select_for_update().get_or_create(
-        source=version.source,
-        key=key,
-        defaults={
-            "latest_version_id": version.version_id,
-            "latest_version_at": version.version_at,
-        },
+    """The series row, locked, advanced to this version; or why this version changes nothing.
+
+    The series is the one this version or any version it names already belongs to (a CAP update
+    names the alert it updates, and may arrive first), else a new one under its own key."""
+    named = [version.version_id, *version.references]
+    known = (
+        FeedVersion.objects.filter(source=version.source, version_id__in=named)
+        .values_list("series_id", flat=True)
+        .first()
     )
+    if known is not None:
+        series = FeedSeries.objects.select_for_update().get(pk=known)
+        created = False
+    else:
+        series, created = FeedSeries.objects.select_for_update().get_or_create(
+            source=version.source,
+            key=version.series,
+            defaults={
+                "latest_version_id": version.version_id,
+                "latest_version_at": version.version_at,
+            },
+        )
+    _remember_versions(series, named)
     if created:
         return series
     if version.version_id == series.latest_version_id:
@@ -414,23 +428,16 @@ def _locked_series(version: IngestedVersion) -> FeedSeries | IngestOutcome:
     return series
 
 
-def _series_of_references(version: IngestedVersion) -> str:
-    """A CAP update or cancellation names the versions it refers to, not their series."""
-    if not version.references:
-        return ""
-    referenced = Notice.objects.filter(
-        source=version.source, external_id__in=list(version.references)
-    ).exclude(series="")
-    key = referenced.values_list("series", flat=True).first()
-    if key:
-        return key
-    return (
-        FeedSeries.objects.filter(
-            source=version.source, latest_version_id__in=list(version.references)
+def _remember_versions(series: FeedSeries, version_ids: Sequence[str]) -> None:
+    known = set(
+        FeedVersion.objects.filter(source=series.source, version_id__in=version_ids).values_list(
+            "version_id", flat=True
         )
-        .values_list("key", flat=True)
-        .first()
-        or ""
+    )
+    FeedVersion.objects.bulk_create(
+        FeedVersion(source=series.source, version_id=version_id, series=series)
+        for version_id in dict.fromkeys(version_ids)
+        if version_id not in known
     )
 
 
@@ -441,7 +448,9 @@ def _live_notice(series: FeedSeries) -> Notice | None:
     return notice if notice.status == Status.PUBLISHED else None
 
 
-def _ingest_notice(version: IngestedVersion, *, supersedes: Notice | None, now: datetime) -> Notice:
+def _ingest_notice(
+    version: IngestedVersion, *, series: str, supersedes: Notice | None, now: datetime
+) -> Notice:
     notice = Notice.objects.create(
         category=version.category,
         urgency=version.urgency,
@@ -453,7 +462,7 @@ def _ingest_notice(version: IngestedVersion, *, supersedes: Notice | None, now: 
         department_id=version.department_id,
         source=version.source,
         external_id=version.version_id,
-        series=version.series,
+        series=series,
         is_exercise=version.is_exercise,
         supersedes=supersedes,
         is_public=True,

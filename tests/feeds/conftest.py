@@ -4,9 +4,12 @@ documents (tests/feeds/fixtures, with their licences), and a local feed server."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from portal.feeds.area_codes import area_codes_load
 from portal.feeds.models import AreaCode
@@ -47,3 +50,13 @@ def map_code(scheme: str, code: str, area: Area) -> None:
 def server() -> Iterator[FeedServer]:
     with feed_server() as running:
         yield running
+
+
+@pytest.fixture
+def snowstorm() -> Iterator[None]:
+    """The clock of the Aizu CAP fixtures: 2026-01-17 10:00 in Japan, after the alert (05:40)
+    and before its update (16:15) and its expiry."""
+    with time_machine.travel(
+        datetime(2026, 1, 17, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")), tick=True
+    ):
+        yield

@@ -6,6 +6,7 @@ Used by the feeds tests and by benchmarks/bench_feeds.py.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -22,7 +23,8 @@ class Route:
     content_type: str = "application/xml"
     delay: float = 0.0
     redirect_to: str = ""
-    # A Content-Length that is not the body's (a server that lies about the size).
+    # A Content-Length that is not the body's (a server that lies about the size); -1: none at
+    # all, the body ending when the server closes the connection.
     declared_length: int | None = None
     last_modified: str = "Wed, 02 Dec 2026 20:40:00 GMT"
 
@@ -67,10 +69,7 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            if route.status == 200 and (
-                self.headers.get("If-None-Match") == route.etag
-                or self.headers.get("If-Modified-Since") == route.last_modified
-            ):
+            if route.status == 200 and self._unchanged(route):
                 self.send_response(304)
                 self.send_header("ETag", route.etag)
                 self.send_header("Content-Length", "0")
@@ -78,21 +77,30 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 return
             self._answer(route.status, route.body, route.content_type, route)
 
+        def _unchanged(self, route: Route) -> bool:
+            # RFC 9110: If-None-Match, when sent, decides; If-Modified-Since only without it.
+            if "If-None-Match" in self.headers:
+                return self.headers["If-None-Match"] == route.etag
+            return self.headers.get("If-Modified-Since") == route.last_modified
+
         def _answer(
             self, status: int, body: bytes, content_type: str, route: Route | None = None
         ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             length = route.declared_length if route and route.declared_length is not None else None
-            self.send_header("Content-Length", str(length if length is not None else len(body)))
+            if length == -1:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(length if length is not None else len(body)))
             if route is not None:
                 self.send_header("ETag", route.etag)
                 self.send_header("Last-Modified", route.last_modified)
             self.end_headers()
-            try:
+            # The client may hang up first (it stops reading at its size limit).
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             return

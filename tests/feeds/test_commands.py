@@ -28,9 +28,7 @@ def test_ingest_cap_reads_a_file_and_prints_what_it_created(aizu, capsys) -> Non
     assert Run.objects.get().origin == Run.Origin.COMMAND
 
 
-def test_ingest_cap_refuses_the_xxe_sample_exits_non_zero_and_stores_nothing(
-    aizu, capsys
-) -> None:
+def test_ingest_cap_refuses_the_xxe_sample_exits_non_zero_and_stores_nothing(aizu, capsys) -> None:
     xxe = FIXTURES / "cap/google_cap-library/negative_tests/testdata_xee.cap"
 
     with pytest.raises(CommandError, match="refused 1"):

@@ -4,9 +4,11 @@ nothing stored."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from portal.feeds.models import Kind, Run, Source
@@ -16,7 +18,7 @@ from portal.notices.rendering import markdown_problems
 from portal.notices.selectors import published_notices
 from tests.feeds.conftest import fixture, map_code
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("snowstorm")]
 
 AIZU_ALERT = "cap/aizu/aizu_heavy_snow_alert.xml"
 AIZU_UPDATE = "cap/aizu/aizu_heavy_snow_update.xml"
@@ -111,15 +113,14 @@ def test_a_cap_exercise_is_stored_and_never_shown_to_residents(aizu) -> None:
 
 def test_a_cap_polygon_reaches_the_areas_whose_point_it_contains(aizu) -> None:
     # A polygon around 北会津's point only (no geocode): 鶴城, 3 km north, stays outside.
-    alert = fixture(AIZU_ALERT)
-    start, end = alert.index(b"<area>"), alert.index(b"</area>") + len(b"</area>")
-    polygon_only = (
-        alert[:start]
-        + b"<area><areaDesc>北会津</areaDesc>"
-        + b"<polygon>37.45,139.91 37.45,139.94 37.47,139.94 37.47,139.91 37.45,139.91</polygon>"
-        + b"</area>"
-        + alert[end:]
+    polygon = (
+        "<area><areaDesc>北会津</areaDesc>"
+        "<polygon>37.45,139.91 37.45,139.94 37.47,139.94 37.47,139.91 37.45,139.91</polygon>"
+        "</area>"
     )
+    polygon_only = re.sub(
+        r"<area>.*?</area>", polygon, fixture(AIZU_ALERT).decode(), flags=re.DOTALL
+    ).encode()
 
     run = ingest(polygon_only, Kind.CAP)
 
@@ -136,21 +137,21 @@ def test_the_xxe_sample_is_refused_with_nothing_stored(aizu) -> None:
     assert not FeedSeries.objects.exists()
 
 
-def test_an_alert_for_somewhere_else_is_refused_as_concerning_none_of_our_areas(aizu) -> None:
+def test_an_alert_for_somewhere_else_is_skipped_as_concerning_none_of_our_areas(aizu) -> None:
     run = ingest(fixture("cap/google_cap-library/testdata_canada.cap"), Kind.CAP)
 
-    assert run.status == Run.Status.REFUSED
+    assert (run.status, run.skipped, run.rejected) == (Run.Status.SKIPPED, 1, 0)
     assert "concerns none of the configured areas" in reasons(run)
     assert not Notice.objects.exists()
 
 
-def test_a_source_refuses_what_concerns_only_areas_it_does_not_serve(aizu) -> None:
+def test_a_source_skips_what_concerns_only_areas_it_does_not_serve(aizu) -> None:
     source = Source.objects.create(name="喜多方", kind=Kind.CAP, url="http://127.0.0.1:1/k.xml")
     source.areas.add(aizu["kitakata"])
 
     run = ingest(fixture(AIZU_ALERT), Kind.CAP, source=source)
 
-    assert run.status == Run.Status.REFUSED
+    assert run.status == Run.Status.SKIPPED
     assert not Notice.objects.exists()
 
 
@@ -167,7 +168,10 @@ def test_an_alert_whose_expiry_has_passed_is_kept_but_not_shown(aizu) -> None:
 # JMA 防災情報XML
 # ----------------------------------------------------------------------------------------------
 
-FUKUSHIMA = "jmaxml/real_fukushima_shirasagi/afeedc52-107a-3d1d-9196-b108234d6e0f.xml"
+# 気象特別警報・警報・注意報 (VPWW53), the format FEEDS_JMA_WARNING_FORMATS takes by default.
+FUKUSHIMA = "jmaxml/real_fukushima_shirasagi/2b441518-4e79-342c-a271-7c25597f3a69.xml"
+# The same warnings in the older 気象警報・注意報 format, sent at the same moment.
+FUKUSHIMA_OLD_FORMAT = "jmaxml/real_fukushima_shirasagi/afeedc52-107a-3d1d-9196-b108234d6e0f.xml"
 
 
 def test_the_real_fukushima_report_lifts_what_was_in_force_in_aizuwakamatsu(aizu) -> None:
@@ -189,8 +193,9 @@ def test_a_jma_warning_in_force_ends_when_the_next_report_lifts_it(aizu) -> None
     issued = issued.replace(b"2016-03-10T09:22:41Z", b"2016-03-10T08:00:00Z")
     assert issued != fixture(FUKUSHIMA)
 
-    created = ingest(issued, Kind.JMA)
-    lifted = ingest(fixture(FUKUSHIMA), Kind.JMA)
+    with time_machine.travel(datetime(2016, 3, 10, 8, 30, tzinfo=UTC), tick=True):
+        created = ingest(issued, Kind.JMA)
+        lifted = ingest(fixture(FUKUSHIMA), Kind.JMA)
 
     assert created.created == 1, reasons(created)
     assert lifted.superseded == 1, reasons(lifted)
@@ -199,18 +204,34 @@ def test_a_jma_warning_in_force_ends_when_the_next_report_lifts_it(aizu) -> None
     assert notice.status == Status.EXPIRED
 
 
-def test_a_jma_document_for_another_prefecture_is_refused(aizu) -> None:
+def test_the_same_warnings_in_a_second_format_are_skipped_so_they_make_one_notice(aizu) -> None:
+    run = ingest(fixture(FUKUSHIMA_OLD_FORMAT), Kind.JMA)
+
+    assert run.status == Run.Status.SKIPPED
+    assert "FEEDS_JMA_WARNING_FORMATS" in reasons(run)
+
+
+def test_a_jma_document_for_another_prefecture_is_skipped_with_the_areas_it_names(aizu) -> None:
     run = ingest(fixture("jmaxml/jma_official_samples/15_08_01_130412_VPWW53.xml"), Kind.JMA)
 
-    assert run.status == Run.Status.REFUSED
-    assert "configured areas" in reasons(run)
+    assert run.status == Run.Status.SKIPPED
+    assert "concerns none of the configured areas" in reasons(run)
+    assert "奈良" in reasons(run)
 
 
-def test_an_unsupported_jma_type_is_refused_with_its_title(aizu) -> None:
+def test_an_unsupported_jma_type_is_skipped_with_its_title(aizu) -> None:
     run = ingest(fixture("jmaxml/jma_official_samples/06_01_01_100514_VPTI50.xml"), Kind.JMA)
 
-    assert run.status == Run.Status.REFUSED
-    assert "unsupported" in reasons(run)
+    assert run.status == Run.Status.SKIPPED
+    assert "unsupported JMA information type: 全般台風情報" in reasons(run)
+
+
+def test_a_malformed_jma_document_is_refused_with_nothing_stored(aizu) -> None:
+    run = ingest(fixture(FUKUSHIMA)[:-200], Kind.JMA)
+
+    assert (run.status, run.rejected) == (Run.Status.REFUSED, 1)
+    assert "not well-formed XML" in reasons(run)
+    assert not FeedSeries.objects.exists()
 
 
 def test_a_jma_warning_without_an_end_of_its_own_ends_after_the_configured_lifetime(
@@ -281,9 +302,14 @@ def news_feed(*items: tuple[int, str, str, str]) -> bytes:
 def test_a_changed_entry_updates_its_notice_and_a_removed_one_is_left_alone(aizu) -> None:
     date = "Wed, 02 Dec 2026 09:00:00 +0900"
     later = "Wed, 02 Dec 2026 12:00:00 +0900"
-    ingest(news_feed((1, "ごみ収集日の変更", date, "<p>年末年始</p>"), (2, "成人式", date, "x")), Kind.RSS)
+    ingest(
+        news_feed((1, "ごみ収集日の変更", date, "<p>年末年始</p>"), (2, "成人式", date, "x")),
+        Kind.RSS,
+    )
 
-    run = ingest(news_feed((1, "ごみ収集日の変更（訂正）", later, "<p>年末年始の訂正</p>")), Kind.RSS)
+    run = ingest(
+        news_feed((1, "ごみ収集日の変更（訂正）", later, "<p>年末年始の訂正</p>")), Kind.RSS
+    )
 
     assert (run.updated, run.created) == (1, 0)
     live = published_notices().order_by("id")
@@ -315,7 +341,10 @@ def test_an_html_page_instead_of_a_feed_is_refused(aizu) -> None:
 
 
 def test_one_bad_entry_is_refused_and_the_rest_of_the_feed_is_kept(aizu) -> None:
-    feed = news_feed((1, "", "Wed, 02 Dec 2026 09:00:00 +0900", "no title"), (2, "成人式", "Wed, 02 Dec 2026 09:00:00 +0900", "x"))
+    feed = news_feed(
+        (1, "", "Wed, 02 Dec 2026 09:00:00 +0900", "no title"),
+        (2, "成人式", "Wed, 02 Dec 2026 09:00:00 +0900", "x"),
+    )
 
     run = ingest(feed, Kind.RSS)
 

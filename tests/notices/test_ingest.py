@@ -57,7 +57,7 @@ def actions(notice_id: int) -> list[str]:
 def test_a_first_version_is_published_at_once_with_its_areas(aizuwakamatsu) -> None:
     result = notice_ingest(version=version(area_ids=[aizuwakamatsu.pk]))
 
-    notice = Notice.objects.get(pk=result.notice_id)
+    notice = Notice.objects.get(pk=result.notice_id or 0)
     assert result.outcome == IngestOutcome.CREATED
     assert notice.status == Status.PUBLISHED
     assert notice.source == "jma"
@@ -80,8 +80,8 @@ def test_a_later_version_supersedes_the_live_notice() -> None:
 
     assert second.outcome == IngestOutcome.UPDATED
     assert second.ended_notice_id == first.notice_id
-    earlier = Notice.objects.get(pk=first.notice_id)
-    later = Notice.objects.get(pk=second.notice_id)
+    earlier = Notice.objects.get(pk=first.notice_id or 0)
+    later = Notice.objects.get(pk=second.notice_id or 0)
     assert earlier.status == Status.SUPERSEDED
     assert later.status == Status.PUBLISHED
     assert later.supersedes_id == earlier.pk
@@ -102,7 +102,7 @@ def test_a_cancellation_withdraws_the_live_notice_and_makes_none() -> None:
 
     assert cancel.outcome == IngestOutcome.CANCELLED
     assert Notice.objects.count() == 1
-    notice = Notice.objects.get(pk=first.notice_id)
+    notice = Notice.objects.get(pk=first.notice_id or 0)
     assert notice.status == Status.WITHDRAWN
     assert notice.ended_at is not None
     assert actions(notice.pk)[-1] == "cancelled"
@@ -113,7 +113,7 @@ def test_a_lift_expires_the_live_notice() -> None:
     lift = notice_ingest(version=version(2, action="lift", urgency="information"))
 
     assert lift.outcome == IngestOutcome.LIFTED
-    assert Notice.objects.get(pk=first.notice_id).status == Status.EXPIRED
+    assert Notice.objects.get(pk=first.notice_id or 0).status == Status.EXPIRED
 
 
 def test_a_cancellation_before_anything_was_issued_changes_nothing_but_blocks_the_older_alert() -> (
@@ -139,7 +139,7 @@ def test_an_update_naming_an_earlier_version_joins_that_versions_series() -> Non
     )
 
     assert update.outcome == IngestOutcome.UPDATED
-    assert Notice.objects.get(pk=alert.notice_id).status == Status.SUPERSEDED
+    assert Notice.objects.get(pk=alert.notice_id or 0).status == Status.SUPERSEDED
     assert FeedSeries.objects.count() == 1
 
 
@@ -163,7 +163,7 @@ def test_a_cancellation_naming_a_cancelled_update_still_finds_the_series() -> No
 def test_an_exercise_is_stored_but_never_shown_to_residents() -> None:
     result = notice_ingest(version=version(is_exercise=True))
 
-    notice = Notice.objects.get(pk=result.notice_id)
+    notice = Notice.objects.get(pk=result.notice_id or 0)
     assert notice.status == Status.PUBLISHED and notice.is_exercise
     assert not published_notices().filter(pk=notice.pk).exists()
     assert not public_notices().filter(pk=notice.pk).exists()
@@ -172,7 +172,7 @@ def test_an_exercise_is_stored_but_never_shown_to_residents() -> None:
 def test_a_version_that_expired_before_it_arrived_is_kept_but_ended() -> None:
     result = notice_ingest(version=version(expires_at=timezone.now() - timedelta(days=1)))
 
-    notice = Notice.objects.get(pk=result.notice_id)
+    notice = Notice.objects.get(pk=result.notice_id or 0)
     assert notice.status == Status.EXPIRED
     assert not published_notices().filter(pk=notice.pk).exists()
 

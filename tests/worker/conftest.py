@@ -92,9 +92,7 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
         """``beat``: the worker runs beat too (``-B``), with its schedule file in tmp_path."""
         hostname = f"{name}-{len(started)}@%h"
         log_path = tmp_path / f"{name}-{len(started)}.log"
-        beat_args = (
-            ["-B", f"--schedule={tmp_path / f'beat-{len(started)}'}"] if beat else []
-        )
+        beat_args = ["-B", f"--schedule={tmp_path / f'beat-{len(started)}'}"] if beat else []
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [
@@ -106,7 +104,8 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
                     f"--hostname={hostname}",
                     *beat_args,
                 ],
-                cwd=PROJECT_DIR, env={**env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                cwd=PROJECT_DIR, env={**env, **(extra_env or {})},
+                stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
         worker = WorkerProcess(name=hostname, process=process, log_path=log_path)

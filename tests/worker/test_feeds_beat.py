@@ -4,12 +4,13 @@ becomes a published notice; the run is recorded for the staff page."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
+from portal.demo.feeds import todays_snow_warning
 from portal.feeds.area_codes import area_codes_load
 from portal.feeds.models import Kind, Run, Source
 from portal.notices.models import Notice, Status
 from tests.factories import MunicipalityFactory
-from tests.feeds.conftest import fixture
 from tests.feeds.server import feed_server
 from tests.worker.conftest import wait_for
 
@@ -20,7 +21,7 @@ def test_beat_polls_a_due_source_and_its_alert_becomes_a_notice(start_worker) ->
     MunicipalityFactory.create(code="072028")
     area_codes_load()
     with feed_server() as server:
-        url = server.serve("/alert.xml", fixture("cap/aizu/aizu_heavy_snow_alert.xml"))
+        url = server.serve("/alert.xml", todays_snow_warning(timezone.now()))
         Source.objects.create(name="会津若松市 防災", kind=Kind.CAP, url=url)
 
         worker = start_worker(beat=True, extra_env={"FEEDS_BEAT_SECONDS": "1"})

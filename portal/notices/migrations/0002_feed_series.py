@@ -98,4 +98,48 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.CreateModel(
+            name="FeedVersion",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("staff", "City staff"),
+                            ("jma", "Japan Meteorological Agency"),
+                            ("cap", "CAP feed"),
+                            ("rss", "RSS/Atom feed"),
+                            ("snow", "Snow clearing service"),
+                            ("school", "School"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                ("version_id", models.CharField(max_length=300, verbose_name="version")),
+                (
+                    "series",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="notices.feedseries",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "feed version",
+                "verbose_name_plural": "feed versions",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "version_id"), name="one_series_per_feed_version"
+                    )
+                ],
+            },
+        ),
     ]

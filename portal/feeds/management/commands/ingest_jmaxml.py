@@ -1,4 +1,5 @@
-"""``manage.py ingest_jmaxml FILE_OR_URL``: A JMA 防災情報XML document, or a JMA Atom feed (extra.xml, eqvol.xml) listing them.
+"""``manage.py ingest_jmaxml FILE_OR_URL``: a JMA 防災情報XML document, or a JMA Atom feed
+(extra.xml, eqvol.xml) listing them.
 
 Prints what it created, updated and refused; exits non-zero when it refused anything.
 """
