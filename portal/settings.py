@@ -536,5 +536,8 @@ LOGGING = {
         # DEBUG; through the root handler alone, every line is written once.
         "django": {"handlers": [], "level": env_str("LOG_LEVEL", "INFO"), "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # One line per request at INFO: the feeds' run records say what was fetched.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

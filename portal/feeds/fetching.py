@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -55,8 +56,7 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    own_client = client is None
-    client = client or new_client()
+    client = client or shared_client()
     try:
         with client.stream("GET", url, headers=headers) as response:
             if response.status_code == 304:
@@ -80,18 +80,27 @@ def fetch(
         raise FetchFailed(f"more than {MAX_REDIRECTS} redirects") from None
     except httpx.HTTPError as error:
         raise FetchFailed(f"could not fetch: {type(error).__name__}: {error}"[:300]) from None
-    finally:
-        if own_client:
-            client.close()
 
 
 def new_client() -> httpx.Client:
-    """One client per poll of many documents, so that connections are reused."""
     return httpx.Client(
         timeout=settings.FEEDS_FETCH_TIMEOUT,
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
     )
+
+
+def shared_client() -> httpx.Client:
+    """The process's client: building one costs tens of milliseconds (its TLS context), more
+    than a 304 answer. One per process and per timeout, created after the worker forked."""
+    key = (os.getpid(), settings.FEEDS_FETCH_TIMEOUT)
+    client = _clients.get(key)
+    if client is None or client.is_closed:
+        client = _clients[key] = new_client()
+    return client
+
+
+_clients: dict[tuple[int, float], httpx.Client] = {}
 
 
 def read_file(path: str, *, max_bytes: int | None = None) -> bytes:

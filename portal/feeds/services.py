@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils import timezone
 
-from portal.feeds.fetching import FetchFailed, fetch, new_client, read_file
+from portal.feeds.fetching import FetchFailed, fetch, read_file, shared_client
 from portal.feeds.models import AreaCode, FetchedDocument, Kind, Run, Source
 from portal.feeds.parsing.cap import parse_cap
 from portal.feeds.parsing.documents import (
@@ -73,8 +73,7 @@ def source_poll(
     run = Run.objects.create(
         source=source, kind=source.kind, origin=origin, location=source.url, started_at=now
     )
-    own_client = client is None
-    client = client or new_client()
+    client = client or shared_client()
     try:
         fetched = fetch(
             source.url, etag=source.etag, last_modified=source.last_modified, client=client
@@ -96,9 +95,6 @@ def source_poll(
         run.http_status = failed.http_status
         _refuse(run, source.url, failed.reason, status=Run.Status.FAILED)
         _source_failed(source, failed.reason, now=now)
-    finally:
-        if own_client:
-            client.close()
     return finish_run(run)
 
 
@@ -107,12 +103,12 @@ def ingest_location(*, kind: str, location: str, origin: str = Run.Origin.COMMAN
     run = Run.objects.create(kind=kind, origin=origin, location=location[:500])
     try:
         if location.startswith(("http://", "https://")):
-            with new_client() as client:
-                fetched = fetch(location, client=client)
-                run.http_status = fetched.http_status
-                run.fetched = 1
-                assert fetched.body is not None  # no validators sent, so never a 304
-                _ingest_bytes(fetched.body, kind=kind, run=run, source=None, client=client)
+            client = shared_client()
+            fetched = fetch(location, client=client)
+            run.http_status = fetched.http_status
+            run.fetched = 1
+            assert fetched.body is not None  # no validators sent, so never a 304
+            _ingest_bytes(fetched.body, kind=kind, run=run, source=None, client=client)
         else:
             data = read_file(location)
             run.fetched = 1
@@ -302,9 +298,12 @@ def _jma_area_codes(source: Source | None) -> set[str]:
 def _area_ids(item: Item, *, served: set[int] | None) -> set[int]:
     found: set[int] = set()
     if item.areas:
-        by_code = Q(pk__in=[])
+        codes_by_scheme: dict[str, set[str]] = {}
         for ref in item.areas:
-            by_code |= Q(scheme=ref.scheme, code=ref.code)
+            codes_by_scheme.setdefault(ref.scheme, set()).add(ref.code)
+        by_code = Q(pk__in=[])
+        for scheme, codes in codes_by_scheme.items():
+            by_code |= Q(scheme=scheme, code__in=sorted(codes))
         found |= set(
             AreaCode.objects.filter(by_code)
             .filter(areas__isnull=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -88,15 +90,45 @@ def notice_snapshot(notice: Notice) -> dict[str, Any]:
         "supersedes": notice.supersedes_id,
         "is_cancellation": notice.is_cancellation,
         "is_exercise": notice.is_exercise,
-        "areas": sorted(notice.areas.values_list("code", flat=True)) if notice.pk else [],
         "age_bands": list(notice.age_bands),
-        "interests": sorted(notice.interests.values_list("code", flat=True)) if notice.pk else [],
+        **_relations(notice),
+    }
+
+
+# Inside ``relations_unchanged``: what the notice's history needs of its related rows, read once.
+_relations_read: ContextVar[dict[int, dict[str, Any]] | None] = ContextVar(
+    "notice_relations_read", default=None
+)
+
+
+@contextmanager
+def relations_unchanged(notice: Notice) -> Iterator[None]:
+    """Promise that the notice's targeting and attachments do not change inside the block, so
+    that each history row written in it does not read them again (a feed writes three)."""
+    token = _relations_read.set({notice.pk: _read_relations(notice)})
+    try:
+        yield
+    finally:
+        _relations_read.reset(token)
+
+
+def _relations(notice: Notice) -> dict[str, Any]:
+    read = _relations_read.get()
+    if read is not None and notice.pk in read:
+        return read[notice.pk]
+    return _read_relations(notice)
+
+
+def _read_relations(notice: Notice) -> dict[str, Any]:
+    if not notice.pk:
+        return {"areas": [], "interests": [], "school_audiences": [], "attachments": []}
+    return {
+        "areas": sorted(notice.areas.values_list("code", flat=True)),
+        "interests": sorted(notice.interests.values_list("code", flat=True)),
         "school_audiences": sorted(
             [a.school.code, a.grade] for a in notice.school_audiences.select_related("school")
-        )
-        if notice.pk
-        else [],
-        "attachments": [a.name for a in notice.attachments.all()] if notice.pk else [],
+        ),
+        "attachments": [a.name for a in notice.attachments.all()],
     }
 
 

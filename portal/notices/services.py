@@ -41,7 +41,7 @@ from portal.notices.models import (
     Urgency,
 )
 from portal.notices.rendering import markdown_problems
-from portal.notices.selectors import may_edit, notice_snapshot
+from portal.notices.selectors import may_edit, notice_snapshot, relations_unchanged
 from portal.notices.tasks import announce_change
 
 logger = logging.getLogger(__name__)
@@ -468,16 +468,17 @@ def _ingest_notice(
         is_public=True,
     )
     notice.areas.set(Area.objects.filter(pk__in=list(version.area_ids)))
-    _record(notice, Action.CREATED, actor=None, source="", target=Status.DRAFT)
-    _transition(notice, Action.INGESTED, actor=None, comment=version.version_id)
-    _publish(notice, actor=None, now=now)
-    if notice.expires_at is not None and notice.expires_at <= now:
-        # Kept for its history (and so that the same version is not ingested again), but
-        # residents never see what expired before it arrived.
-        _transition(notice, Action.EXPIRED, actor=None, comment="expired before it arrived")
-        notice.ended_at = now
-        notice.save(update_fields=["ended_at", "updated_at"])
-        _announce(notice, "expired")
+    with relations_unchanged(notice):
+        _record(notice, Action.CREATED, actor=None, source="", target=Status.DRAFT)
+        _transition(notice, Action.INGESTED, actor=None, comment=version.version_id)
+        _publish(notice, actor=None, now=now)
+        if notice.expires_at is not None and notice.expires_at <= now:
+            # Kept for its history (and so that the same version is not ingested again), but
+            # residents never see what expired before it arrived.
+            _transition(notice, Action.EXPIRED, actor=None, comment="expired before it arrived")
+            notice.ended_at = now
+            notice.save(update_fields=["ended_at", "updated_at"])
+            _announce(notice, "expired")
     return notice
 
 
