@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portal.feeds.parsing import text
 from portal.feeds.parsing.documents import DocumentRefused, Item, ItemAction, ParsedDocument
 from portal.feeds.parsing.rss import parse_feed
 from portal.feeds.parsing.text import markdown_from_html, markdown_safe_text
@@ -298,6 +299,13 @@ def test_a_full_content_is_preferred_to_the_summary() -> None:
         b"<rss ", b'<rss xmlns:content="http://purl.org/rss/1.0/modules/content/" '
     )
     assert only_item(parse_feed(feed)).body_ja == "全文"
+
+
+def test_should_markdownify_ever_let_html_through_the_words_are_kept_as_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(text, "markdownify", lambda html, **options: "<b>本文</b>")
+    assert markdown_from_html("<p>本文 [x](javascript:y)</p>") == "本文 \\[x\\](javascript:y)"
 
 
 # Languages --------------------------------------------------------------------------------------
