@@ -222,6 +222,12 @@ def test_a_link_that_is_not_on_the_web_is_dropped() -> None:
     assert item.link == ""
 
 
+def test_a_link_that_is_not_a_url_is_dropped() -> None:
+    # Found by the mutation test: urllib raises ValueError on an unclosed IPv6 host.
+    item = only_item(parse_feed(rss_feed([rss_item(link="https://[2001:db8::1/news")])))
+    assert item.link == ""
+
+
 def test_a_relative_link_is_read_against_the_feed_address() -> None:
     item = only_item(parse_feed(rss_feed([rss_item(link="/news/2.html")]), feed_url=CITY_FEED))
     assert item.link == "https://www.city.aizuwakamatsu.example/news/2.html"

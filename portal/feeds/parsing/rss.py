@@ -193,8 +193,11 @@ def _web_link(link: str, feed_url: str) -> str:
     address, anything else (javascript:, a file path) is dropped."""
     if not link.strip():
         return ""
-    absolute = urljoin(feed_url, link.strip()) if feed_url else link.strip()
-    parts = urlsplit(absolute)
+    try:
+        absolute = urljoin(feed_url, link.strip()) if feed_url else link.strip()
+        parts = urlsplit(absolute)
+    except ValueError:  # "http://[::1" and the like: no address to follow
+        return ""
     if parts.scheme.lower() in {"http", "https"} and parts.netloc:
         return absolute
     return ""
