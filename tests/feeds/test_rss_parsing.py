@@ -307,6 +307,19 @@ def test_a_full_content_is_preferred_to_the_summary() -> None:
     assert only_item(parse_feed(feed)).body_ja == "全文"
 
 
+def test_html_nested_deeper_than_python_recursion_keeps_its_words_as_plain_text() -> None:
+    nested = "<blockquote>" * 3000 + "深い引用" + "</blockquote>" * 3000
+    item = only_item(parse_feed(rss_feed([rss_item(description=nested)])))
+    assert item.body_ja == "深い引用"
+
+
+def test_an_entry_whose_text_is_longer_than_100000_characters_is_refused() -> None:
+    long_entry = rss_item(guid="long", description="<p>" + "雪" * 100_001 + "</p>")
+    document = parse_feed(rss_feed([long_entry, rss_item(guid="short")]))
+    assert len(document.items) == 1
+    assert document.refused[0].reason == "text longer than 100,000 characters"
+
+
 def test_should_markdownify_ever_let_html_through_the_words_are_kept_as_plain_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

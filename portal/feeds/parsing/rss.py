@@ -48,6 +48,9 @@ UTF8_BOM = b"\xef\xbb\xbf"
 REFERENCE_MAX_LENGTH = 200
 SUMMARY_MAX_LENGTH = 200
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
+# Far more than a news entry holds; beyond it, cleaning deeply nested HTML (nh3 takes seconds
+# for ten thousand levels) would let one entry stall a whole poll.
+ENTRY_TEXT_MAX_CHARS = 100_000
 
 
 def parse_feed(data: bytes, *, feed_url: str = "") -> ParsedDocument:
@@ -181,6 +184,8 @@ def _body(entry: Mapping[str, Any]) -> str:
     # Full content (Atom <content>, RSS <content:encoded>) over the summary when there is one.
     for detail in [*(entry.get("content") or []), entry.get("summary_detail") or {}]:
         value = str(detail.get("value") or "")
+        if len(value) > ENTRY_TEXT_MAX_CHARS:
+            raise _EntryRefused(f"text longer than {ENTRY_TEXT_MAX_CHARS:,} characters")
         if value.strip():
             if _is_html(detail):
                 return markdown_from_html(value)
