@@ -320,6 +320,11 @@ def test_an_entry_whose_text_is_longer_than_100000_characters_is_refused() -> No
     assert document.refused[0].reason == "text longer than 100,000 characters"
 
 
+def test_an_entry_whose_title_is_longer_than_100000_characters_is_refused() -> None:
+    document = parse_feed(rss_feed([rss_item(title="雪" * 100_001)]))
+    assert document.refused[0].reason == "title longer than 100,000 characters"
+
+
 def test_should_markdownify_ever_let_html_through_the_words_are_kept_as_plain_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
