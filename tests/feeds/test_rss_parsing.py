@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portal.feeds.parsing import text
 from portal.feeds.parsing.documents import DocumentRefused, Item, ItemAction, ParsedDocument
 from portal.feeds.parsing.rss import parse_feed
 from portal.feeds.parsing.text import markdown_from_html, markdown_safe_text
@@ -221,6 +222,12 @@ def test_a_link_that_is_not_on_the_web_is_dropped() -> None:
     assert item.link == ""
 
 
+def test_a_link_that_is_not_a_url_is_dropped() -> None:
+    # Found by the mutation test: urllib raises ValueError on an unclosed IPv6 host.
+    item = only_item(parse_feed(rss_feed([rss_item(link="https://[2001:db8::1/news")])))
+    assert item.link == ""
+
+
 def test_a_relative_link_is_read_against_the_feed_address() -> None:
     item = only_item(parse_feed(rss_feed([rss_item(link="/news/2.html")]), feed_url=CITY_FEED))
     assert item.link == "https://www.city.aizuwakamatsu.example/news/2.html"
@@ -298,6 +305,31 @@ def test_a_full_content_is_preferred_to_the_summary() -> None:
         b"<rss ", b'<rss xmlns:content="http://purl.org/rss/1.0/modules/content/" '
     )
     assert only_item(parse_feed(feed)).body_ja == "全文"
+
+
+def test_html_nested_deeper_than_python_recursion_keeps_its_words_as_plain_text() -> None:
+    nested = "<blockquote>" * 3000 + "深い引用" + "</blockquote>" * 3000
+    item = only_item(parse_feed(rss_feed([rss_item(description=nested)])))
+    assert item.body_ja == "深い引用"
+
+
+def test_an_entry_whose_text_is_longer_than_100000_characters_is_refused() -> None:
+    long_entry = rss_item(guid="long", description="<p>" + "雪" * 100_001 + "</p>")
+    document = parse_feed(rss_feed([long_entry, rss_item(guid="short")]))
+    assert len(document.items) == 1
+    assert document.refused[0].reason == "text longer than 100,000 characters"
+
+
+def test_an_entry_whose_title_is_longer_than_100000_characters_is_refused() -> None:
+    document = parse_feed(rss_feed([rss_item(title="雪" * 100_001)]))
+    assert document.refused[0].reason == "title longer than 100,000 characters"
+
+
+def test_should_markdownify_ever_let_html_through_the_words_are_kept_as_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(text, "markdownify", lambda html, **options: "<b>本文</b>")
+    assert markdown_from_html("<p>本文 [x](javascript:y)</p>") == "本文 \\[x\\](javascript:y)"
 
 
 # Languages --------------------------------------------------------------------------------------

@@ -48,6 +48,9 @@ UTF8_BOM = b"\xef\xbb\xbf"
 REFERENCE_MAX_LENGTH = 200
 SUMMARY_MAX_LENGTH = 200
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
+# Far more than a news entry holds; beyond it, cleaning deeply nested HTML (nh3 takes seconds
+# for ten thousand levels) would let one entry stall a whole poll.
+ENTRY_TEXT_MAX_CHARS = 100_000
 
 
 def parse_feed(data: bytes, *, feed_url: str = "") -> ParsedDocument:
@@ -74,7 +77,8 @@ def parse_feed(data: bytes, *, feed_url: str = "") -> ParsedDocument:
             continue
         # A feed listing the same entry twice is one version, not two.
         items.setdefault(item.version_id, item)
-    title = plain_text(str(feed.get("title") or feed_url or "untitled feed"), limit=120)
+    # Cut before cleaning: only the first words are shown, and nh3 is slow on deep nesting.
+    title = plain_text(str(feed.get("title") or feed_url or "untitled feed")[:1000], limit=120)
     return ParsedDocument(
         source=SOURCE,
         summary=f"{version or 'feed'}: {title} ({len(entries)} entries)"[:SUMMARY_MAX_LENGTH],
@@ -158,6 +162,8 @@ def _title(entry: Mapping[str, Any]) -> str:
     """The entry's title as plain text: feedparser says whether the feed wrote it as HTML
     (``&lt;b&gt;断水&lt;/b&gt;``) or as text in which '<' is just a character."""
     title = str(entry.get("title") or "")
+    if len(title) > ENTRY_TEXT_MAX_CHARS:
+        raise _EntryRefused(f"title longer than {ENTRY_TEXT_MAX_CHARS:,} characters")
     if _is_html(entry.get("title_detail")):
         return plain_text(title)
     return single_line(title)
@@ -181,6 +187,8 @@ def _body(entry: Mapping[str, Any]) -> str:
     # Full content (Atom <content>, RSS <content:encoded>) over the summary when there is one.
     for detail in [*(entry.get("content") or []), entry.get("summary_detail") or {}]:
         value = str(detail.get("value") or "")
+        if len(value) > ENTRY_TEXT_MAX_CHARS:
+            raise _EntryRefused(f"text longer than {ENTRY_TEXT_MAX_CHARS:,} characters")
         if value.strip():
             if _is_html(detail):
                 return markdown_from_html(value)
@@ -193,8 +201,11 @@ def _web_link(link: str, feed_url: str) -> str:
     address, anything else (javascript:, a file path) is dropped."""
     if not link.strip():
         return ""
-    absolute = urljoin(feed_url, link.strip()) if feed_url else link.strip()
-    parts = urlsplit(absolute)
+    try:
+        absolute = urljoin(feed_url, link.strip()) if feed_url else link.strip()
+        parts = urlsplit(absolute)
+    except ValueError:  # "http://[::1" and the like: no address to follow
+        return ""
     if parts.scheme.lower() in {"http", "https"} and parts.netloc:
         return absolute
     return ""

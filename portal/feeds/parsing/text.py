@@ -69,11 +69,15 @@ def markdown_from_html(fragment: str) -> str:
         url_schemes=URL_SCHEMES,
         attribute_filter=_quote_link_target,
     )
-    # Wrapped, because BeautifulSoup (under markdownify) warns about markup that looks like a
-    # URL or a file name, and a feed entry's whole text is sometimes just its link.
-    markdown = markdownify(f"<div>{cleaned}</div>", heading_style="ATX", escape_misc=True)
-    markdown = markdown.strip()
-    markdown = re.sub(r"\n{3,}", "\n\n", markdown)
+    try:
+        # Wrapped, because BeautifulSoup (under markdownify) warns about markup that looks like
+        # a URL or a file name, and a feed entry's whole text is sometimes just its link.
+        markdown = markdownify(f"<div>{cleaned}</div>", heading_style="ATX", escape_misc=True)
+    except RecursionError:
+        # markdownify recurses once per level of nesting: a few hundred nested <blockquote>s
+        # exhaust Python's stack. Such an entry keeps its words, as plain text.
+        return markdown_safe_text(plain_text(fragment, limit=None))
+    markdown = re.sub(r"\n{3,}", "\n\n", markdown.strip())
     if markdown_problems(markdown):
         return markdown_safe_text(plain_text(fragment, limit=None))
     return markdown
