@@ -69,7 +69,7 @@ def todays_snow_warning(now: datetime) -> bytes:
 
 
 def _ingest(data: bytes, *, kind: str, location: str) -> int:
-    run = Run.objects.create(kind=kind, origin=Run.Origin.COMMAND, location=location)
+    run = Run.objects.create(kind=kind, origin=Run.Origin.COMMAND, location=location, fetched=1)
     ingest_document(data, kind=kind, run=run)
     finish_run(run)
     return run.created

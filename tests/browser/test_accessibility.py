@@ -34,6 +34,7 @@ from playwright.sync_api import expect
 from consent.flows import CounterRequest, counter_consent_record
 from consent.models import PaperForm
 from consent.services import counter_dispute_open, paper_form_batch_issue
+from portal.feeds.models import Run, Source
 from portal.notices.models import Department, SchoolStaffMembership
 from portal.notices.services import NoticeDraft, notice_approve, notice_create, notice_submit
 from portal.residents import services as profile_services
@@ -139,6 +140,10 @@ SWEPT: dict[str, str] = {
     "notices_staff:history": "notices staff",
     "notices_staff:review": "notices staff",
     "notices_staff:second_look": "notices staff",
+    # The feeds' pages, for a disaster officer after two-factor authentication
+    "feeds_staff:overview": "feeds staff",
+    "feeds_staff:source": "feeds staff",
+    "feeds_staff:run": "feeds staff",
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -170,6 +175,7 @@ NOT_PAGES: dict[str, str] = {
     "notices_staff:emergency_publish": "POST only; redirects to the editor",
     "notices_staff:take_second_look": "POST only; redirects to the editor or the queue",
     "notices_staff:withdraw": "POST only; redirects to the editor",
+    "feeds_staff:poll": "POST only; redirects to the source's page, swept with its message",
     "__errors__/404": "DEBUG-only preview of 404.html, which test_error_pages sweeps",
     "__errors__/500": "DEBUG-only preview of 500.html, which test_error_pages sweeps",
 }
@@ -732,6 +738,38 @@ def test_notice_console_pages(browser, live_server, time_machine, language) -> N
         page.goto("/staff/notices/second-look/")
         sweep.check(page, "notices_staff:second_look", "empty")
     assert_swept(sweep, "notices staff")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_feed_pages(browser, live_server, time_machine, language) -> None:
+    officer = with_totp(StaffFactory.create(roles=["disaster_officer"]))
+    source = Source.objects.create(
+        name="気象庁 防災情報XML", kind="jma", url="https://example.jp/extra.xml",
+        consecutive_failures=4, last_error="the server answered HTTP 503",
+    )  # fmt: skip
+    run = Run.objects.create(
+        source=source, kind="jma", origin="beat", location=source.url, status="partial",
+        fetched=3, created=1, skipped=1, rejected=1,
+        problems=[
+            {"reference": "a.xml", "reason": "not well-formed XML", "skipped": False},
+            {"reference": "b.xml", "reason": "concerns none of the configured areas",
+             "skipped": True},
+        ],
+        notes=["created #1 会津若松市に大雪警報"],
+    )  # fmt: skip
+    sweep = Sweep(f"the feeds ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        log_in_as_staff(page, officer, time_machine)
+        page.goto("/staff/feeds/")
+        sweep.check(page, "feeds_staff:overview", "a failing source and a run")
+        page.goto(f"/staff/feeds/runs/{run.pk}/")
+        sweep.check(page, "feeds_staff:run", "refused and skipped documents")
+        page.goto(f"/staff/feeds/sources/{source.pk}/")
+        sweep.check(page, "feeds_staff:source")
+        submit(page, "form[action$='/poll/'] button")
+        expect(page.locator(".messages")).to_be_visible()
+        sweep.check(page, "feeds_staff:source", "after poll now (its message)")
+    assert_swept(sweep, "feeds staff")
 
 
 def check_narrow(page: Any, sweep: Sweep, url_name: str, state: str = "") -> None:

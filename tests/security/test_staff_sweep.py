@@ -118,6 +118,18 @@ def a_notice_of_their_department(holder: User) -> object:
     )
 
 
+def a_feed_source() -> object:
+    from portal.feeds.models import Source
+
+    return Source.objects.create(pk=1, name="sweep", kind="cap", url="http://127.0.0.1:9/a.xml")
+
+
+def a_feed_run() -> object:
+    from portal.feeds.models import Run
+
+    return Run.objects.create(pk=1, kind="cap", origin="command", location="sweep.xml")
+
+
 NOTICE = {"notice_id": 1}
 POST_ONLY = 405
 
@@ -170,6 +182,16 @@ STAFF_PAGES: dict[str, StaffPage] = {
             ("withdraw", "portal.access_staff_console", NOTICE),
         )
     },
+    "feeds_staff:overview": StaffPage(permission="feeds.view_run"),
+    "feeds_staff:source": StaffPage(
+        permission="feeds.view_run", kwargs={"source_id": 1}, prepare=a_feed_source
+    ),
+    "feeds_staff:run": StaffPage(
+        permission="feeds.view_run", kwargs={"run_id": 1}, prepare=a_feed_run
+    ),
+    "feeds_staff:poll": StaffPage(
+        permission="feeds.poll_source", kwargs={"source_id": 1}, opens_with=POST_ONLY
+    ),
     "admin:index": StaffPage(permission=None, admin=True),
     "admin:consent_consentterms_changelist": StaffPage(
         permission="consent.view_consentterms", admin=True
