@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,8 +15,10 @@ import httpx
 from django.conf import settings
 
 USER_AGENT = "Machi+ feed connector (+https://github.com/machiplus)"
-# Redirects are followed, a few: a feed moved to https, or to a CDN.
+# Redirects are followed, a few, within the same host: a feed moved to https or to a new path.
 MAX_REDIRECTS = 3
+# Not httpx's is_redirect, which counts 304 Not Modified as one.
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class FetchFailed(Exception):
@@ -47,46 +50,74 @@ def fetch(
     client: httpx.Client | None = None,
     max_bytes: int | None = None,
 ) -> Fetched:
-    """GET ``url``; 304 when the server says nothing changed since ``etag``/``last_modified``."""
+    """GET ``url``; 304 when the server says nothing changed since ``etag``/``last_modified``.
+
+    Redirects are followed only within the same host (http to https allowed), so a feed cannot
+    send the worker to an address inside the city's network."""
     max_bytes = max_bytes or settings.FEEDS_MAX_DOCUMENT_BYTES
-    if urlsplit(url).scheme not in {"http", "https"}:
-        raise FetchFailed(f"only http and https URLs are fetched: {url[:100]}")
+    _check_scheme(url)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     client = client or shared_client()
+    deadline = time.monotonic() + 3 * settings.FEEDS_FETCH_TIMEOUT
     try:
-        with client.stream("GET", url, headers=headers) as response:
-            if response.status_code == 304:
-                return Fetched(None, 304, etag=etag, last_modified=last_modified)
-            if response.status_code != 200:
-                raise FetchFailed(
-                    f"the server answered HTTP {response.status_code}",
-                    http_status=response.status_code,
-                )
-            body = _read_limited(response, max_bytes)
-            return Fetched(
-                body,
-                200,
-                etag=response.headers.get("ETag", "")[:500],
-                last_modified=response.headers.get("Last-Modified", "")[:100],
-                content_type=response.headers.get("Content-Type", ""),
-            )
+        for _hop in range(MAX_REDIRECTS + 1):
+            with client.stream("GET", url, headers=headers) as response:
+                if response.status_code in REDIRECTS:
+                    url = _same_host_redirect(url, response)
+                    continue
+                return _answer(response, etag, last_modified, max_bytes, deadline)
     except httpx.TimeoutException:
         raise FetchFailed(f"no answer within {settings.FEEDS_FETCH_TIMEOUT:g} s") from None
-    except httpx.TooManyRedirects:
-        raise FetchFailed(f"more than {MAX_REDIRECTS} redirects") from None
     except httpx.HTTPError as error:
         raise FetchFailed(f"could not fetch: {type(error).__name__}: {error}"[:300]) from None
+    raise FetchFailed(f"more than {MAX_REDIRECTS} redirects")
+
+
+def same_host(url: str, other: str) -> bool:
+    return urlsplit(url).hostname == urlsplit(other).hostname
+
+
+def _check_scheme(url: str) -> None:
+    if urlsplit(url).scheme not in {"http", "https"}:
+        raise FetchFailed(f"only http and https URLs are fetched: {url[:100]}")
+
+
+def _same_host_redirect(url: str, response: httpx.Response) -> str:
+    target = str(response.url.join(response.headers.get("Location", "")))
+    _check_scheme(target)
+    if not same_host(url, target):
+        raise FetchFailed(f"redirected to another host, not followed: {target[:100]}")
+    return target
+
+
+def _answer(
+    response: httpx.Response, etag: str, last_modified: str, max_bytes: int, deadline: float
+) -> Fetched:
+    if response.status_code == 304:
+        return Fetched(None, 304, etag=etag, last_modified=last_modified)
+    if response.status_code != 200:
+        raise FetchFailed(
+            f"the server answered HTTP {response.status_code}", http_status=response.status_code
+        )
+    body = _read_limited(response, max_bytes, deadline)
+    return Fetched(
+        body,
+        200,
+        etag=response.headers.get("ETag", "")[:500],
+        last_modified=response.headers.get("Last-Modified", "")[:100],
+        content_type=response.headers.get("Content-Type", ""),
+    )
 
 
 def new_client() -> httpx.Client:
     return httpx.Client(
         timeout=settings.FEEDS_FETCH_TIMEOUT,
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
+        # fetch() follows redirects itself, to the same host only.
+        follow_redirects=False,
     )
 
 
@@ -116,7 +147,7 @@ def read_file(path: str, *, max_bytes: int | None = None) -> bytes:
         raise FetchFailed(f"cannot read {path}: {error.strerror}") from None
 
 
-def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+def _read_limited(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchFailed(f"document too large: {declared} bytes (limit {max_bytes})")
@@ -127,5 +158,8 @@ def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
         size += len(chunk)
         if size > max_bytes:
             raise FetchFailed(f"document larger than the limit of {max_bytes} bytes")
+        # The timeout is per read: a server dribbling a byte at a time would never time out.
+        if time.monotonic() > deadline:
+            raise FetchFailed("the document took too long to arrive")
         chunks.append(chunk)
     return b"".join(chunks)

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils import timezone
 
-from portal.feeds.fetching import FetchFailed, fetch, read_file, shared_client
+from portal.feeds.fetching import FetchFailed, fetch, read_file, same_host, shared_client
 from portal.feeds.models import AreaCode, FetchedDocument, Kind, Run, Source
 from portal.feeds.parsing.cap import parse_cap
 from portal.feeds.parsing.documents import (
@@ -166,8 +166,14 @@ def _ingest_jma_atom_feed(
     except DocumentRefused as refused:
         _refuse(run, run.location, refused.reason)
         return
-    seen = set(FetchedDocument.objects.filter(url__in=feed.links).values_list("url", flat=True))
-    new_links = [link for link in feed.links if link not in seen]
+    # JMA serves its feeds and their documents from one host; a link elsewhere (a tampered
+    # feed pointing into the city's network) is not fetched.
+    foreign = [link for link in feed.links if not same_host(link, run.location)]
+    for link in foreign:
+        _refuse(run, link, "a link to another host than the feed's: not fetched")
+    links = [link for link in feed.links if link not in foreign]
+    seen = set(FetchedDocument.objects.filter(url__in=links).values_list("url", flat=True))
+    new_links = [link for link in links if link not in seen]
     limit = settings.FEEDS_MAX_LINKS_PER_POLL
     if len(new_links) > limit:
         run.notes = [*run.notes, f"{len(new_links) - limit} documents left for the next poll"]

@@ -27,6 +27,8 @@ class Route:
     # all, the body ending when the server closes the connection.
     declared_length: int | None = None
     last_modified: str = "Wed, 02 Dec 2026 20:40:00 GMT"
+    # Seconds between bytes of the body: a server that never times out and never finishes.
+    drip: float = 0.0
 
     @property
     def etag(self) -> str:
@@ -100,7 +102,13 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             # The client may hang up first (it stops reading at its size limit).
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(body)
+                if route is not None and route.drip:
+                    for offset in range(0, len(body), 64):
+                        self.wfile.write(body[offset : offset + 64])
+                        self.wfile.flush()
+                        time.sleep(route.drip)
+                else:
+                    self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             return

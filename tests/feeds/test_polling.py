@@ -168,3 +168,50 @@ def test_a_jma_atom_feed_leads_to_its_documents_each_fetched_once(aizu, server) 
     assert second.fetched == 1
     assert server.hits("/data/missing.xml") == 2  # a failed fetch is tried again
     assert FetchedDocument.objects.filter(url=document_url).exists()
+
+
+def test_a_redirect_within_the_same_host_is_followed(aizu, server) -> None:
+    server.serve("/new/alert.xml", ALERT)
+    source = a_source(server.serve("/old/alert.xml", redirect_to=server.url("/new/alert.xml")))
+
+    run = source_poll(source_id=source.pk)
+
+    assert (run.status, run.created) == (Run.Status.OK, 1)
+
+
+def test_a_redirect_to_another_host_is_not_followed(aizu, server) -> None:
+    elsewhere = f"http://localhost:{server.port}/alert.xml"
+    server.serve("/alert.xml", ALERT)
+    source = a_source(server.serve("/moved.xml", redirect_to=elsewhere))
+
+    run = source_poll(source_id=source.pk)
+
+    assert run.status == Run.Status.FAILED
+    assert "another host" in run.problems[0]["reason"]
+    assert server.hits("/alert.xml") == 0
+
+
+def test_a_jma_atom_feed_linking_to_another_host_is_not_followed(aizu, server) -> None:
+    feed = fixture(
+        "jmaxml/real_fukushima_shirasagi/jma_atom_feed_extra_fukushima_2016-03-10.xml"
+    ).replace(
+        b"http://xml.kishou.go.jp/data/",
+        f"http://localhost:{server.port}/data/".encode(),
+    )
+    source = a_source(server.serve("/extra.xml", feed), kind=Kind.JMA)
+
+    run = source_poll(source_id=source.pk)
+
+    assert run.rejected == 2
+    assert all("another host" in problem["reason"] for problem in run.problems)
+    assert not any(path.startswith("/data/") for path, _headers in server.requests)
+
+
+def test_a_server_that_dribbles_its_answer_is_cut_off(aizu, server, settings) -> None:
+    settings.FEEDS_FETCH_TIMEOUT = 0.2
+    source = a_source(server.serve("/drip.xml", ALERT, drip=0.1))
+
+    run = source_poll(source_id=source.pk)
+
+    assert run.status == Run.Status.FAILED
+    assert "took too long" in run.problems[0]["reason"]
