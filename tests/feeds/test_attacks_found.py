@@ -269,3 +269,49 @@ def test_a_double_gzip_bomb_is_stopped_near_the_size_limit(bomb_server, settings
         client.close()
     # A 1 MiB limit should not cost 200 MiB (or, with a larger bomb, the worker).
     assert peak < 32 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB for a 1 MiB limit"
+
+
+# ----------------------------------------------------------------------------------------------
+# 7. A document in Shift_JIS / EUC-JP (or UTF-7) crashes every parser with ValueError
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["Shift_JIS", "EUC-JP", "UTF-7"])
+def test_a_document_in_a_multibyte_legacy_encoding_is_refused_not_a_crash(encoding) -> None:
+    from portal.feeds.parsing.cap import parse_cap
+    from portal.feeds.parsing.documents import DocumentRefused
+
+    document = alert_xml().decode().replace('encoding="UTF-8"', f'encoding="{encoding}"')
+
+    with pytest.raises(DocumentRefused):
+        parse_cap(document.encode(encoding))
+
+
+def test_one_shift_jis_document_in_a_jma_feed_does_not_block_the_documents_after_it(
+    aizu, server
+) -> None:
+    from portal.feeds.services import source_poll
+
+    poison = fixture(FUKUSHIMA).decode().replace('encoding="UTF-8"', 'encoding="Shift_JIS"')
+    poison_url = server.serve("/data/poison.xml", poison.encode("shift_jis"))
+    good_url = server.serve("/data/good.xml", fixture(FUKUSHIMA))
+    feed = (
+        fixture("jmaxml/real_fukushima_shirasagi/jma_atom_feed_extra_fukushima_2016-03-10.xml")
+        .replace(
+            b"http://xml.kishou.go.jp/data/afeedc52-107a-3d1d-9196-b108234d6e0f.xml",
+            poison_url.encode(),
+        )
+        .replace(
+            b"http://xml.kishou.go.jp/data/2b441518-4e79-342c-a271-7c25597f3a69.xml",
+            good_url.encode(),
+        )
+    )
+    source = Source.objects.create(name="extra", kind=Kind.JMA, url=server.serve("/extra.xml", feed))
+
+    # Today: ValueError escapes source_poll, the run stays "running", the source is not backed
+    # off, FetchedDocument is never written for the poison link, so every poll dies on it again
+    # and the warnings listed after it are never read.
+    source_poll(source_id=source.pk)
+
+    assert server.hits("/data/good.xml") == 1
+    assert not Run.objects.filter(status=Run.Status.RUNNING).exists()
