@@ -315,3 +315,27 @@ def test_one_shift_jis_document_in_a_jma_feed_does_not_block_the_documents_after
 
     assert server.hits("/data/good.xml") == 1
     assert not Run.objects.filter(status=Run.Status.RUNNING).exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# 8. A control character decoded from an RSS title breaks /notices/feed.atom for everyone
+# ----------------------------------------------------------------------------------------------
+
+
+def test_a_control_character_in_a_feed_title_does_not_break_the_public_atom_feed(
+    aizu, client
+) -> None:
+    # feedparser decodes "&#1;" in an (HTML) title; XML 1.0 cannot carry U+0001.
+    feed = b"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
+<title>t</title><item><title>a&amp;#1;b</title><guid>x1</guid>
+<pubDate>Sat, 17 Jan 2026 00:00:00 GMT</pubDate></item></channel></rss>"""
+    source = Source.objects.create(
+        name="city news", kind=Kind.RSS, url="https://www.city.aizuwakamatsu.lg.jp/news.rss"
+    )
+    ingest(feed, Kind.RSS, source=source)
+    assert public_notices().exists()
+
+    client.raise_request_exception = False
+    response = client.get("/notices/feed.atom")
+
+    assert response.status_code == 200
