@@ -339,3 +339,50 @@ def test_a_control_character_in_a_feed_title_does_not_break_the_public_atom_feed
     response = client.get("/notices/feed.atom")
 
     assert response.status_code == 200
+
+
+# ----------------------------------------------------------------------------------------------
+# 9. An alert and its update ingested at once (two workers): IntegrityError escapes
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_alert_and_its_update_ingested_at_once_do_not_crash_the_worker(
+    aizu, monkeypatch
+) -> None:
+    from django.db import connection, connections
+
+    from portal.notices import services as notice_services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: run with DATABASE_URL=postgres://…")
+    barrier = threading.Barrier(2, timeout=10)
+    original = notice_services._remember_versions
+
+    def remember_together(series, version_ids):  # both have looked up the known versions
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return original(series, version_ids)
+
+    monkeypatch.setattr(notice_services, "_remember_versions", remember_together)
+    documents = [fixture(AIZU_ALERT), fixture("cap/aizu/aizu_heavy_snow_update.xml")]
+    errors: list[str] = []
+
+    def work(data: bytes) -> None:
+        try:
+            ingest(data, Kind.CAP)
+        except Exception as error:  # noqa: BLE001 - what escapes to the worker
+            errors.append(f"{type(error).__name__}: {error}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(data,)) for data in documents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Notice.objects.filter(status=Status.PUBLISHED).count() == 1
