@@ -386,3 +386,24 @@ def test_an_alert_and_its_update_ingested_at_once_do_not_crash_the_worker(
 
     assert errors == []
     assert Notice.objects.filter(status=Status.PUBLISHED).count() == 1
+
+
+# ----------------------------------------------------------------------------------------------
+# 10. A CAP description has no size limit: megabytes of Markdown rendered on every page view
+# ----------------------------------------------------------------------------------------------
+
+
+def test_a_cap_description_of_megabytes_is_not_stored_whole(aizu) -> None:
+    from tests.feeds.cap_documents import area_xml
+
+    # "*_" is not escaped by markdown_safe_text: markdown-it spends seconds per megabyte on it,
+    # on /notices/<id>/ and on /notices/feed.atom for every request.
+    huge = "*_" * 150_000
+    alert = alert_xml(
+        infos=[info_xml(description=huge, areas=[area_xml(geocodes=[("JIS", "07202")])])]
+    )
+    ingest(alert, Kind.CAP)
+
+    stored = Notice.objects.values_list("body_ja", flat=True)
+    # RSS entries stop at 100,000 characters, JMA bodies at 4,000; CAP has no limit.
+    assert all(len(body) <= 100_000 for body in stored), [len(body) for body in stored]
