@@ -322,6 +322,20 @@ FEEDS_MAX_BACKOFF_SECONDS = env_int("FEEDS_MAX_BACKOFF_SECONDS", 6 * 3600)
 # 気象警報・注意報（Ｒ０６）（大雨）, …（土砂）, …（高潮）, …（暴風）, …（波浪）, …（大雪）,
 # …（その他注意報）.
 FEEDS_JMA_WARNING_FORMATS = env_list("FEEDS_JMA_WARNING_FORMATS", ["気象特別警報・警報・注意報"])
+# A version dated further ahead than this is refused: it would make the real versions after it
+# look older until that date.
+FEEDS_MAX_CLOCK_SKEW_SECONDS = env_int("FEEDS_MAX_CLOCK_SKEW_SECONDS", 600)
+# The most items one document may bring (the rest are refused), and the longest text a notice
+# from a feed keeps (longer ones are cut and marked).
+FEEDS_MAX_ITEMS_PER_DOCUMENT = env_int("FEEDS_MAX_ITEMS_PER_DOCUMENT", 1000)
+FEEDS_MAX_BODY_CHARS = env_int("FEEDS_MAX_BODY_CHARS", 10_000)
+# Sent with every request, so that a feed's operator knows who polls it.
+FEEDS_USER_AGENT = env_str("FEEDS_USER_AGENT", f"{SITE_NAME} feed connector ({SITE_URL})")
+# A poll of a JMA Atom feed stops fetching documents after this many seconds (the rest wait for
+# the next poll), well inside the task's time limit; while a poll runs its source is leased for
+# FEEDS_POLL_LEASE_SECONDS (longer than CELERY_TASK_TIME_LIMIT), so no second poll overlaps it.
+FEEDS_POLL_BUDGET_SECONDS = env_int("FEEDS_POLL_BUDGET_SECONDS", 120)
+FEEDS_POLL_LEASE_SECONDS = env_int("FEEDS_POLL_LEASE_SECONDS", 360)
 # The most documents one poll of a JMA Atom feed fetches (the rest wait for the next poll).
 FEEDS_MAX_LINKS_PER_POLL = env_int("FEEDS_MAX_LINKS_PER_POLL", 50)
 # The most references one batch of the paper-form register may hold.

@@ -52,7 +52,10 @@ def ensure_demo_feeds(*, now: datetime | None = None) -> int:
     created = 0
     for path in sorted((DATA_DIR / "jmaxml").glob("*.xml")):
         created += _ingest(path.read_bytes(), kind=Kind.JMA, location=f"demo: {path.name}")
-    created += _ingest(todays_snow_warning(now), kind=Kind.CAP, location="demo: 大雪警報 (CAP)")
+    day = now.astimezone(JAPAN).date().isoformat()
+    created += _ingest(
+        todays_snow_warning(now), kind=Kind.CAP, location=f"demo: 大雪警報 (CAP) {day}"
+    )
     return created
 
 
@@ -69,6 +72,8 @@ def todays_snow_warning(now: datetime) -> bytes:
 
 
 def _ingest(data: bytes, *, kind: str, location: str) -> int:
+    if Run.objects.filter(location=location, origin=Run.Origin.COMMAND).exists():
+        return 0  # loaded before: running load_demo again changes nothing
     run = Run.objects.create(kind=kind, origin=Run.Origin.COMMAND, location=location, fetched=1)
     ingest_document(data, kind=kind, run=run)
     finish_run(run)

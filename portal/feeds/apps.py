@@ -9,3 +9,6 @@ class FeedsConfig(AppConfig):
     label = "feeds"
     verbose_name = _("Feeds")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from portal.feeds import checks  # noqa: F401 - registers the checks

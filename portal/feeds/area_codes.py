@@ -39,7 +39,7 @@ REGIONS = (Region("jma", "252", "福島県会津", AIZU_NORTH + AIZU_CENTRAL + A
 
 def area_codes_load(*, regions: Iterable[Region] = REGIONS) -> int:
     """Map every municipality the portal knows, and the regions above, to its areas; codes
-    the city already mapped keep their areas (and gain missing ones). Returns rows written."""
+    already in the table are left as the city edited them. Returns the rows added."""
     municipalities = {
         area.code[:5]: area
         for area in Area.objects.filter(kind=Area.Kind.MUNICIPALITY)
@@ -62,8 +62,9 @@ def area_codes_load(*, regions: Iterable[Region] = REGIONS) -> int:
 
 
 def _map(scheme: str, code: str, name: str, areas: list[Area]) -> int:
-    row, _created = AreaCode.objects.get_or_create(
-        scheme=scheme, code=code, defaults={"name": name}
-    )
+    """A code already in the table is the city's to edit: it is left as it is."""
+    row, created = AreaCode.objects.get_or_create(scheme=scheme, code=code, defaults={"name": name})
+    if not created:
+        return 0
     row.areas.add(*areas)
     return 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,7 @@ FLAG_AFTER_FAILURES = 3
 
 class Kind(models.TextChoices):
     JMA = "jma", _("JMA 防災情報XML (Atom feed or document)")
-    CAP = "cap", _("CAP 1.2 alert")
+    CAP = "cap", _("CAP 1.2 or 1.1 alert")
     RSS = "rss", _("RSS/Atom news feed")
 
 
@@ -32,7 +33,8 @@ class Source(models.Model):
     interval = models.DurationField(
         _("polling interval"),
         default=timedelta(minutes=5),
-        help_text=_("How often beat fetches it (at least a minute)."),
+        validators=[MinValueValidator(timedelta(minutes=1))],
+        help_text=_("How often beat fetches it (at least a minute), e.g. 00:05:00."),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     # The areas whose documents it brings; none means every area of the mapping table.
@@ -41,7 +43,7 @@ class Source(models.Model):
         verbose_name=_("areas it serves"),
         blank=True,
         related_name="+",
-        help_text=_("Documents about other areas are refused; leave empty for all."),
+        help_text=_("Documents about other areas are skipped; leave empty for all."),
     )
     # Publishers of this department see and may withdraw what the source brings.
     department = models.ForeignKey(
@@ -57,6 +59,9 @@ class Source(models.Model):
     etag = models.CharField(max_length=500, blank=True, editable=False)
     last_modified = models.CharField(max_length=100, blank=True, editable=False)
     next_poll_at = models.DateTimeField(_("next poll"), default=timezone.now, db_index=True)
+    # Set while a poll runs, so that no second poll of the source starts before it ends (or
+    # before the lease runs out, should its worker die).
+    polling_until = models.DateTimeField(null=True, blank=True, editable=False)
     last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
@@ -69,6 +74,22 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # What the old address said it last sent means nothing at a new one: without this, the
+        # new address could answer "not modified" and its document never be read.
+        if self.pk is not None:
+            earlier = Source.objects.filter(pk=self.pk).values_list("url", flat=True).first()
+            if earlier is not None and earlier != self.url:
+                self.etag = self.last_modified = ""
+                update_fields = kwargs.get("update_fields")
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "etag", "last_modified"}
+        super().save(*args, **kwargs)
+
+    @property
+    def interval_minutes(self) -> int:
+        return max(1, round(self.interval.total_seconds() / 60))
 
     @property
     def is_failing(self) -> bool:

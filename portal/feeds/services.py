@@ -7,13 +7,16 @@ one transaction per item, so a refused item leaves nothing behind and the rest o
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -21,14 +24,24 @@ from portal.feeds.fetching import FetchFailed, fetch, read_file, same_host, shar
 from portal.feeds.models import AreaCode, FetchedDocument, Kind, Run, Source
 from portal.feeds.parsing.cap import parse_cap
 from portal.feeds.parsing.documents import (
+    SERIES_MAX_LENGTH,
+    VERSION_ID_MAX_LENGTH,
     DocumentNotForUs,
     DocumentRefused,
     Item,
+    ItemAction,
     ParsedDocument,
+    bounded_identity,
 )
 from portal.feeds.parsing.geometry import point_in_circle, point_in_polygon
 from portal.feeds.parsing.jmaxml import parse_jma_atom_feed, parse_jmaxml
 from portal.feeds.parsing.rss import parse_feed
+from portal.feeds.parsing.text import (
+    clean_text,
+    limited_body,
+    markdown_autolink,
+    single_line_text,
+)
 from portal.models import Area
 from portal.notices.models import Category
 from portal.notices.services import IngestedVersion, IngestOutcome, notice_ingest
@@ -48,12 +61,15 @@ def sources_claim_due(*, now: datetime | None = None) -> list[int]:
     source, so two beats or a slow worker never poll a source twice at once)."""
     now = now or timezone.now()
     claimed = []
-    due = Source.objects.filter(enabled=True, next_poll_at__lte=now).values_list(
-        "pk", "interval", "next_poll_at"
+    due = (
+        Source.objects.filter(enabled=True, next_poll_at__lte=now)
+        .filter(Q(polling_until__isnull=True) | Q(polling_until__lt=now))
+        .values_list("pk", "interval", "next_poll_at")
     )
     for pk, interval, next_poll_at in due:
         moved = Source.objects.filter(pk=pk, next_poll_at=next_poll_at).update(
-            next_poll_at=now + max(interval, timedelta(minutes=1))
+            next_poll_at=now + max(interval, timedelta(minutes=1)),
+            polling_until=now + timedelta(seconds=settings.FEEDS_POLL_LEASE_SECONDS),
         )
         if moved:
             claimed.append(pk)
@@ -75,6 +91,21 @@ def source_poll(
     )
     client = client or shared_client()
     try:
+        _poll(source, run, client, now=now)
+    except Exception as error:
+        # Whatever went wrong, the run ends and says so, and the source backs off: a document
+        # that breaks the connector must not leave the source polled at full rate for ever.
+        logger.exception("Polling feed source %s failed", source.pk)
+        reason = f"internal error while reading: {type(error).__name__}: {error}"[:300]
+        _refuse(run, source.url, reason, status=Run.Status.FAILED)
+        _source_failed(source, reason, now=now)
+    finally:
+        Source.objects.filter(pk=source.pk).update(polling_until=None)
+    return finish_run(run)
+
+
+def _poll(source: Source, run: Run, client: httpx.Client, *, now: datetime) -> None:
+    try:
         fetched = fetch(
             source.url, etag=source.etag, last_modified=source.last_modified, client=client
         )
@@ -95,7 +126,6 @@ def source_poll(
         run.http_status = failed.http_status
         _refuse(run, source.url, failed.reason, status=Run.Status.FAILED)
         _source_failed(source, failed.reason, now=now)
-    return finish_run(run)
 
 
 def ingest_location(*, kind: str, location: str, origin: str = Run.Origin.COMMAND) -> Run:
@@ -142,7 +172,15 @@ def ingest_document(
     for refusal in parsed.refused:
         _refuse(run, refusal.reference, refusal.reason)
     served = _served_area_ids(source)
-    for item in parsed.items:
+    limit = settings.FEEDS_MAX_ITEMS_PER_DOCUMENT
+    if len(parsed.items) > limit:
+        _refuse(
+            run,
+            reference or run.location,
+            f"{len(parsed.items)} items: only the first {limit} are read "
+            "(FEEDS_MAX_ITEMS_PER_DOCUMENT)",
+        )
+    for item in parsed.items[:limit]:
         _ingest_item(
             item, source_kind=parsed.source, run=run, source=source, served=served, now=now
         )
@@ -166,6 +204,10 @@ def _ingest_jma_atom_feed(
     except DocumentRefused as refused:
         _refuse(run, run.location, refused.reason)
         return
+    if client is None:
+        for link in feed.links:
+            _refuse(run, link, "a feed read from a file cannot fetch the documents it lists")
+        return
     # JMA serves its feeds and their documents from one host; a link elsewhere (a tampered
     # feed pointing into the city's network) is not fetched.
     foreign = [link for link in feed.links if not same_host(link, run.location)]
@@ -177,10 +219,12 @@ def _ingest_jma_atom_feed(
     limit = settings.FEEDS_MAX_LINKS_PER_POLL
     if len(new_links) > limit:
         run.notes = [*run.notes, f"{len(new_links) - limit} documents left for the next poll"]
-    for link in new_links[:limit]:
-        if client is None:
-            _refuse(run, link, "a feed read from a file cannot fetch the documents it lists")
-            continue
+    budget_ends = time.monotonic() + settings.FEEDS_POLL_BUDGET_SECONDS
+    for position, link in enumerate(new_links[:limit]):
+        if time.monotonic() > budget_ends:
+            left = len(new_links[:limit]) - position
+            run.notes = [*run.notes, f"{left} documents left for the next poll (time budget)"]
+            break
         try:
             fetched = fetch(link, client=client)
         except FetchFailed as failed:
@@ -188,8 +232,18 @@ def _ingest_jma_atom_feed(
             continue
         run.fetched += 1
         assert fetched.body is not None
-        ingest_document(fetched.body, kind=Kind.JMA, run=run, source=source, reference=link)
+        _ingest_listed_document(fetched.body, link=link, run=run, source=source)
+        # Read once, whatever came of it: a document that cannot be read is not read again.
         FetchedDocument.objects.get_or_create(url=link[:500])
+
+
+def _ingest_listed_document(data: bytes, *, link: str, run: Run, source: Source | None) -> None:
+    try:
+        ingest_document(data, kind=Kind.JMA, run=run, source=source, reference=link)
+    except Exception as error:
+        # One document that breaks the connector must not stop the ones listed after it.
+        logger.exception("Reading %s failed", link)
+        _refuse(run, link, f"internal error while reading: {type(error).__name__}"[:300])
 
 
 def _parsed(
@@ -224,56 +278,103 @@ def _ingest_item(
     served: set[int] | None,
     now: datetime | None,
 ) -> None:
-    reference = item.title_ja[:80] or item.version_id[:80]
+    reference = single_line_text(item.title_ja)[:80] or item.version_id[:80]
+    moment = now or timezone.now()
+    if item.version_at > moment + timedelta(seconds=settings.FEEDS_MAX_CLOCK_SKEW_SECONDS):
+        # A version dated ahead (a wrong clock, or a forgery) would make every real one after
+        # it look older, and be ignored, until that date.
+        _refuse(run, reference, f"dated in the future: {item.version_at.isoformat()}")
+        return
     area_ids = _area_ids(item, served=served)
     if (item.areas or item.polygons or item.circles) and not area_ids:
         _skip(run, reference, _no_area_reason(item))
         return
+    if not area_ids and served is not None and item.action == ItemAction.ISSUE:
+        # A source serving some areas speaks for them only, even when an item names none.
+        area_ids = {area.pk for area in source.areas.all()} if source is not None else set()
+    version = _version(
+        item, source_kind=source_kind, area_ids=area_ids, source=source, scope=_scope(run, source)
+    )
     try:
-        result = notice_ingest(
-            version=_version(item, source_kind=source_kind, area_ids=area_ids, source=source),
-            now=now,
-        )
+        result = _ingest_once_more_on_conflict(version, now=now)
     except ValidationError as invalid:
         _refuse(run, reference, "; ".join(invalid.messages)[:500])
         return
     _count(run, result.outcome)
-    notice = (
-        f"#{result.notice_id or result.ended_notice_id}"
-        if result.notice_id or result.ended_notice_id
-        else ""
-    )
-    run.notes = [*run.notes, f"{result.outcome} {notice} {reference}".replace("  ", " ")][:200]
-    logger.info("Feed item %s: %s %s", item.version_id, result.outcome, notice)
+    numbered = result.notice_id or result.ended_notice_id
+    exercise = " (exercise)" if item.is_exercise else ""
+    note = f"{OUTCOME_WORDS[result.outcome]}{f' #{numbered}' if numbered else ''}{exercise}"
+    run.notes = [*run.notes, f"{note}: {reference}"][:200]
+    logger.info("Feed item %s: %s", item.version_id, note)
+
+
+# What each outcome says in the run record and the commands' output.
+OUTCOME_WORDS = {
+    IngestOutcome.CREATED: "created",
+    IngestOutcome.UPDATED: "updated (the earlier version superseded)",
+    IngestOutcome.CANCELLED: "cancelled (withdrawn)",
+    IngestOutcome.LIFTED: "lifted (expired)",
+    IngestOutcome.UNCHANGED: "unchanged (seen before)",
+    IngestOutcome.STALE: "unchanged (older than the version in force)",
+    IngestOutcome.NOTHING_LIVE: "unchanged (nothing in force to end)",
+}
+
+
+def _ingest_once_more_on_conflict(version: IngestedVersion, *, now: datetime | None) -> Any:
+    """Two workers may create one series at once; the loser's transaction is rolled back and
+    tried again, and then finds the series the winner made."""
+    try:
+        return notice_ingest(version=version, now=now)
+    except IntegrityError:
+        return notice_ingest(version=version, now=now)
+
+
+def _scope(run: Run, source: Source | None) -> str:
+    """Series and versions belong to one source: one authority cannot cancel, update or lift
+    what another published, whatever its documents claim. Documents given on the command line
+    share one scope per host (or one for files)."""
+    if source is not None:
+        return f"source-{source.pk}"
+    host = urlsplit(run.location).hostname if run.location.startswith("http") else None
+    return f"url-{host}" if host else "file"
+
+
+def _scoped(identity: str, scope: str, limit: int) -> str:
+    return bounded_identity(f"{scope}|{identity}", limit)
 
 
 def _version(
-    item: Item, *, source_kind: str, area_ids: Collection[int], source: Source | None
+    item: Item,
+    *,
+    source_kind: str,
+    area_ids: Collection[int],
+    source: Source | None,
+    scope: str,
 ) -> IngestedVersion:
     expires_at = item.expires_at
     if expires_at is None and item.category == Category.DISASTER:
         # JMA lifts a warning by a later report; should that report never come, the warning
         # still ends.
         expires_at = item.version_at + timedelta(hours=settings.FEEDS_WARNING_LIFETIME_HOURS)
-    body_ja = item.body_ja
+    body_ja = limited_body(clean_text(item.body_ja), limit=settings.FEEDS_MAX_BODY_CHARS)
     if item.link:
-        body_ja = f"{body_ja}\n\n[{item.link}]({item.link})".strip()
+        body_ja = f"{body_ja}\n\n{markdown_autolink(item.link)}".strip()
     return IngestedVersion(
         source=source_kind,
-        series=item.series,
-        version_id=item.version_id,
+        series=_scoped(item.series, scope, SERIES_MAX_LENGTH),
+        version_id=_scoped(item.version_id, scope, VERSION_ID_MAX_LENGTH),
         version_at=item.version_at,
         action=item.action.value,
         category=item.category,
         urgency=item.urgency,
-        title_ja=item.title_ja[:200],
+        title_ja=single_line_text(item.title_ja)[:200],
         body_ja=body_ja,
-        title_en=item.title_en[:200],
-        body_en=item.body_en,
+        title_en=single_line_text(item.title_en)[:200],
+        body_en=limited_body(clean_text(item.body_en), limit=settings.FEEDS_MAX_BODY_CHARS),
         area_ids=sorted(area_ids),
         expires_at=expires_at,
         is_exercise=item.is_exercise,
-        references=item.references,
+        references=[_scoped(ref, scope, VERSION_ID_MAX_LENGTH) for ref in item.references],
         department_id=source.department_id if source is not None else None,
     )
 
@@ -433,6 +534,7 @@ def runs_prune(*, keep_days: int = 90, now: datetime | None = None) -> int:
 def outcome_lines(run: Run) -> Iterable[str]:
     """What a run did, for the commands' output."""
     counts: dict[str, Any] = run.counts()
+    counts["refused"] = counts.pop("rejected")
     yield ", ".join(f"{name} {value}" for name, value in counts.items())
     for problem in run.problems:
         what = "skipped" if problem.get("skipped") else "refused"

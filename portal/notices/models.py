@@ -160,7 +160,7 @@ class Notice(models.Model):
     )
     # A feed's series (a JMA warning for a prefecture, a CAP alert and its updates, a news
     # entry): its versions supersede one another (portal.notices.models.FeedSeries).
-    series = models.CharField(_("series at the source"), max_length=200, blank=True)
+    series = models.CharField(_("series at the source"), max_length=210, blank=True)
     # JMA 訓練/試験 and CAP Exercise/Test: kept, never shown to residents as real.
     is_exercise = models.BooleanField(_("exercise or test"), default=False)
     # A cancellation says the notice it supersedes no longer holds.
@@ -243,7 +243,8 @@ class FeedSeries(models.Model):
     two workers ingesting versions of one series take turns."""
 
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
-    key = models.CharField(_("series"), max_length=200)
+    key = models.CharField(_("series"), max_length=210)
+    is_exercise = models.BooleanField(_("exercise or test"), default=False)
     latest_version_id = models.CharField(_("latest version"), max_length=300)
     latest_version_at = models.DateTimeField(_("latest version issued at"))
     # The notice of the newest version that made one (a cancellation or a lift makes none).

@@ -9,6 +9,7 @@ notices, school staff only their schools' letters, nobody approves their own not
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -335,6 +336,7 @@ def notice_ingest(*, version: IngestedVersion, now: datetime | None = None) -> I
     now = now or timezone.now()
     _check_ingested(version)
     with transaction.atomic():
+        _take_turns_with_other_ingests(version.source)
         if Notice.objects.filter(source=version.source, external_id=version.version_id).exists():
             return IngestResult(IngestOutcome.UNCHANGED)
         series = _locked_series(version)
@@ -356,6 +358,22 @@ def notice_ingest(*, version: IngestedVersion, now: datetime | None = None) -> I
             return IngestResult(IngestOutcome.CANCELLED, ended_notice_id=live.pk)
         _end(live, Action.LIFTED, "expired", version, now=now)
         return IngestResult(IngestOutcome.LIFTED, ended_notice_id=live.pk)
+
+
+def _take_turns_with_other_ingests(source: str) -> None:
+    """An alert and its update ingested at once by two workers must not each start a series of
+    its own: ingests of one source kind take turns (each takes milliseconds). PostgreSQL: a
+    transaction-scoped advisory lock; SQLite lets one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [FEED_INGEST_LOCK, zlib.crc32(source.encode()) & 0x7FFFFFFF],
+            )
+
+
+# The advisory locks' first key: "feed" in ASCII.
+FEED_INGEST_LOCK = 0x66656564
 
 
 def _check_ingested(version: IngestedVersion) -> None:
@@ -398,8 +416,13 @@ def _locked_series(version: IngestedVersion) -> FeedSeries | IngestOutcome:
     The series is the one this version or any version it names already belongs to (a CAP update
     names the alert it updates, and may arrive first), else a new one under its own key."""
     named = [version.version_id, *version.references]
+    # An exercise never updates, cancels or lifts a real warning, nor the other way round.
     known = (
-        FeedVersion.objects.filter(source=version.source, version_id__in=named)
+        FeedVersion.objects.filter(
+            source=version.source,
+            version_id__in=named,
+            series__is_exercise=version.is_exercise,
+        )
         .values_list("series_id", flat=True)
         .first()
     )
@@ -409,8 +432,9 @@ def _locked_series(version: IngestedVersion) -> FeedSeries | IngestOutcome:
     else:
         series, created = FeedSeries.objects.select_for_update().get_or_create(
             source=version.source,
-            key=version.series,
+            key=("exercise|" if version.is_exercise else "") + version.series,
             defaults={
+                "is_exercise": version.is_exercise,
                 "latest_version_id": version.version_id,
                 "latest_version_at": version.version_at,
             },
@@ -429,15 +453,13 @@ def _locked_series(version: IngestedVersion) -> FeedSeries | IngestOutcome:
 
 
 def _remember_versions(series: FeedSeries, version_ids: Sequence[str]) -> None:
-    known = set(
-        FeedVersion.objects.filter(source=series.source, version_id__in=version_ids).values_list(
-            "version_id", flat=True
-        )
-    )
+    # A version already known keeps its series (another worker may be naming it right now).
     FeedVersion.objects.bulk_create(
-        FeedVersion(source=series.source, version_id=version_id, series=series)
-        for version_id in dict.fromkeys(version_ids)
-        if version_id not in known
+        [
+            FeedVersion(source=series.source, version_id=version_id, series=series)
+            for version_id in dict.fromkeys(version_ids)
+        ],
+        ignore_conflicts=True,
     )
 
 

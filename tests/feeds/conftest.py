@@ -54,9 +54,8 @@ def server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def snowstorm() -> Iterator[None]:
-    """The clock of the Aizu CAP fixtures: 2026-01-17 10:00 in Japan, after the alert (05:40)
-    and before its update (16:15) and its expiry."""
-    with time_machine.travel(
-        datetime(2026, 1, 17, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")), tick=True
-    ):
+    """The clock of the Aizu CAP fixtures: 2026-01-18 08:00 in Japan, after the alert (17th,
+    05:40), its update (16:15) and its cancellation (18th, 07:30), before any of them expires: a
+    version dated ahead of the clock is refused."""
+    with time_machine.travel(datetime(2026, 1, 18, 8, 0, tzinfo=ZoneInfo("Asia/Tokyo")), tick=True):
         yield

@@ -3,6 +3,7 @@ stands: it asserts what should happen."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 import tracemalloc
@@ -25,7 +26,9 @@ from tests.feeds.conftest import fixture
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("snowstorm")]
 
 AIZU_ALERT = "cap/aizu/aizu_heavy_snow_alert.xml"
-AIZU_ALERT_REF = "bousai@city.aizuwakamatsu.example,JP-072028-2026-0117-001,2026-01-17T05:40:00+09:00"
+AIZU_ALERT_REF = (
+    "bousai@city.aizuwakamatsu.example,JP-072028-2026-0117-001,2026-01-17T05:40:00+09:00"
+)
 FUKUSHIMA = "jmaxml/real_fukushima_shirasagi/2b441518-4e79-342c-a271-7c25597f3a69.xml"
 
 
@@ -272,19 +275,28 @@ def test_a_double_gzip_bomb_is_stopped_near_the_size_limit(bomb_server, settings
 
 
 # ----------------------------------------------------------------------------------------------
-# 7. A document in Shift_JIS / EUC-JP (or UTF-7) crashes every parser with ValueError
+# 7. A document in Shift_JIS / EUC-JP (or UTF-7) crashed every parser with ValueError; it is
+#    now read (many Japanese city sites still send Shift_JIS)
 # ----------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("encoding", ["Shift_JIS", "EUC-JP", "UTF-7"])
-def test_a_document_in_a_multibyte_legacy_encoding_is_refused_not_a_crash(encoding) -> None:
+def test_a_document_in_a_multibyte_legacy_encoding_is_read_not_a_crash(encoding) -> None:
     from portal.feeds.parsing.cap import parse_cap
-    from portal.feeds.parsing.documents import DocumentRefused
 
     document = alert_xml().decode().replace('encoding="UTF-8"', f'encoding="{encoding}"')
 
-    with pytest.raises(DocumentRefused):
-        parse_cap(document.encode(encoding))
+    assert parse_cap(document.encode(encoding)) == parse_cap(alert_xml())
+
+
+def test_a_document_whose_bytes_are_not_its_declared_encoding_is_refused() -> None:
+    from portal.feeds.parsing.cap import parse_cap
+    from portal.feeds.parsing.documents import DocumentRefused
+
+    document = alert_xml().decode().replace('encoding="UTF-8"', 'encoding="Shift_JIS"')
+
+    with pytest.raises(DocumentRefused, match="not valid Shift_JIS"):
+        parse_cap(document.encode("utf-8") + "会津".encode("utf-16-le") + b"\x81\x00")
 
 
 def test_one_shift_jis_document_in_a_jma_feed_does_not_block_the_documents_after_it(
@@ -306,7 +318,9 @@ def test_one_shift_jis_document_in_a_jma_feed_does_not_block_the_documents_after
             good_url.encode(),
         )
     )
-    source = Source.objects.create(name="extra", kind=Kind.JMA, url=server.serve("/extra.xml", feed))
+    source = Source.objects.create(
+        name="extra", kind=Kind.JMA, url=server.serve("/extra.xml", feed)
+    )
 
     # Today: ValueError escapes source_poll, the run stays "running", the source is not backed
     # off, FetchedDocument is never written for the poison link, so every poll dies on it again
@@ -360,10 +374,8 @@ def test_an_alert_and_its_update_ingested_at_once_do_not_crash_the_worker(
     original = notice_services._remember_versions
 
     def remember_together(series, version_ids):  # both have looked up the known versions
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
-        except threading.BrokenBarrierError:
-            pass
         return original(series, version_ids)
 
     monkeypatch.setattr(notice_services, "_remember_versions", remember_together)

@@ -12,7 +12,7 @@ import time_machine
 from django.utils import timezone
 
 from portal.feeds.models import Kind, Run, Source
-from portal.feeds.services import finish_run, ingest_document
+from portal.feeds.services import finish_run, ingest_document, ingest_location
 from portal.notices.models import FeedSeries, Notice, Status
 from portal.notices.rendering import markdown_problems
 from portal.notices.selectors import published_notices
@@ -103,7 +103,8 @@ def test_a_cap_alert_in_japanese_and_english_becomes_one_bilingual_notice(aizu) 
 
 
 def test_a_cap_exercise_is_stored_and_never_shown_to_residents(aizu) -> None:
-    run = ingest(fixture(AIZU_DRILL), Kind.CAP)
+    with time_machine.travel(datetime(2026, 9, 1, 1, 30, tzinfo=UTC), tick=True):  # the drill
+        run = ingest(fixture(AIZU_DRILL), Kind.CAP)
 
     notice = Notice.objects.get()
     assert run.created == 1
@@ -193,7 +194,7 @@ def test_a_jma_warning_in_force_ends_when_the_next_report_lifts_it(aizu) -> None
     issued = issued.replace(b"2016-03-10T09:22:41Z", b"2016-03-10T08:00:00Z")
     assert issued != fixture(FUKUSHIMA)
 
-    with time_machine.travel(datetime(2016, 3, 10, 8, 30, tzinfo=UTC), tick=True):
+    with time_machine.travel(datetime(2016, 3, 10, 9, 30, tzinfo=UTC), tick=True):
         created = ingest(issued, Kind.JMA)
         lifted = ingest(fixture(FUKUSHIMA), Kind.JMA)
 
@@ -300,8 +301,8 @@ def news_feed(*items: tuple[int, str, str, str]) -> bytes:
 
 
 def test_a_changed_entry_updates_its_notice_and_a_removed_one_is_left_alone(aizu) -> None:
-    date = "Wed, 02 Dec 2026 09:00:00 +0900"
-    later = "Wed, 02 Dec 2026 12:00:00 +0900"
+    date = "Fri, 16 Jan 2026 09:00:00 +0900"
+    later = "Fri, 16 Jan 2026 12:00:00 +0900"
     ingest(
         news_feed((1, "ごみ収集日の変更", date, "<p>年末年始</p>"), (2, "成人式", date, "x")),
         Kind.RSS,
@@ -322,7 +323,7 @@ def test_html_in_a_news_entry_is_sanitised_like_staff_markdown(aizu) -> None:
         '<a href="javascript:alert(1)">link</a><img src=x onerror=alert(1)>'
         '<iframe src="https://evil.example"></iframe><a href="https://city.example/a">詳細</a>'
     )
-    ingest(news_feed((1, "お知らせ", "Wed, 02 Dec 2026 09:00:00 +0900", hostile)), Kind.RSS)
+    ingest(news_feed((1, "お知らせ", "Fri, 16 Jan 2026 09:00:00 +0900", hostile)), Kind.RSS)
 
     body = Notice.objects.get().body_ja
     assert not markdown_problems(body)
@@ -342,11 +343,33 @@ def test_an_html_page_instead_of_a_feed_is_refused(aizu) -> None:
 
 def test_one_bad_entry_is_refused_and_the_rest_of_the_feed_is_kept(aizu) -> None:
     feed = news_feed(
-        (1, "", "Wed, 02 Dec 2026 09:00:00 +0900", "no title"),
-        (2, "成人式", "Wed, 02 Dec 2026 09:00:00 +0900", "x"),
+        (1, "", "Fri, 16 Jan 2026 09:00:00 +0900", "no title"),
+        (2, "成人式", "Fri, 16 Jan 2026 09:00:00 +0900", "x"),
     )
 
     run = ingest(feed, Kind.RSS)
 
     assert run.status == Run.Status.PARTIAL
     assert (run.created, run.rejected) == (1, 1)
+
+
+def test_the_same_guid_from_two_sources_makes_two_notices(aizu) -> None:
+    feed = news_feed((1, "お知らせ", "Fri, 16 Jan 2026 09:00:00 +0900", "x"))
+    for name in ("a", "b"):
+        source = Source.objects.create(name=name, kind=Kind.RSS, url=f"https://{name}.example/")
+        ingest(feed, Kind.RSS, source=source)
+
+    assert published_notices().count() == 2
+
+
+def test_a_feed_read_by_its_path_twice_however_written_makes_one_notice_per_entry(
+    aizu, tmp_path
+) -> None:
+    path = tmp_path / "kanpo.rss"
+    path.write_bytes(fixture(KANPO))
+
+    first = ingest_location(kind=Kind.RSS, location=str(path))
+    again = ingest_location(kind=Kind.RSS, location=str(tmp_path / "." / "kanpo.rss"))
+
+    assert again.created == 0
+    assert again.unchanged == first.created

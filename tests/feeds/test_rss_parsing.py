@@ -123,7 +123,7 @@ def test_the_gazette_feed_entries_date_from_their_pub_date() -> None:
 
 def test_the_gazette_feed_series_is_the_guid_within_the_feed() -> None:
     item = kanpo().items[0]
-    assert item.series == f"rss:{KANPO_URL} {item.link}"
+    assert item.series == f"rss:{item.link}"
     assert re.fullmatch(re.escape(item.series) + r"#[0-9a-f]{16}", item.version_id)
 
 
@@ -141,27 +141,29 @@ def test_an_edited_entry_is_a_new_version_of_the_same_series() -> None:
     assert before.version_id != after.version_id
 
 
-def test_the_same_guid_in_two_feeds_makes_two_series() -> None:
+def test_the_same_feed_read_from_two_addresses_makes_the_same_series() -> None:
+    # The store keeps sources apart (tests/feeds/test_ingesting.py); the parser does not make
+    # http and https, or two spellings of a path, into two feeds.
     data = rss_feed([rss_item(guid="1")])
-    first = only_item(parse_feed(data, feed_url="https://a.example/rss"))
-    second = only_item(parse_feed(data, feed_url="https://b.example/rss"))
-    assert first.series != second.series
+    first = only_item(parse_feed(data, feed_url="http://a.example/rss"))
+    second = only_item(parse_feed(data, feed_url="https://a.example/./rss"))
+    assert first.series == second.series
 
 
 def test_an_entry_without_guid_is_known_by_its_link() -> None:
     item = only_item(parse_feed(rss_feed([rss_item(guid=None)]), feed_url=CITY_FEED))
-    assert item.series == f"rss:{CITY_FEED} https://www.city.aizuwakamatsu.example/news/1.html"
+    assert item.series == "rss:https://www.city.aizuwakamatsu.example/news/1.html"
 
 
 def test_an_entry_without_guid_or_link_is_known_by_a_hash_of_its_title() -> None:
     item = only_item(parse_feed(rss_feed([rss_item(guid=None, link=None)]), feed_url=CITY_FEED))
-    assert re.fullmatch(rf"rss:{re.escape(CITY_FEED)} sha256:[0-9a-f]{{64}}", item.series)
+    assert re.fullmatch(r"rss:sha256:[0-9a-f]{64}", item.series)
 
 
 def test_a_long_guid_is_hashed_into_a_series_of_at_most_200_characters() -> None:
     item = only_item(parse_feed(rss_feed([rss_item(guid="g" * 500)]), feed_url=CITY_FEED))
     assert len(item.series) == 200
-    assert item.series.startswith(f"rss:{CITY_FEED} ggg")
+    assert item.series.startswith("rss:ggg")
     assert len(item.version_id) <= 300
 
 
@@ -176,7 +178,7 @@ def test_an_entry_without_a_date_is_refused_and_the_rest_kept() -> None:
     document = parse_feed(
         rss_feed([rss_item(guid="dated"), rss_item(guid="undated", date=None)]), feed_url=CITY_FEED
     )
-    assert [item.series for item in document.items] == [f"rss:{CITY_FEED} dated"]
+    assert [item.series for item in document.items] == ["rss:dated"]
     assert [(r.reference, r.reason) for r in document.refused] == [("undated", "no date")]
 
 
@@ -375,7 +377,7 @@ def test_an_atom_feed_makes_one_item_per_entry() -> None:
 
 def test_an_atom_entry_has_its_id_link_date_and_html_content() -> None:
     item = parse_feed(ATOM.encode(), feed_url=CITY_FEED).items[0]
-    assert item.series == f"rss:{CITY_FEED} tag:city.aizuwakamatsu.example,2026:news-42"
+    assert item.series == "rss:tag:city.aizuwakamatsu.example,2026:news-42"
     assert item.link == "https://www.city.aizuwakamatsu.example/news/42.html"
     assert item.version_at == datetime(2026, 1, 16, 1, 30, tzinfo=UTC)
     assert item.body_ja == "**17日**は休み"

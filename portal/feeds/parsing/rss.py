@@ -139,7 +139,7 @@ def _item(
         raise _EntryRefused("no date")
     body = _body(entry)
     link = _web_link(str(entry.get("link") or ""), feed_url)
-    series = _series(entry, feed_url, link)
+    series = _series(entry, link)
     fingerprint = hashlib.sha256("\0".join((title, body, link)).encode("utf-8")).hexdigest()
     return Item(
         series=series,
@@ -173,14 +173,15 @@ def _is_html(detail: Mapping[str, Any] | None) -> bool:
     return str((detail or {}).get("type") or "text/html") in HTML_TYPES
 
 
-def _series(entry: Mapping[str, Any], feed_url: str, link: str) -> str:
-    """``rss:<feed url> <entry id>``: a URL holds no space, so one feed's ids cannot be read
-    as another's."""
+def _series(entry: Mapping[str, Any], link: str) -> str:
+    """``rss:<entry id>``. Not the feed's address: the same feed reached by another address
+    (http or https, a path written otherwise) has the same entries. The store keeps each
+    source's series apart."""
     key = str(entry.get("id") or "").strip() or link
     if not key:
         title = str(entry.get("title") or "")
         key = "sha256:" + hashlib.sha256(title.encode("utf-8")).hexdigest()
-    return bounded_identity(f"rss:{feed_url} {key}", SERIES_MAX_LENGTH)
+    return bounded_identity(f"rss:{key}", SERIES_MAX_LENGTH)
 
 
 def _body(entry: Mapping[str, Any]) -> str:

@@ -103,3 +103,38 @@ def _quote_link_target(tag: str, attribute: str, value: str) -> str:
     if tag == "a" and attribute == "href":
         return quote(value, safe=_SAFE_IN_LINK_TARGET)
     return value
+
+
+# Characters XML 1.0 cannot carry (the Atom feed of notices would fail on them), bidirectional
+# overrides and invisible characters that make a title read otherwise than it is stored.
+_UNSAFE_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control, bidirectional-override or zero-width characters."""
+    return _UNSAFE_CHARACTERS.sub("", text)
+
+
+def single_line_text(text: str) -> str:
+    """A title: clean, on one line."""
+    return single_line(clean_text(text), limit=None)
+
+
+def limited_body(text: str, *, limit: int = 10_000) -> str:
+    """At most ``limit`` characters: every page that shows a notice renders its Markdown, and a
+    feed could send megabytes. A longer text is cut at a line and marked as cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    cut = cut[: cut.rfind("\n")] if "\n" in cut[limit // 2 :] else cut
+    # A backslash left at the end would escape the marker's first character.
+    return cut.rstrip("\\").rstrip() + "\n\n（以下省略 / truncated）"
+
+
+def markdown_autolink(url: str) -> str:
+    """A web address as a Markdown autolink, percent-encoded so that it cannot close the link
+    early, show one address and lead to another, or carry anything but the address."""
+    return f"<{quote(clean_text(url).strip(), safe=_SAFE_IN_LINK_TARGET)}>"

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.feeds import selectors
 from portal.feeds.models import Run, Source
 from portal.feeds.tasks import poll_source
+from portal.infra.health import OK, check_worker
 from portal.infra.task_outbox import enqueue_on_commit
 from portal.staff.gate import staff_view
 
@@ -56,9 +57,22 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_POST
 def source_poll_now(request: HttpRequest, source_id: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=source_id)
+    if not source.enabled:
+        messages.error(request, _("This source is disabled: enable it first to poll it."))
+        return redirect("feeds_staff:source", source_id=source.pk)
     enqueue_on_commit(poll_source, source_id=source.pk, origin=Run.Origin.STAFF)
-    messages.success(
-        request,
-        _("%(source)s will be polled in a moment; its run appears below.") % {"source": source},
-    )
+    if check_worker() == OK:
+        messages.success(
+            request,
+            _("%(source)s will be polled in a moment; its run appears below.") % {"source": source},
+        )
+    else:
+        messages.warning(
+            request,
+            _(
+                "%(source)s will be polled when the worker runs again: no worker has reported "
+                "for a while. Tell the operator."
+            )
+            % {"source": source},
+        )
     return redirect("feeds_staff:source", source_id=source.pk)

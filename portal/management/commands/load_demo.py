@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.demo.loader import DEMO_ACCOUNTS, DEMO_TOTP_SECRET, DemoDataError, DemoReport, load_demo
+from portal.feeds.models import AreaCode, Run, Source
 from portal.management.commands.import_places import describe
 
 
@@ -66,6 +67,11 @@ class Command(BaseCommand):
         ):
             write(f"  {label:<9} {describe(counts)}")
         write(f"  {'notices':<9} {report.notices} created")
+        write(
+            f"  {'feeds':<9} {AreaCode.objects.count()} area codes, "
+            f"{Source.objects.count()} sources (disabled: the demo has no internet), "
+            f"{Run.objects.count()} runs at /staff/feeds/"
+        )
         if report.coarse_placements:
             write(
                 f"  {len(report.coarse_placements)} place(s) whose address names no known "

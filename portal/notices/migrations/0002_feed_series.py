@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="notice",
             name="series",
-            field=models.CharField(blank=True, max_length=200, verbose_name="series at the source"),
+            field=models.CharField(blank=True, max_length=210, verbose_name="series at the source"),
         ),
         migrations.AlterField(
             model_name="noticeevent",
@@ -68,7 +68,11 @@ class Migration(migrations.Migration):
                         verbose_name="source",
                     ),
                 ),
-                ("key", models.CharField(max_length=200, verbose_name="series")),
+                ("key", models.CharField(max_length=210, verbose_name="series")),
+                (
+                    "is_exercise",
+                    models.BooleanField(default=False, verbose_name="exercise or test"),
+                ),
                 (
                     "latest_version_id",
                     models.CharField(max_length=300, verbose_name="latest version"),

@@ -13,7 +13,7 @@ class IngestCommand(BaseCommand):
     kind = ""
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("location", metavar="FILE_OR_URL")
+        parser.add_argument("location", metavar="FILE_OR_URL", help="a file, or an http(s) URL")
 
     def handle(self, *args: Any, **options: Any) -> None:
         run = ingest_location(kind=self.kind, location=options["location"])
@@ -23,8 +23,9 @@ class IngestCommand(BaseCommand):
         self.stdout.write(lines[0])
         for line in lines[1:]:
             self.stderr.write(line)
-        if run.rejected or run.skipped:
+        if run.rejected:
+            raise CommandError(f"refused {run.rejected} (run #{run.pk}): see the lines above")
+        if run.skipped:
             raise CommandError(
-                f"refused {run.rejected} and skipped {run.skipped} of what "
-                f"{options['location']} holds (run #{run.pk})"
+                f"skipped {run.skipped} as not for this portal (run #{run.pk}): see above"
             )

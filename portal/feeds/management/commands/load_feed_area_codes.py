@@ -12,4 +12,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         written = area_codes_load()
-        self.stdout.write(f"{written} area codes mapped")
+        self.stdout.write(f"{written} area codes added (codes already in the table are kept)")
