@@ -95,3 +95,18 @@ def test_a_publisher_without_the_feeds_permission_may_not_see_them(client) -> No
 
 def test_poll_now_only_by_post(officer_client, source) -> None:
     assert officer_client.get(reverse("feeds_staff:poll", args=[source.pk])).status_code == 405
+
+
+def test_the_reasons_the_connectors_give_are_shown_in_japanese(client, source) -> None:
+    logged_in(client, StaffFactory.create(roles=["disaster_officer"]))
+    run = Run.objects.create(
+        source=source, kind=Kind.JMA, origin="beat", location=source.url, status="skipped",
+        skipped=1, problems=[{
+            "reference": "a.xml", "skipped": True,
+            "reason": "concerns none of the configured areas (codes: jma 0720400 いわき市)",
+        }],
+    )  # fmt: skip
+
+    page = client.get(reverse("feeds_staff:run", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="ja")
+
+    assert "設定された地域のいずれにも関係しません（codes: jma 0720400 いわき市）" in page.text
