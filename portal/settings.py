@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     # django.contrib.admin, with the staff gate's admin site (portal/staff/admin_site.py).
     "portal.notices",
     "portal.feeds",
+    "portal.snow",
     "portal.staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -265,6 +266,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=FEEDS_BEAT_SECONDS),
         "options": {"expires": FEEDS_BEAT_SECONDS},
     },
+    "prune-plow-positions": {
+        "task": "snow.prune_positions",
+        "schedule": crontab(hour=4, minute=29),
+    },
     "prune-feed-runs": {
         "task": "feeds.prune_runs",
         "schedule": crontab(hour=4, minute=23),
@@ -338,6 +343,22 @@ FEEDS_POLL_BUDGET_SECONDS = env_int("FEEDS_POLL_BUDGET_SECONDS", 120)
 FEEDS_POLL_LEASE_SECONDS = env_int("FEEDS_POLL_LEASE_SECONDS", 360)
 # The most documents one poll of a JMA Atom feed fetches (the rest wait for the next poll).
 FEEDS_MAX_LINKS_PER_POLL = env_int("FEEDS_MAX_LINKS_PER_POLL", 50)
+# Snow clearing (portal/snow): the positions API. A batch holds at most SNOW_MAX_BATCH_FIXES
+# fixes in at most SNOW_MAX_BODY_BYTES; a fix may be SNOW_CLOCK_SKEW_SECONDS ahead of the
+# server's clock and SNOW_MAX_FIX_AGE_SECONDS old; no plow moves faster than SNOW_MAX_SPEED_KMH;
+# a vehicle posts at most SNOW_BATCHES_PER_MINUTE batches a minute; positions are kept
+# SNOW_POSITION_RETENTION_DAYS. SNOW_SERVICE_AREA ("lat_min,lon_min,lat_max,lon_max") overrides
+# the extent of the portal's areas (plus about 5 km) as where fixes may lie.
+SNOW_MAX_BATCH_FIXES = env_int("SNOW_MAX_BATCH_FIXES", 100)
+SNOW_MAX_BODY_BYTES = env_int("SNOW_MAX_BODY_BYTES", 64 * 1024)
+SNOW_CLOCK_SKEW_SECONDS = env_int("SNOW_CLOCK_SKEW_SECONDS", 30)
+SNOW_MAX_FIX_AGE_SECONDS = env_int("SNOW_MAX_FIX_AGE_SECONDS", 3600)
+SNOW_MAX_SPEED_KMH = env_float("SNOW_MAX_SPEED_KMH", 120.0)
+SNOW_BATCHES_PER_MINUTE = env_int("SNOW_BATCHES_PER_MINUTE", 12)
+SNOW_POSITION_RETENTION_DAYS = env_int("SNOW_POSITION_RETENTION_DAYS", 30)
+SNOW_SERVICE_AREA = [float(value) for value in env_list("SNOW_SERVICE_AREA", [])] or None
+if SNOW_SERVICE_AREA is not None and len(SNOW_SERVICE_AREA) != 4:
+    raise ImproperlyConfigured("SNOW_SERVICE_AREA is lat_min,lon_min,lat_max,lon_max")
 # The most references one batch of the paper-form register may hold.
 PAPER_FORM_BATCH_MAX = env_int("PAPER_FORM_BATCH_MAX", 1000)
 # How old the last worker heartbeat may be before /healthz reports the worker as down.

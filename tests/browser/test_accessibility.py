@@ -150,6 +150,8 @@ NOT_PAGES: dict[str, str] = {
     "healthz": "JSON for the load balancer",
     "me:export": "a JSON download",
     "notices:feed": "an Atom feed",
+    "api:plow_positions": "the JSON API for plow devices (POST only)",
+    "api:openapi": "the API's OpenAPI description (JSON)",
     "notices:attachment": "a file download",
     "letters:attachment": "a file download",
     "letters:acknowledge": "POST only; redirects to the letter",

@@ -55,6 +55,10 @@ PUBLIC_URL_NAMES = {
     "notices:feed",
     "notices:detail",
     "notices:attachment",
+    # The JSON API: plow devices authenticate with their vehicle's bearer token, never a
+    # session (tests/snow/test_positions_api.py); its description is public.
+    "api:plow_positions",
+    "api:openapi",
 }
 PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
 PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}

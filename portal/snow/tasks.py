@@ -1,0 +1,13 @@
+"""Worker tasks of the snow service. Thin: each calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.contrib.django.task import DjangoTask
+
+
+@shared_task(name="snow.prune_positions", queue_name="ingest", base=DjangoTask, ignore_result=True)
+def prune_positions() -> int:
+    from portal.snow.services import positions_prune
+
+    return positions_prune()

@@ -1,0 +1,125 @@
+"""The positions API: ``POST /api/v1/plow/positions`` with a vehicle's bearer token, and its
+OpenAPI description at ``/api/v1/openapi.json``. Thin: checks in portal/snow/positions.py,
+writes in portal/snow/services.py."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.snow import selectors, services
+from portal.snow.positions import BatchRefused, Limits, Problem, parse_batch
+
+OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
+TOKEN_PARAMETERS = ("token", "access_token", "api_key", "key")
+
+
+# Devices, not browsers, post here: they authenticate with a bearer token, never a cookie, so
+# there is no session for a cross-site request to ride on.
+@csrf_exempt
+@require_POST
+def positions(request: HttpRequest) -> HttpResponse:
+    if any(name in request.GET for name in TOKEN_PARAMETERS):
+        # A token in a URL ends up in proxies' and servers' logs: refused even when valid.
+        return _refused(
+            [Problem(None, "token", "send the token in the Authorization header, not the URL")]
+        )
+    found = selectors.vehicle_for_token(_bearer(request))
+    if found is None:
+        return _unauthorised()
+    vehicle, token = found
+    retry_after = _over_rate_limit(vehicle.pk)
+    if retry_after:
+        response = JsonResponse(
+            {"errors": [{"fix": None, "field": "", "message": "too many batches: slow down"}]},
+            status=429,
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
+    if len(request.body) > settings.SNOW_MAX_BODY_BYTES:
+        return _refused([Problem(None, "body", "the batch is too large")], status=413)
+    area = selectors.service_area()
+    if area is None:
+        return JsonResponse({"errors": [{"message": "no service area configured"}]}, status=503)
+    now = timezone.now()
+    try:
+        batch = parse_batch(
+            request.body,
+            now=now,
+            area=area,
+            last_fix=selectors.last_fix(vehicle.pk),
+            limits=_limits(),
+        )
+    except BatchRefused as refused:
+        return _refused(refused.problems)
+    if batch.vehicle and batch.vehicle not in {str(vehicle.pk), vehicle.name}:
+        return _refused(
+            [Problem(None, "vehicle", "this token belongs to another vehicle than the batch's")]
+        )
+    recorded = services.positions_record(vehicle_id=vehicle.pk, fixes=batch.fixes)
+    services.token_used(token_id=token.pk, now=now)
+    answer: dict[str, object] = {
+        "accepted": recorded.accepted,
+        "duplicates": recorded.duplicates + batch.repeated,
+    }
+    if batch.clock_skew_seconds is not None:
+        answer["clock_skew_seconds"] = batch.clock_skew_seconds
+        if abs(batch.clock_skew_seconds) > settings.SNOW_CLOCK_SKEW_SECONDS:
+            answer["warnings"] = ["the device's clock is off: set it by GPS or NTP"]
+    return JsonResponse(answer, status=201 if recorded.accepted else 200)
+
+
+@require_GET
+def openapi(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(OPENAPI.read_bytes(), content_type="application/json")
+
+
+def _bearer(request: HttpRequest) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _unauthorised() -> HttpResponse:
+    response = JsonResponse(
+        {"errors": [{"fix": None, "field": "token", "message": "unknown or revoked token"}]},
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="plow positions"'
+    return response
+
+
+def _refused(problems: list[Problem], *, status: int = 400) -> HttpResponse:
+    return JsonResponse({"errors": [problem.as_json() for problem in problems]}, status=status)
+
+
+def _over_rate_limit(vehicle_id: int) -> int:
+    """Seconds to wait when the vehicle posted more than SNOW_BATCHES_PER_MINUTE batches in this
+    minute; 0 when it may post."""
+    window = int(time.time() // 60)
+    key = f"snow:batches:{vehicle_id}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        count = 1
+    if count <= settings.SNOW_BATCHES_PER_MINUTE:
+        return 0
+    return max(1, math.ceil((window + 1) * 60 - time.time()))
+
+
+def _limits() -> Limits:
+    return Limits(
+        max_fixes=settings.SNOW_MAX_BATCH_FIXES,
+        max_age=timedelta(seconds=settings.SNOW_MAX_FIX_AGE_SECONDS),
+        max_ahead=timedelta(seconds=settings.SNOW_CLOCK_SKEW_SECONDS),
+        max_speed_kmh=settings.SNOW_MAX_SPEED_KMH,
+    )
