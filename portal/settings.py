@@ -237,6 +237,10 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "ingest", "scoring", "
 # Every task names its queue where it is defined (@shared_task(queue_name=...)); nothing is
 # routed by module path (portal/celery.py says why it is not Celery's own queue=).
 CELERY_TASK_ROUTES = ("portal.celery.route_to_declared_queue",)
+# How often the worker moves each area's "last plowed" on (positions reach it within this, plus
+# the pass's own time), and how near an area's point a working plow must pass.
+SNOW_STATUS_SECONDS = env_int("SNOW_STATUS_SECONDS", 10)
+SNOW_PASS_DISTANCE_M = env_float("SNOW_PASS_DISTANCE_M", 150.0)
 # How often beat looks for feed sources due a poll (each source has its own interval).
 FEEDS_BEAT_SECONDS = env_int("FEEDS_BEAT_SECONDS", 30)
 # Beat names tasks by their explicit, stable names (portal/celery.py).
@@ -265,6 +269,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feeds.poll_due_sources",
         "schedule": timedelta(seconds=FEEDS_BEAT_SECONDS),
         "options": {"expires": FEEDS_BEAT_SECONDS},
+    },
+    # Each area's "last plowed" from the positions received since the last pass.
+    "update-plow-area-status": {
+        "task": "snow.update_area_status",
+        "schedule": timedelta(seconds=SNOW_STATUS_SECONDS),
+        "options": {"expires": SNOW_STATUS_SECONDS},
     },
     "prune-plow-positions": {
         "task": "snow.prune_positions",

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import Area
+
 
 class Vehicle(models.Model):
     class Kind(models.TextChoices):
@@ -85,3 +87,32 @@ class PlowPosition(models.Model):
     @property
     def lon(self) -> float:
         return self.lon_e6 / 1e6
+
+
+class AreaPlowStatus(models.Model):
+    """When a working plow last passed an area (within SNOW_PASS_DISTANCE_M of its point)."""
+
+    area = models.OneToOneField(Area, on_delete=models.CASCADE, related_name="plow_status")
+    last_plowed_at = models.DateTimeField(_("last plowed at"))
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("plow status of an area")
+        verbose_name_plural = _("plow status of areas")
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.last_plowed_at:%Y-%m-%d %H:%M}"
+
+
+class StatusWatermark(models.Model):
+    """Up to when positions were received that the area status has taken into account: the
+    worker's next pass reads from a little before it (a position may commit late)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    received_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.received_until:%Y-%m-%d %H:%M:%S}"

@@ -11,7 +11,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal.snow.models import PlowPosition, Vehicle, VehicleToken
+from portal.models import Area
+from portal.snow.models import (
+    AreaPlowStatus,
+    PlowPosition,
+    StatusWatermark,
+    Vehicle,
+    VehicleToken,
+)
+from portal.snow.passes import Passed, areas_passed
 from portal.snow.positions import Fix
 
 TOKEN_PREFIX = "plow_"
@@ -81,3 +89,63 @@ def positions_prune(*, now: datetime | None = None) -> int:
 
 def token_used(*, token_id: int, now: datetime) -> None:
     VehicleToken.objects.filter(pk=token_id).update(last_used_at=now)
+
+
+def area_status_update(*, now: datetime | None = None) -> int:
+    """Move each area's "last plowed" on to the latest working fix near its point received
+    since the last pass (and a minute before it, for positions that committed late). Only ever
+    moves forward, so running it twice, or over fixes seen before, changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        mark, _created = StatusWatermark.objects.select_for_update().get_or_create(
+            name="areas", defaults={"received_until": now - timedelta(hours=1)}
+        )
+        since = mark.received_until - timedelta(seconds=STATUS_OVERLAP_SECONDS)
+        fixes = [
+            (vehicle_id, at, lat_e6 / 1e6, lon_e6 / 1e6)
+            for vehicle_id, at, lat_e6, lon_e6 in PlowPosition.objects.filter(
+                working=True, received_at__gt=since, received_at__lte=now
+            ).values_list("vehicle_id", "at", "lat_e6", "lon_e6")
+        ]
+        areas = list(
+            Area.objects.filter(latitude__isnull=False, longitude__isnull=False).values_list(
+                "pk", "latitude", "longitude"
+            )
+        )
+        passed = areas_passed(
+            area_ids=[pk for pk, _lat, _lon in areas],
+            area_points=[(float(lat), float(lon)) for _pk, lat, lon in areas],  # type: ignore[arg-type]
+            fixes=fixes,
+            radius_m=settings.SNOW_PASS_DISTANCE_M,
+        )
+        changed = _advance_statuses(passed)
+        mark.received_until = now
+        mark.save(update_fields=["received_until"])
+    return changed
+
+
+# Positions received this long before the last pass are read again: one whose transaction
+# committed after the pass began is not missed.
+STATUS_OVERLAP_SECONDS = 60
+
+
+def _advance_statuses(passed: list[Passed]) -> int:
+    statuses = {
+        status.area_id: status
+        for status in AreaPlowStatus.objects.select_for_update().filter(
+            area_id__in=[p.area_id for p in passed]
+        )
+    }
+    new, moved = [], []
+    for p in passed:
+        status = statuses.get(p.area_id)
+        if status is None:
+            new.append(
+                AreaPlowStatus(area_id=p.area_id, last_plowed_at=p.at, vehicle_id=p.vehicle_id)
+            )
+        elif p.at > status.last_plowed_at:
+            status.last_plowed_at, status.vehicle_id = p.at, p.vehicle_id
+            moved.append(status)
+    AreaPlowStatus.objects.bulk_create(new)
+    AreaPlowStatus.objects.bulk_update(moved, ["last_plowed_at", "vehicle", "updated_at"])
+    return len(new) + len(moved)

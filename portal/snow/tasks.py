@@ -11,3 +11,14 @@ def prune_positions() -> int:
     from portal.snow.services import positions_prune
 
     return positions_prune()
+
+
+@shared_task(
+    name="snow.update_area_status", queue_name="ingest", base=DjangoTask, ignore_result=True
+)
+def update_area_status() -> int:
+    """Beat sends this every SNOW_STATUS_SECONDS: idempotent, so an overlap or a rerun is
+    harmless."""
+    from portal.snow.services import area_status_update
+
+    return area_status_update()
