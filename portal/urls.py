@@ -39,6 +39,7 @@ urlpatterns = [
     path("staff/notices/", include("portal.notices.staff_urls")),
     path("staff/feeds/", include("portal.feeds.staff_urls")),
     path("api/v1/", include("portal.snow.api_urls")),
+    path("snow/", include("portal.snow.urls")),
     path("staff/", include("portal.staff.urls")),
     path("notices/", include("portal.notices.urls")),
     path("letters/", include("portal.notices.letter_urls")),

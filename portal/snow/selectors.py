@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 
 from portal.models import Area
-from portal.snow.models import PlowPosition, Vehicle, VehicleToken
+from portal.snow.models import AreaPlowStatus, PlowPosition, Vehicle, VehicleToken
 from portal.snow.positions import Fix, ServiceArea
 from portal.snow.services import token_hash
 
@@ -49,3 +52,53 @@ def last_fix(vehicle_id: int) -> Fix | None:
     if position is None:
         return None
     return Fix(position.at, position.lat, position.lon, position.working)
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    code: str
+    name: str
+    municipality: str
+    last_plowed_at: datetime | None
+    vehicle: str
+
+
+SORTS = ("area", "time")
+
+
+def area_plow_rows(*, sort: str = "area") -> list[AreaRow]:
+    """Every district (and each municipality without districts) with when a plow last passed
+    it; by area code, or most recently plowed first (never-plowed last)."""
+    areas = (
+        Area.objects.filter(
+            Q(kind=Area.Kind.DISTRICT) | Q(kind=Area.Kind.MUNICIPALITY, subareas__isnull=True)
+        )
+        .select_related("parent", "plow_status__vehicle")
+        .distinct()
+        .order_by("code")
+    )
+    rows = [_row(area) for area in areas]
+    if sort == "time":
+        rows.sort(
+            key=lambda row: row.last_plowed_at.timestamp() if row.last_plowed_at else 0,
+            reverse=True,
+        )
+    return rows
+
+
+def _row(area: Area) -> AreaRow:
+    status = _status(area)
+    return AreaRow(
+        code=area.code,
+        name=area.name,
+        municipality=area.parent.name if area.parent else area.name,
+        last_plowed_at=status.last_plowed_at if status is not None else None,
+        vehicle=status.vehicle.name if status is not None and status.vehicle else "",
+    )
+
+
+def _status(area: Area) -> AreaPlowStatus | None:
+    try:
+        return area.plow_status  # type: ignore[attr-defined, no-any-return]
+    except AreaPlowStatus.DoesNotExist:
+        return None

@@ -29,6 +29,7 @@ from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from consent.flows import CounterRequest, counter_consent_record
@@ -38,6 +39,7 @@ from portal.feeds.models import Run, Source
 from portal.notices.models import Department, SchoolStaffMembership
 from portal.notices.services import NoticeDraft, notice_approve, notice_create, notice_submit
 from portal.residents import services as profile_services
+from portal.snow.models import AreaPlowStatus
 from tests.browser.axe import LOCALES, NO_PAGE, Sweep, axe_context, axe_violations
 from tests.browser.steps import CODE, log_in, submit_main_form
 from tests.factories import (
@@ -80,6 +82,7 @@ SWEPT: dict[str, str] = {
     # Anyone
     "home": "anonymous",
     "shelters": "anonymous",
+    "snow:status": "anonymous",
     "notices:list": "anonymous",
     "notices:detail": "anonymous",
     "consent:privacy": "anonymous",
@@ -350,6 +353,7 @@ def emailed_code(mailbox: Any, email: str) -> str:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_anonymous_pages(browser, live_server, smtp_mailbox, language) -> None:
     district = district_with_shelters()
+    AreaPlowStatus.objects.create(area=district, last_plowed_at=timezone.now())
     ShelterFactory.create()
     resident = UserFactory.create()
     notice = published_notices()
@@ -365,6 +369,10 @@ def test_anonymous_pages(browser, live_server, smtp_mailbox, language) -> None:
         sweep.check(page, "shelters", "district chosen (htmx)")
         page.goto(f"/shelters/?area={district.code}")
         sweep.check(page, "shelters", "district chosen")
+        page.goto("/snow/")
+        sweep.check(page, "snow:status")
+        page.goto("/snow/?sort=time")
+        sweep.check(page, "snow:status", "sorted by time")
         page.goto("/notices/")
         sweep.check(page, "notices:list")
         page.locator("#category-filter").select_option("disaster")
@@ -786,7 +794,11 @@ def test_main_pages_on_a_narrow_screen(browser, live_server) -> None:
     resident = resident_with_data(district_with_shelters())
     sweep = Sweep("a narrow screen (ja)")
     with axe_context(browser, live_server.url, language="ja", viewport=NARROW) as page:
-        for path, url_name in [("/", "home"), ("/shelters/", "shelters")]:
+        for path, url_name in [
+            ("/", "home"),
+            ("/shelters/", "shelters"),
+            ("/snow/", "snow:status"),
+        ]:
             page.goto(path)
             check_narrow(page, sweep, url_name)
         log_in(page, email=resident.email, password=DEFAULT_PASSWORD)

@@ -59,6 +59,7 @@ PUBLIC_URL_NAMES = {
     # session (tests/snow/test_positions_api.py); its description is public.
     "api:plow_positions",
     "api:openapi",
+    "snow:status",
 }
 PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
 PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}

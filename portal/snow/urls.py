@@ -1,0 +1,11 @@
+"""The public snow pages, mounted at /snow/ (namespace "snow")."""
+
+from django.urls import path
+
+from portal.snow.views import public
+
+app_name = "snow"
+
+urlpatterns = [
+    path("", public.snow_status, name="status"),
+]
