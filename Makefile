@@ -11,7 +11,7 @@ RUNTIME    := $(VENV)/.installed-runtime
 DEV        := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run demo web worker test lint typecheck pytest check-deploy lock messages vendor clean
+.PHONY: help install install-dev run simulate demo web worker test lint typecheck pytest check-deploy lock messages vendor clean
 
 help:  ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,10 @@ run: install  ## Run the site on http://127.0.0.1:$(PORT) with its worker, beat 
 	$(PY) manage.py load_demo
 	@echo "Starting Machi+ on http://127.0.0.1:$(PORT)/ with SITE_URL=$(SITE_URL)  (Ctrl-C stops everything)"
 	PATH="$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
+
+simulate: export DEBUG ?= 1
+simulate: install  ## With `make run` going, drive 20 simulated plows on /snow/ (VEHICLES=250 for a city)
+	$(PY) manage.py simulate_plows --vehicles $${VEHICLES:-20} --interval 20 --url http://127.0.0.1:$(PORT)
 
 test: install-dev lint typecheck pytest  ## Lint, type-check and run every test (unit, worker, browser)
 

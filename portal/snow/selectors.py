@@ -98,7 +98,6 @@ def _row(area: Area) -> AreaRow:
 
 
 def _status(area: Area) -> AreaPlowStatus | None:
-    try:
-        return area.plow_status  # type: ignore[attr-defined, no-any-return]
-    except AreaPlowStatus.DoesNotExist:
-        return None
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+    status: AreaPlowStatus | None = getattr(area, "plow_status", None)
+    return status
