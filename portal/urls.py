@@ -38,6 +38,7 @@ urlpatterns = [
     path("preferences/text-size/", infra_views.toggle_text_size, name="toggle_text_size"),
     path("staff/notices/", include("portal.notices.staff_urls")),
     path("staff/feeds/", include("portal.feeds.staff_urls")),
+    path("staff/snow/", include("portal.snow.staff_urls")),
     path("api/v1/", include("portal.snow.api_urls")),
     path("snow/", include("portal.snow.urls")),
     path("staff/", include("portal.staff.urls")),

@@ -36,6 +36,10 @@ class Vehicle(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def live_token_count(self) -> int:
+        return sum(1 for token in self.tokens.all() if token.revoked_at is None)
+
 
 class VehicleToken(models.Model):
     """What a vehicle's device sends as ``Authorization: Bearer …``: the SHA-256 of it is kept,

@@ -35,6 +35,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "notices.emergency_publish",
         "feeds.view_run",
         "feeds.poll_source",
+        # Registers the plows and issues and revokes their devices' tokens.
+        "snow.manage_vehicles",
     ],
     # Writes and schedules the letters of their schools only.
     Role.SCHOOL_STAFF: ["portal.access_staff_console", "notices.publish_school_letters"],
@@ -48,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
             for model in ("department", "schoolstaffmembership")
             for action in ("view", "add", "change", "delete")
         ),
+        "snow.manage_vehicles",
         # Adds and changes feed sources and the table of their area codes (in the admin).
         "feeds.view_run",
         "feeds.poll_source",

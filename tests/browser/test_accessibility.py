@@ -147,6 +147,8 @@ SWEPT: dict[str, str] = {
     "feeds_staff:overview": "feeds staff",
     "feeds_staff:source": "feeds staff",
     "feeds_staff:run": "feeds staff",
+    "snow_staff:vehicles": "snow staff",
+    "snow_staff:vehicle": "snow staff",
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -181,6 +183,9 @@ NOT_PAGES: dict[str, str] = {
     "notices_staff:take_second_look": "POST only; redirects to the editor or the queue",
     "notices_staff:withdraw": "POST only; redirects to the editor",
     "feeds_staff:poll": "POST only; redirects to the source's page, swept with its message",
+    "snow_staff:token_issue": "POST only; answers the vehicle's page with its new token, swept "
+    "as snow_staff:vehicles after registering",
+    "snow_staff:token_revoke": "POST only; redirects to the vehicle's page",
     "__errors__/404": "DEBUG-only preview of 404.html, which test_error_pages sweeps",
     "__errors__/500": "DEBUG-only preview of 500.html, which test_error_pages sweeps",
 }
@@ -780,6 +785,29 @@ def test_feed_pages(browser, live_server, time_machine, language) -> None:
         expect(page.locator(".messages")).to_be_visible()
         sweep.check(page, "feeds_staff:source", "after poll now (its message)")
     assert_swept(sweep, "feeds staff")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_snow_staff_pages(browser, live_server, time_machine, language) -> None:
+    officer = with_totp(StaffFactory.create(roles=["disaster_officer"]))
+    sweep = Sweep(f"the plow vehicles ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        log_in_as_staff(page, officer, time_machine)
+        page.goto("/staff/snow/vehicles/")
+        sweep.check(page, "snow_staff:vehicles", "empty")
+        submit(page, "main form[method=post] button.button")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "snow_staff:vehicles", "refused (error summary)")
+        page.locator("input[name=name]").fill("除雪1号")
+        submit(page, "main form[method=post] button.button")
+        expect(page.locator("#new-token")).to_be_visible()
+        # The vehicle's page with its new token, answered at the address that registered it.
+        sweep.check(page, "snow_staff:vehicles", "registered: the vehicle and its new token")
+        page.goto("/staff/snow/vehicles/")
+        sweep.check(page, "snow_staff:vehicles", "one vehicle")
+        page.get_by_role("link", name="除雪1号").click()
+        sweep.check(page, "snow_staff:vehicle")
+    assert_swept(sweep, "snow staff")
 
 
 def check_narrow(page: Any, sweep: Sweep, url_name: str, state: str = "") -> None:

@@ -135,6 +135,12 @@ def a_feed_run() -> object:
     return Run.objects.create(pk=1, kind="cap", origin="command", location="sweep.xml")
 
 
+def a_plow_vehicle() -> object:
+    from portal.snow.models import Vehicle
+
+    return Vehicle.objects.create(pk=1, name="sweep")
+
+
 NOTICE = {"notice_id": 1}
 POST_ONLY = 405
 
@@ -196,6 +202,16 @@ STAFF_PAGES: dict[str, StaffPage] = {
     ),
     "feeds_staff:poll": StaffPage(
         permission="feeds.poll_source", kwargs={"source_id": 1}, opens_with=POST_ONLY
+    ),
+    "snow_staff:vehicles": StaffPage(permission="snow.manage_vehicles"),
+    "snow_staff:vehicle": StaffPage(
+        permission="snow.manage_vehicles", kwargs={"vehicle_id": 1}, prepare=a_plow_vehicle
+    ),
+    "snow_staff:token_issue": StaffPage(
+        permission="snow.manage_vehicles", kwargs={"vehicle_id": 1}, opens_with=POST_ONLY
+    ),
+    "snow_staff:token_revoke": StaffPage(
+        permission="snow.manage_vehicles", kwargs={"token_id": 1}, opens_with=POST_ONLY
     ),
     "admin:index": StaffPage(permission=None, admin=True),
     "admin:consent_consentterms_changelist": StaffPage(
