@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django_stubs_ext
@@ -366,6 +367,13 @@ SNOW_MAX_FIX_AGE_SECONDS = env_int("SNOW_MAX_FIX_AGE_SECONDS", 3600)
 SNOW_MAX_SPEED_KMH = env_float("SNOW_MAX_SPEED_KMH", 120.0)
 SNOW_BATCHES_PER_MINUTE = env_int("SNOW_BATCHES_PER_MINUTE", 12)
 SNOW_POSITION_RETENTION_DAYS = env_int("SNOW_POSITION_RETENTION_DAYS", 30)
+# The map's tile server, e.g. https://tile.openstreetmap.jp/{z}/{x}/{y}.png or GSI's
+# https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png, and the credit it asks for. No default:
+# without one the map shows plows and areas on a plain background (and tests reach no internet).
+SNOW_MAP_TILE_URL = env_str("SNOW_MAP_TILE_URL")
+SNOW_MAP_ATTRIBUTION = env_str("SNOW_MAP_ATTRIBUTION")
+# How far back the map draws each plow's track.
+SNOW_MAP_TRACK_MINUTES = env_int("SNOW_MAP_TRACK_MINUTES", 30)
 SNOW_SERVICE_AREA = [float(value) for value in env_list("SNOW_SERVICE_AREA", [])] or None
 if SNOW_SERVICE_AREA is not None and len(SNOW_SERVICE_AREA) != 4:
     raise ImproperlyConfigured("SNOW_SERVICE_AREA is lat_min,lon_min,lat_max,lon_max")
@@ -494,13 +502,21 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+
+def _tile_origin(url: str) -> list[str]:
+    """The map's tile server is the one other host pages may load images from."""
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
 # Everything is served from this site (vendored assets, no CDN), so the policy can be strict.
 # data: images are allauth's TOTP QR code.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *_tile_origin(SNOW_MAP_TILE_URL)],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -32,4 +32,7 @@ vendor_copy() {
 }
 
 vendor_copy htmx.org static/vendor/htmx dist/htmx.min.js LICENSE
+vendor_copy leaflet static/vendor/leaflet dist/leaflet.js dist/leaflet.js.map dist/leaflet.css LICENSE
+vendor_copy leaflet static/vendor/leaflet/images dist/images/layers.png dist/images/layers-2x.png \
+    dist/images/marker-icon.png dist/images/marker-icon-2x.png dist/images/marker-shadow.png
 vendor_copy axe-core tests/browser/vendor axe.min.js LICENSE LICENSE-3RD-PARTY.txt

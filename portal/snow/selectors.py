@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Max, Min, Q
@@ -61,6 +61,8 @@ class AreaRow:
     municipality: str
     last_plowed_at: datetime | None
     vehicle: str
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 SORTS = ("area", "time")
@@ -94,6 +96,8 @@ def _row(area: Area) -> AreaRow:
         municipality=area.parent.name if area.parent else area.name,
         last_plowed_at=status.last_plowed_at if status is not None else None,
         vehicle=status.vehicle.name if status is not None and status.vehicle else "",
+        latitude=float(area.latitude) if area.latitude is not None else None,
+        longitude=float(area.longitude) if area.longitude is not None else None,
     )
 
 
@@ -101,3 +105,49 @@ def _status(area: Area) -> AreaPlowStatus | None:
     # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
     status: AreaPlowStatus | None = getattr(area, "plow_status", None)
     return status
+
+
+def map_features(*, now: datetime | None = None) -> dict[str, object]:
+    """GeoJSON for the map: each vehicle's latest position and its track over the last
+    SNOW_MAP_TRACK_MINUTES, and each area's point with when it was last plowed."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    since = now - timedelta(minutes=settings.SNOW_MAP_TRACK_MINUTES)
+    tracks: dict[int, list[tuple[datetime, float, float, bool]]] = {}
+    names = dict(Vehicle.objects.values_list("pk", "name"))
+    for vehicle_id, at, lat_e6, lon_e6, working in (
+        PlowPosition.objects.filter(at__gte=since, at__lte=now)
+        .order_by("vehicle_id", "at")
+        .values_list("vehicle_id", "at", "lat_e6", "lon_e6", "working")
+    ):
+        tracks.setdefault(vehicle_id, []).append((at, lat_e6 / 1e6, lon_e6 / 1e6, working))
+    features: list[dict[str, object]] = []
+    for vehicle_id, fixes in tracks.items():
+        at, lat, lon, working = fixes[-1]
+        name = names.get(vehicle_id, "")
+        features.append(_point(lat, lon, kind="vehicle", name=name, working=working, at=at))
+        if len(fixes) > 1:
+            features.append({
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[f[2], f[1]] for f in fixes]},
+                "properties": {"kind": "track", "name": name},
+            })  # fmt: skip
+    for row in area_plow_rows():
+        if row.latitude is not None and row.longitude is not None:
+            features.append(
+                _point(
+                    row.latitude, row.longitude, kind="area", name=row.name, at=row.last_plowed_at
+                )
+            )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _point(lat: float, lon: float, **properties: object) -> dict[str, object]:
+    at = properties.get("at")
+    properties["at"] = at.isoformat() if isinstance(at, datetime) else None
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+        "properties": properties,
+    }

@@ -8,4 +8,5 @@ app_name = "snow"
 
 urlpatterns = [
     path("", public.snow_status, name="status"),
+    path("map.json", public.map_data, name="map_data"),
 ]

@@ -69,8 +69,11 @@ LANGUAGES = sorted(LOCALES)
 NARROW = {"width": 320, "height": 640}
 
 # Elements wider than the window, outside the wide tables that scroll in a region of their own.
+# Inside a table's scroll region or a map (which clips its panes, some of them huge) nothing
+# moves the page; the region and the map themselves are still checked.
 SIDEWAYS = """() => [...document.body.querySelectorAll('*')]
-  .filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('.table-scroll'))
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('.table-scroll')
+    && !(e.parentElement && e.parentElement.closest('.leaflet-container')))
   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' + e.className)
 """
 
@@ -157,6 +160,7 @@ NOT_PAGES: dict[str, str] = {
     "notices:feed": "an Atom feed",
     "api:plow_positions": "the JSON API for plow devices (POST only)",
     "api:openapi": "the API's OpenAPI description (JSON)",
+    "snow:map_data": "the plows' map data (GeoJSON), drawn on snow:status",
     "notices:attachment": "a file download",
     "letters:attachment": "a file download",
     "letters:acknowledge": "POST only; redirects to the letter",
@@ -375,7 +379,8 @@ def test_anonymous_pages(browser, live_server, smtp_mailbox, language) -> None:
         page.goto(f"/shelters/?area={district.code}")
         sweep.check(page, "shelters", "district chosen")
         page.goto("/snow/")
-        sweep.check(page, "snow:status")
+        expect(page.locator("#plow-map.leaflet-container")).to_be_visible()
+        sweep.check(page, "snow:status", "with its map")
         page.goto("/snow/?sort=time")
         sweep.check(page, "snow:status", "sorted by time")
         page.goto("/notices/")

@@ -60,6 +60,7 @@ PUBLIC_URL_NAMES = {
     "api:plow_positions",
     "api:openapi",
     "snow:status",
+    "snow:map_data",
 }
 PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
 PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}

@@ -3,6 +3,7 @@ sortable by district or by time, refreshed in place by htmx."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -62,3 +63,41 @@ def test_the_page_needs_no_javascript_to_show_the_times(client, districts) -> No
     page = client.get("/snow/").text
 
     assert "<table" in page and "<time datetime=" in page
+
+
+def test_the_map_data_holds_each_plows_latest_position_track_and_the_areas(client) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    from portal.snow.positions import Fix
+    from portal.snow.services import positions_record
+
+    now = datetime(2026, 12, 3, 20, 40, tzinfo=UTC)
+    city = MunicipalityFactory.create(code="072028")
+    DistrictFactory.create(parent=city, code="072028-k", latitude=37.49, longitude=139.87)
+    plow = vehicle_add(name="除雪1号")
+    positions_record(
+        vehicle_id=plow.pk,
+        fixes=[
+            Fix(now - timedelta(seconds=40), 37.4900, 139.8700, working=True),
+            Fix(now - timedelta(seconds=20), 37.4910, 139.8710, working=False),
+        ],
+    )
+
+    with time_machine.travel(now, tick=False):
+        features = client.get("/snow/map.json").json()["features"]
+
+    kinds = {f["properties"]["kind"]: f for f in features}
+    assert kinds["vehicle"]["geometry"]["coordinates"] == [139.871, 37.491]
+    assert kinds["vehicle"]["properties"]["working"] is False
+    assert len(kinds["track"]["geometry"]["coordinates"]) == 2
+    assert kinds["area"]["properties"]["at"] is None
+
+
+def test_the_map_is_hidden_until_javascript_shows_it(client, districts) -> None:
+    page = client.get("/snow/").text
+
+    assert 'id="plow-map"' in page
+    assert "hidden" in page.split('id="plow-map"')[1].split(">")[0]
+    assert re.search(r'<script src="[^"]*/vendor/leaflet/leaflet[.\w]*\.js"', page)

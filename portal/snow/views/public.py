@@ -3,11 +3,21 @@ refreshes it every 20 seconds."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from portal.snow import selectors
+
+
+@require_GET
+def map_data(request: HttpRequest) -> HttpResponse:
+    """The map's GeoJSON, fetched by static/js/snow-map.js every 20 seconds."""
+    response = JsonResponse(selectors.map_features())
+    response["Cache-Control"] = "max-age=10"
+    return response
 
 
 @require_GET
@@ -15,7 +25,18 @@ def snow_status(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "area")
     if sort not in selectors.SORTS:
         sort = "area"
-    context = {"rows": selectors.area_plow_rows(sort=sort), "sort": sort}
+    context = {
+        "rows": selectors.area_plow_rows(sort=sort),
+        "sort": sort,
+        "tile_url": settings.SNOW_MAP_TILE_URL,
+        "tile_attribution": settings.SNOW_MAP_ATTRIBUTION,
+        "map_labels": {
+            "working": _("plowing"),
+            "driving": _("driving, not plowing"),
+            "lastPlowed": _("last plowed"),
+            "never": _("not yet"),
+        },
+    }
     if getattr(request, "htmx", False):
         return render(request, "snow/status.html#status-table", context)
     return render(request, "snow/status.html", context)
