@@ -241,6 +241,10 @@ CELERY_TASK_ROUTES = ("portal.celery.route_to_declared_queue",)
 # How often the worker moves each area's "last plowed" on (positions reach it within this, plus
 # the pass's own time), and how near an area's point a working plow must pass.
 SNOW_STATUS_SECONDS = env_int("SNOW_STATUS_SECONDS", 10)
+# While snow operations are active, an area's snow notice gets a new version once its last-plowed
+# time moved on by this many minutes; each version stays in force SNOW_NOTICE_HOURS at most.
+SNOW_NOTICE_MINUTES = env_int("SNOW_NOTICE_MINUTES", 30)
+SNOW_NOTICE_HOURS = env_int("SNOW_NOTICE_HOURS", 24)
 SNOW_PASS_DISTANCE_M = env_float("SNOW_PASS_DISTANCE_M", 150.0)
 # How often beat looks for feed sources due a poll (each source has its own interval).
 FEEDS_BEAT_SECONDS = env_int("FEEDS_BEAT_SECONDS", 30)
@@ -276,6 +280,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "snow.update_area_status",
         "schedule": timedelta(seconds=SNOW_STATUS_SECONDS),
         "options": {"expires": SNOW_STATUS_SECONDS},
+    },
+    "refresh-snow-notices": {
+        "task": "snow.refresh_notices",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
     },
     "prune-plow-positions": {
         "task": "snow.prune_positions",

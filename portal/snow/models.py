@@ -120,3 +120,24 @@ class StatusWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.received_until:%Y-%m-%d %H:%M:%S}"
+
+
+class SnowOperations(models.Model):
+    """The staff switch "snow operations active": while on, each plowed area has a live snow
+    notice; switched off (the snowfall or the season ended), those notices end."""
+
+    active = models.BooleanField(_("snow operations active"), default=False)
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+    changed_by = models.EmailField(_("changed by"), blank=True)
+
+    class Meta:
+        verbose_name = _("snow operations")
+        verbose_name_plural = _("snow operations")
+
+    def __str__(self) -> str:
+        return "on" if self.active else "off"
+
+    @classmethod
+    def current(cls) -> SnowOperations:
+        operations, _created = cls.objects.get_or_create(pk=1)
+        return operations

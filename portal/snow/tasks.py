@@ -22,3 +22,11 @@ def update_area_status() -> int:
     from portal.snow.services import area_status_update
 
     return area_status_update()
+
+
+@shared_task(name="snow.refresh_notices", queue_name="ingest", base=DjangoTask, ignore_result=True)
+def refresh_notices() -> int:
+    """Beat sends this every minute: idempotent (a version of an area's notice is made once)."""
+    from portal.snow.notices import snow_notices_refresh
+
+    return snow_notices_refresh()

@@ -190,6 +190,7 @@ NOT_PAGES: dict[str, str] = {
     "snow_staff:token_issue": "POST only; answers the vehicle's page with its new token, swept "
     "as snow_staff:vehicles after registering",
     "snow_staff:token_revoke": "POST only; redirects to the vehicle's page",
+    "snow_staff:operations": "POST only; redirects to the vehicles' page",
     "__errors__/404": "DEBUG-only preview of 404.html, which test_error_pages sweeps",
     "__errors__/500": "DEBUG-only preview of 500.html, which test_error_pages sweeps",
 }
@@ -800,11 +801,11 @@ def test_snow_staff_pages(browser, live_server, time_machine, language) -> None:
         log_in_as_staff(page, officer, time_machine)
         page.goto("/staff/snow/vehicles/")
         sweep.check(page, "snow_staff:vehicles", "empty")
-        submit(page, "main form[method=post] button.button")
+        submit(page, "main form[novalidate] button.button")
         expect(page.locator("#error-summary")).to_be_visible()
         sweep.check(page, "snow_staff:vehicles", "refused (error summary)")
         page.locator("input[name=name]").fill("除雪1号")
-        submit(page, "main form[method=post] button.button")
+        submit(page, "main form[novalidate] button.button")
         expect(page.locator("#new-token")).to_be_visible()
         # The vehicle's page with its new token, answered at the address that registered it.
         sweep.check(page, "snow_staff:vehicles", "registered: the vehicle and its new token")

@@ -211,6 +211,7 @@ STAFF_PAGES: dict[str, StaffPage] = {
     "snow_staff:token_issue": StaffPage(
         permission="snow.manage_vehicles", kwargs={"vehicle_id": 1}, opens_with=POST_ONLY
     ),
+    "snow_staff:operations": StaffPage(permission="snow.manage_vehicles", opens_with=POST_ONLY),
     "snow_staff:token_revoke": StaffPage(
         permission="snow.manage_vehicles", kwargs={"token_id": 1}, opens_with=POST_ONLY
     ),

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.snow import services
 from portal.snow.forms import VehicleForm
-from portal.snow.models import Vehicle, VehicleToken
+from portal.snow.models import SnowOperations, Vehicle, VehicleToken
+from portal.snow.notices import snow_operations_set
 from portal.staff.gate import staff_view
 
 MANAGE = "snow.manage_vehicles"
@@ -29,9 +30,28 @@ def vehicle_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "snow/staff/vehicles.html",
-        {"vehicles": Vehicle.objects.prefetch_related("tokens"), "form": form},
+        {
+            "vehicles": Vehicle.objects.prefetch_related("tokens"),
+            "form": form,
+            "operations": SnowOperations.current(),
+        },
         status=400 if form.errors else 200,
     )
+
+
+@staff_view(permission=MANAGE)
+@require_POST
+def operations_switch(request: HttpRequest) -> HttpResponse:
+    active = request.POST.get("active") == "on"
+    ended = snow_operations_set(active=active, by=getattr(request.user, "email", ""))
+    if active:
+        messages.success(request, _("Snow operations are active: plowed areas get snow notices."))
+    else:
+        messages.success(
+            request,
+            _("Snow operations ended: %(count)s snow notices ended.") % {"count": ended},
+        )
+    return redirect("snow_staff:vehicles")
 
 
 @staff_view(permission=MANAGE)
