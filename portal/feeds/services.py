@@ -165,13 +165,15 @@ def ingest_document(
 ) -> None:
     """Parse ``data`` as ``kind`` and store its items; everything refused goes into ``run``
     under ``reference`` (the document's URL; the run's location by default)."""
-    parsed = _parsed(data, kind=kind, run=run, source=source, reference=reference or run.location)
+    served = _served_area_ids(source)
+    parsed = _parsed(
+        data, kind=kind, run=run, source=source, served=served, reference=reference or run.location
+    )
     if parsed is None:
         return
     run.notes = [*run.notes, parsed.summary, *parsed.notes][:50]
     for refusal in parsed.refused:
         _refuse(run, refusal.reference, refusal.reason)
-    served = _served_area_ids(source)
     limit = settings.FEEDS_MAX_ITEMS_PER_DOCUMENT
     if len(parsed.items) > limit:
         _refuse(
@@ -247,12 +249,18 @@ def _ingest_listed_document(data: bytes, *, link: str, run: Run, source: Source 
 
 
 def _parsed(
-    data: bytes, *, kind: str, run: Run, source: Source | None, reference: str
+    data: bytes,
+    *,
+    kind: str,
+    run: Run,
+    source: Source | None,
+    served: set[int] | None,
+    reference: str,
 ) -> ParsedDocument | None:
     parsers: dict[str, Callable[[bytes], ParsedDocument]] = {
         Kind.JMA: lambda d: parse_jmaxml(
             d,
-            area_codes=_jma_area_codes(source),
+            area_codes=_jma_area_codes(served),
             warning_formats=settings.FEEDS_JMA_WARNING_FORMATS,
             max_bytes=settings.FEEDS_MAX_DOCUMENT_BYTES,
         ),
@@ -394,9 +402,8 @@ def _served_area_ids(source: Source | None) -> set[int] | None:
     return Area.objects.ids_with_descendants(served)
 
 
-def _jma_area_codes(source: Source | None) -> set[str]:
+def _jma_area_codes(served: set[int] | None) -> set[str]:
     mappings = AreaCode.objects.filter(scheme="jma")
-    served = _served_area_ids(source)
     if served is not None:
         mappings = mappings.filter(areas__in=served)
     return set(mappings.values_list("code", flat=True))

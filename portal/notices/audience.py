@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -33,6 +32,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from consent import policy
 from consent.catalogue import PurposeCode, RecipientCode
+from portal.infra.rate_limit import seconds_to_wait
 from portal.models import Area, InterestTag, School, User
 from portal.notices.models import Category as NoticeCategory
 from portal.notices.services import Targeting
@@ -160,18 +160,10 @@ def _refuse_unknown(what: str, unknown: set[str]) -> None:
 
 
 def _take_a_token(staff: User) -> None:
-    """A fixed window counter per staff member in the cache."""
-    now = time.time()
-    window = int(now // RATE_WINDOW_SECONDS)
-    key = f"notices:estimate:rate:{staff.pk}:{window}"
-    cache.add(key, 0, RATE_WINDOW_SECONDS + 5)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, RATE_WINDOW_SECONDS + 5)
-        used = 1
-    if used > RATE_LIMIT:
-        retry_after = max(1, int((window + 1) * RATE_WINDOW_SECONDS - now) + 1)
+    retry_after = seconds_to_wait(
+        f"notices:estimate:{staff.pk}", limit=RATE_LIMIT, window=RATE_WINDOW_SECONDS
+    )
+    if retry_after:
         raise EstimateRateLimited(retry_after)
 
 

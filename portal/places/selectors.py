@@ -3,13 +3,13 @@ consent.policy)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from portal.models import Area, School, Shelter
+from portal.places.geometry import distance_m
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def nearest_shelters(
         (
             NearbyShelter(
                 shelter=s,
-                distance_m=round(_haversine_m(here, (float(s.latitude), float(s.longitude)))),
+                distance_m=round(distance_m(*here, float(s.latitude), float(s.longitude))),
             )
             for s in Shelter.objects.select_related("area")
         ),
@@ -93,15 +93,3 @@ def shelters_near_areas(*, area_ids: list[int], limit: int = 5) -> QuerySet[Shel
         .select_related("area")
         .order_by("name_ja")[:limit]
     )
-
-
-EARTH_RADIUS_M = 6_371_000
-
-
-def _haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))

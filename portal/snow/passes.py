@@ -13,7 +13,8 @@ from datetime import datetime
 
 import numpy as np
 
-EARTH_RADIUS_M = 6_371_008.8
+from portal.places.geometry import EARTH_RADIUS_M
+
 BLOCK = 2048
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-EARTH_RADIUS_KM = 6371.0088
+from portal.places.geometry import distance_km
 
 
 @dataclass(frozen=True)
@@ -114,14 +114,6 @@ def parse_batch(
         repeated=len(fixes) - len(unique),
         clock_skew_seconds=skew,
     )
-
-
-def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
-    """Great-circle distance (haversine)."""
-    phi1, phi2 = math.radians(a_lat), math.radians(b_lat)
-    dphi, dlambda = phi2 - phi1, math.radians(b_lon - a_lon)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

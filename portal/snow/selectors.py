@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max, Min, Q
 
 from portal.models import Area
@@ -32,12 +33,27 @@ def service_area() -> ServiceArea | None:
     if settings.SNOW_SERVICE_AREA:
         lat_min, lon_min, lat_max, lon_max = settings.SNOW_SERVICE_AREA
         return ServiceArea(lat_min, lon_min, lat_max, lon_max)
+    # Asked by every batch of every plow; the areas change when the city imports them.
+    cached = cache.get(SERVICE_AREA_CACHE_KEY)
+    if cached is None:
+        cached = _areas_extent()
+        cache.set(SERVICE_AREA_CACHE_KEY, cached, SERVICE_AREA_CACHE_SECONDS)
+    return cached or None
+
+
+SERVICE_AREA_CACHE_KEY = "snow:service-area"
+SERVICE_AREA_CACHE_SECONDS = 300
+
+
+def _areas_extent() -> ServiceArea | bool:
+    """The areas' extent with its margin; False (cacheable, unlike None) when no area has a
+    point."""
     extent = Area.objects.filter(latitude__isnull=False, longitude__isnull=False).aggregate(
         lat_min=Min("latitude"), lat_max=Max("latitude"),
         lon_min=Min("longitude"), lon_max=Max("longitude"),
     )  # fmt: skip
     if extent["lat_min"] is None:
-        return None
+        return False
     margin = SERVICE_AREA_MARGIN_DEGREES
     return ServiceArea(
         float(extent["lat_min"]) - margin,

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from portal.snow.positions import distance_km
+from portal.places.geometry import distance_km
 
 
 @dataclass

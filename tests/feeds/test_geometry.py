@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portal.feeds.parsing.documents import Circle, Polygon
-from portal.feeds.parsing.geometry import distance_km, point_in_circle, point_in_polygon
+from portal.feeds.parsing.geometry import point_in_circle, point_in_polygon
+from portal.places.geometry import distance_km
 
 # Roughly 北会津 (the polygon of tests/feeds/fixtures/cap/aizu/aizu_heavy_snow_alert.xml).
 KITAAIZU = Polygon(

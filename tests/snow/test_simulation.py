@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 
+from portal.places.geometry import distance_km
 from portal.snow.models import PlowPosition, Vehicle
-from portal.snow.positions import distance_km
 from portal.snow.simulation import SimulatedPlow, plan_routes
 from tests.factories import DistrictFactory, MunicipalityFactory
 

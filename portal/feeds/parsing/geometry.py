@@ -12,12 +12,8 @@ earth (circle); at the scale of a city either errs by metres, well below what an
 
 from __future__ import annotations
 
-import math
-
 from portal.feeds.parsing.documents import Circle, Polygon
-
-# The mean radius of the earth (IUGG), which the haversine formula takes as a sphere.
-EARTH_RADIUS_KM = 6371.0088
+from portal.places.geometry import distance_km
 
 
 def point_in_polygon(lat: float, lon: float, polygon: Polygon) -> bool:
@@ -45,12 +41,3 @@ def _crosses_eastward_ray(
 def point_in_circle(lat: float, lon: float, circle: Circle) -> bool:
     """Whether the great-circle distance to the centre is at most the radius."""
     return distance_km(lat, lon, circle.latitude, circle.longitude) <= circle.radius_km
-
-
-def distance_km(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
-    """The haversine distance between two points, in kilometres."""
-    phi_a, phi_b = math.radians(lat_a), math.radians(lat_b)
-    d_phi = phi_b - phi_a
-    d_lambda = math.radians(lon_b - lon_a)
-    h = math.sin(d_phi / 2) ** 2 + math.cos(phi_a) * math.cos(phi_b) * math.sin(d_lambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))

@@ -4,23 +4,23 @@ writes in portal/snow/services.py."""
 
 from __future__ import annotations
 
-import math
-import time
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.infra.rate_limit import seconds_to_wait
 from portal.snow import selectors, services
 from portal.snow.positions import BatchRefused, Limits, Problem, parse_batch
 
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
 TOKEN_PARAMETERS = ("token", "access_token", "api_key", "key")
+# "Last used" is kept to the minute: not one more UPDATE for every batch of every plow.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 # Devices, not browsers, post here: they authenticate with a bearer token, never a cookie, so
@@ -37,7 +37,9 @@ def positions(request: HttpRequest) -> HttpResponse:
     if found is None:
         return _unauthorised()
     vehicle, token = found
-    retry_after = _over_rate_limit(vehicle.pk)
+    retry_after = seconds_to_wait(
+        f"snow:batches:{vehicle.pk}", limit=settings.SNOW_BATCHES_PER_MINUTE, window=60
+    )
     if retry_after:
         response = JsonResponse(
             {"errors": [{"fix": None, "field": "", "message": "too many batches: slow down"}]},
@@ -66,7 +68,8 @@ def positions(request: HttpRequest) -> HttpResponse:
             [Problem(None, "vehicle", "this token belongs to another vehicle than the batch's")]
         )
     recorded = services.positions_record(vehicle_id=vehicle.pk, fixes=batch.fixes)
-    services.token_used(token_id=token.pk, now=now)
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
+        services.token_used(token_id=token.pk, now=now)
     answer: dict[str, object] = {
         "accepted": recorded.accepted,
         "duplicates": recorded.duplicates + batch.repeated,
@@ -99,21 +102,6 @@ def _unauthorised() -> HttpResponse:
 
 def _refused(problems: list[Problem], *, status: int = 400) -> HttpResponse:
     return JsonResponse({"errors": [problem.as_json() for problem in problems]}, status=status)
-
-
-def _over_rate_limit(vehicle_id: int) -> int:
-    """Seconds to wait when the vehicle posted more than SNOW_BATCHES_PER_MINUTE batches in this
-    minute; 0 when it may post."""
-    window = int(time.time() // 60)
-    key = f"snow:batches:{vehicle_id}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    if count <= settings.SNOW_BATCHES_PER_MINUTE:
-        return 0
-    return max(1, math.ceil((window + 1) * 60 - time.time()))
 
 
 def _limits() -> Limits:
