@@ -212,12 +212,15 @@ class Shelter(LocalisedNameMixin):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def hazard_names(cls) -> dict[str, str]:
+        """Each hazard field and its name in the active language."""
+        fields = {field.name: field for field in cls._meta.fields}
+        return {name: str(fields[name].verbose_name) for name in cls.HAZARD_FIELDS}
+
     def hazard_labels(self) -> list[str]:
         """The hazards this site is designated for, in the active language."""
-        fields = {field.name: field for field in self._meta.fields}
-        return [
-            str(fields[name].verbose_name) for name in self.HAZARD_FIELDS if getattr(self, name)
-        ]
+        return [label for name, label in self.hazard_names().items() if getattr(self, name)]
 
 
 class School(LocalisedNameMixin):

@@ -376,11 +376,11 @@ SNOW_MAX_FIX_AGE_SECONDS = env_int("SNOW_MAX_FIX_AGE_SECONDS", 3600)
 SNOW_MAX_SPEED_KMH = env_float("SNOW_MAX_SPEED_KMH", 120.0)
 SNOW_BATCHES_PER_MINUTE = env_int("SNOW_BATCHES_PER_MINUTE", 12)
 SNOW_POSITION_RETENTION_DAYS = env_int("SNOW_POSITION_RETENTION_DAYS", 30)
-# The map's tile server, e.g. https://tile.openstreetmap.jp/{z}/{x}/{y}.png or GSI's
-# https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png, and the credit it asks for. No default:
-# without one the map shows plows and areas on a plain background (and tests reach no internet).
-SNOW_MAP_TILE_URL = env_str("SNOW_MAP_TILE_URL")
-SNOW_MAP_ATTRIBUTION = env_str("SNOW_MAP_ATTRIBUTION")
+# The maps' tile server (/snow/ and /shelters/), e.g. https://tile.openstreetmap.jp/{z}/{x}/{y}.png
+# or GSI's https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png, and the credit it asks for. No
+# default: without one the maps draw on a plain background (and tests reach no internet).
+MAP_TILE_URL = env_str("MAP_TILE_URL")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION")
 # How far back the map draws each plow's track.
 SNOW_MAP_TRACK_MINUTES = env_int("SNOW_MAP_TRACK_MINUTES", 30)
 SNOW_SERVICE_AREA = [float(value) for value in env_list("SNOW_SERVICE_AREA", [])] or None
@@ -525,7 +525,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:", *_tile_origin(SNOW_MAP_TILE_URL)],
+    "img-src": [CSP.SELF, "data:", *_tile_origin(MAP_TILE_URL)],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+from numpy.typing import NDArray
+
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -20,3 +23,19 @@ def distance_m(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
 
 def distance_km(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
     return distance_m(lat_a, lon_a, lat_b, lon_b) / 1000
+
+
+def distances_m(
+    latitude: float,
+    longitude: float,
+    latitudes: NDArray[np.float64],
+    longitudes: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Great-circle distances from one point to many, in metres, as one array operation."""
+    phi = math.radians(latitude)
+    phis = np.radians(latitudes)
+    d_phi = phis - phi
+    d_lambda = np.radians(longitudes - longitude)
+    h = np.sin(d_phi / 2) ** 2 + math.cos(phi) * np.cos(phis) * np.sin(d_lambda / 2) ** 2
+    metres: NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    return metres

@@ -26,6 +26,8 @@ from django.db import models, transaction
 from portal.models import Area, School, Shelter
 
 COORDINATE_QUANTUM = Decimal("0.000001")
+# Shelter.name_en's length.
+SHELTER_NAME_MAX = 200
 # Japan lies within these bounds (the same as a resident's home location is checked against).
 LATITUDE_RANGE = (Decimal("20"), Decimal("46"))
 LONGITUDE_RANGE = (
@@ -292,8 +294,45 @@ def _gsi_feature_records(path: Path, kind: Shelter.Kind) -> list[ShelterRecord]:
     return records
 
 
+def read_shelter_names(*, path: Path) -> dict[str, str]:
+    """Read a CSV of ``name_ja,name_en``: the English (or romanised) name of every site of that
+    Japanese name. The GSI's data has none; a city keeps this file beside it."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not {"name_ja", "name_en"} <= set(reader.fieldnames or ()):
+                raise PlaceDataError(f"{path}: the header must name the columns name_ja,name_en")
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise PlaceDataError(f"{path}: cannot read ({exc})") from exc
+    names: dict[str, str] = {}
+    for line, row in enumerate(rows, start=2):
+        name_ja, name_en = (row.get("name_ja") or "").strip(), (row.get("name_en") or "").strip()
+        if not name_ja or not name_en:
+            raise PlaceDataError(f"{path}, line {line}: both name_ja and name_en are needed")
+        if len(name_en) > SHELTER_NAME_MAX:
+            raise PlaceDataError(f"{path}, line {line}: name_en is longer than {SHELTER_NAME_MAX}")
+        if names.get(name_ja, name_en) != name_en:
+            raise PlaceDataError(f"{path}, line {line}: {name_ja} has two English names")
+        names[name_ja] = name_en
+    return names
+
+
+def shelter_english_names(
+    *, school_records: Sequence[SchoolRecord], listed: dict[str, str]
+) -> dict[str, str]:
+    """English names for sites: a school's, for the site of the same Japanese name (most
+    shelters are schools), then the names file's, which win."""
+    names = {record.name_ja: record.name_en for record in school_records if record.name_en}
+    return names | listed
+
+
 def upsert_shelters(
-    *, records: Sequence[ShelterRecord], index: AddressIndex, coarse_placements: list[str]
+    *,
+    records: Sequence[ShelterRecord],
+    index: AddressIndex,
+    coarse_placements: list[str],
+    english_names: dict[str, str] | None = None,
 ) -> UpsertCounts:
     area_ids = _area_ids()
     rows = []
@@ -308,6 +347,7 @@ def upsert_shelters(
                 "kind": record.kind.value,
                 "source_id": record.source_id,
                 "name_ja": record.name_ja,
+                "name_en": (english_names or {}).get(record.name_ja, ""),
                 "area_id": area_ids[area_code],
                 "address": record.address,
                 "latitude": record.latitude,
@@ -412,6 +452,7 @@ def import_places(
     areas_path: Path,
     shelters_dir: Path | None = None,
     schools_path: Path | None = None,
+    shelter_names_path: Path | None = None,
 ) -> PlacesReport:
     """Import areas, then the shelters and schools placed in them, all or nothing.
 
@@ -421,12 +462,19 @@ def import_places(
     area_records = read_area_records(path=areas_path)
     shelter_records = read_gsi_shelters(directory=shelters_dir) if shelters_dir else []
     school_records = read_schools(path=schools_path) if schools_path else []
+    english_names = shelter_english_names(
+        school_records=school_records,
+        listed=read_shelter_names(path=shelter_names_path) if shelter_names_path else {},
+    )
     index = AddressIndex.from_records(area_records)
     coarse_placements: list[str] = []
     with transaction.atomic():
         areas = upsert_areas(records=area_records)
         shelters = upsert_shelters(
-            records=shelter_records, index=index, coarse_placements=coarse_placements
+            records=shelter_records,
+            index=index,
+            coarse_placements=coarse_placements,
+            english_names=english_names,
         )
         schools = upsert_schools(
             records=school_records, index=index, coarse_placements=coarse_placements

@@ -1,23 +1,65 @@
-"""Public pages about places: the designated shelters by district."""
+"""Public pages about places: the designated shelters, by name or nearest first, with a map."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from urllib.parse import urlencode
 
-from portal.places import selectors
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from portal.places import pages, selectors
+from portal.places.forms import ShelterSearchForm
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def shelters(request: HttpRequest) -> HttpResponse:
-    area_code = request.GET.get("area", "")
-    return render(
-        request,
-        "portal/shelters.html",
-        {
-            "districts": selectors.districts_with_shelters(),
-            "selected_area": area_code,
-            "shelters": selectors.shelters_in_area(area_code=area_code),
-        },
+    form = ShelterSearchForm(request.GET)
+    context = {
+        "form": form,
+        "districts": selectors.districts_with_shelters(),
+        "hazards": form.fields["hazard"].choices,  # type: ignore[attr-defined]
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "map_labels": {"youAreHere": _("You are here (about)")},
+        "login_url": _login_then(f"{reverse('shelters')}?near=home"),
+    }
+    if not form.is_valid():
+        # Nothing is searched with a bad search: the form says what is wrong.
+        return render(request, "portal/shelters.html", context, status=400)
+    data = form.cleaned_data
+    position = (data["lat"], data["lon"]) if data["lat"] is not None else None
+    results = pages.shelter_results(
+        area_code=data["area"],
+        hazard=data["hazard"],
+        near=data["near"],
+        position=position,
+        page_number=request.GET.get("page"),
+        resident_id=request.user.pk if request.user.is_authenticated else None,
     )
+    context["results"] = results
+    context["map_query"] = pages.map_query(area_code=data["area"], hazard=data["hazard"])
+    return render(request, "portal/shelters.html", context)
+
+
+@require_GET
+def shelter_map(request: HttpRequest) -> HttpResponse:
+    """The map's GeoJSON, fetched by static/js/shelter-map.js."""
+    form = ShelterSearchForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    shelters = selectors.shelter_search(
+        area_code=form.cleaned_data["area"], hazard=form.cleaned_data["hazard"]
+    )
+    response = JsonResponse(selectors.shelter_map_features(shelters))
+    response["Cache-Control"] = "max-age=300"
+    return response
+
+
+def _login_then(path: str) -> str:
+    return f"{reverse('account_login')}?{urlencode({'next': path})}"

@@ -47,7 +47,8 @@
       },
       onEachFeature: function (feature, shape) {
         if (feature.properties.kind !== "track") {
-          shape.bindTooltip(describe(feature.properties));
+          // A text node: a vehicle's or an area's name never becomes markup.
+          shape.bindTooltip(document.createTextNode(describe(feature.properties)));
         }
       },
     }).addTo(layer);

@@ -161,6 +161,7 @@ NOT_PAGES: dict[str, str] = {
     "api:plow_positions": "the JSON API for plow devices (POST only)",
     "api:openapi": "the API's OpenAPI description (JSON)",
     "snow:map_data": "the plows' map data (GeoJSON), drawn on snow:status",
+    "shelter_map": "the shelters' map data (GeoJSON), drawn on shelters",
     "notices:attachment": "a file download",
     "letters:attachment": "a file download",
     "letters:acknowledge": "POST only; redirects to the letter",
@@ -375,10 +376,20 @@ def test_anonymous_pages(browser, live_server, smtp_mailbox, language) -> None:
         sweep.check(page, "shelters")
         page.locator("#area-filter").select_option(district.code)
         page.wait_for_url(re.compile(r"area="))
-        expect(page.locator("#shelter-list tbody tr")).to_have_count(2)
+        expect(page.locator("#shelter-results .shelter-card")).to_have_count(2)
         sweep.check(page, "shelters", "district chosen (htmx)")
         page.goto(f"/shelters/?area={district.code}")
         sweep.check(page, "shelters", "district chosen")
+        expect(page.locator("#shelter-map.leaflet-container")).to_be_visible()
+        expect(page.locator("#shelter-map .leaflet-interactive").first).to_be_visible()
+        page.goto("/shelters/?near=here&lat=37.495&lon=139.93")
+        expect(page.locator("#shelter-map .leaflet-tooltip")).to_be_visible()
+        sweep.check(page, "shelters", "nearest to where I am, with the map")
+        page.goto("/shelters/?near=home")
+        sweep.check(page, "shelters", "nearest to my home, asked to log in")
+        page.goto("/shelters/?hazard=meteor")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "shelters", "a bad search (error summary)")
         page.goto("/snow/")
         expect(page.locator("#plow-map.leaflet-container")).to_be_visible()
         sweep.check(page, "snow:status", "with its map")
@@ -522,6 +533,10 @@ def test_resident_pages(browser, live_server, language) -> None:
         page.goto("/")
         sweep.check(page, "home")
         reauthenticate(page, sweep)
+
+        page.goto("/shelters/?near=home")
+        expect(page.locator("#shelter-count")).to_contain_text("2")
+        sweep.check(page, "shelters", "nearest to my home")
 
         page.goto("/me/")
         sweep.check(page, "me:data")
@@ -831,6 +846,7 @@ def test_main_pages_on_a_narrow_screen(browser, live_server) -> None:
         for path, url_name in [
             ("/", "home"),
             ("/shelters/", "shelters"),
+            ("/shelters/?near=here&lat=37.495&lon=139.93", "shelters"),
             ("/snow/", "snow:status"),
         ]:
             page.goto(path)

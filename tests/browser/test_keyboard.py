@@ -221,7 +221,7 @@ def test_choosing_a_district_with_the_arrow_keys_keeps_focus_and_says_the_count(
 
     page.keyboard.press("ArrowDown")
     page.wait_for_url(re.compile(r"area=.+"))
-    expect(page.locator("#shelter-list tbody tr")).to_have_count(1)
+    expect(page.locator("#shelter-results .shelter-card")).to_have_count(1)
     expect(status).to_contain_text("1")
     expect(districts).to_be_focused()
     first = page.url

@@ -119,3 +119,39 @@ def test_an_area_without_a_name_is_refused(tmp_path: Path, name) -> None:
         import_places(f"--areas={path}")
 
     assert not Area.objects.exists()
+
+
+def test_a_site_named_like_a_school_takes_the_school_s_english_name() -> None:
+    import_places(*all_files())
+
+    site = Shelter.objects.filter(name_ja="一箕中学校").first()
+
+    assert site is not None and site.name_en == "Ikki Junior High School"
+
+
+def test_the_shelter_names_file_gives_sites_their_english_names(tmp_path: Path) -> None:
+    names = tmp_path / "names.csv"
+    names.write_text("name_ja,name_en\n物流修景緑地,Logistics Park Green\n", encoding="utf-8")
+
+    import_places(*all_files(), f"--shelter-names={names}")
+
+    assert Shelter.objects.get(name_ja="物流修景緑地").name_en == "Logistics Park Green"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("japanese,english\n物流修景緑地,Park\n", "header must name the columns"),
+        ("name_ja,name_en\n物流修景緑地,\n", "line 2: both name_ja and name_en are needed"),
+        ("name_ja,name_en\n物流修景緑地,Park\n物流修景緑地,Green\n", "two English names"),
+        ("name_ja,name_en\n物流修景緑地," + "x" * 201 + "\n", "longer than 200"),
+    ],
+)
+def test_a_bad_shelter_names_file_changes_nothing(tmp_path: Path, content, reason) -> None:
+    names = tmp_path / "names.csv"
+    names.write_text(content, encoding="utf-8")
+
+    with pytest.raises(CommandError, match=reason):
+        import_places(*all_files(), f"--shelter-names={names}")
+
+    assert not Shelter.objects.exists()

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC_URL_NAMES = {
     "home",
     "shelters",
+    "shelter_map",
     "consent:privacy",
     "about:terms",
     "about:contact",

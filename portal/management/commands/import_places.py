@@ -22,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument("--areas", type=Path, required=True, help="areas JSON file")
         parser.add_argument("--shelters", type=Path, help="folder of GSI GeoJSON files")
         parser.add_argument("--schools", type=Path, help="schools CSV file")
+        parser.add_argument(
+            "--shelter-names",
+            type=Path,
+            help="CSV of name_ja,name_en: English names of the sites (a school's name is used "
+            "for the site of the same name without it)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -29,6 +35,7 @@ class Command(BaseCommand):
                 areas_path=options["areas"],
                 shelters_dir=options["shelters"],
                 schools_path=options["schools"],
+                shelter_names_path=options["shelter_names"],
             )
         except PlaceDataError as exc:
             raise CommandError(f"Nothing imported: {exc}") from exc

@@ -28,8 +28,8 @@ def snow_status(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": selectors.area_plow_rows(sort=sort),
         "sort": sort,
-        "tile_url": settings.SNOW_MAP_TILE_URL,
-        "tile_attribution": settings.SNOW_MAP_ATTRIBUTION,
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         "map_labels": {
             "working": _("plowing"),
             "driving": _("driving, not plowing"),
