@@ -3,13 +3,20 @@ consent.policy)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    FloatField,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Cast
 from django.utils.translation import get_language
 
 from portal.models import Area, School, Shelter
@@ -34,20 +41,36 @@ def city_overview() -> CityOverview:
     )
 
 
-def districts_with_shelters() -> QuerySet[Area]:
-    """Districts holding at least one shelter, directly or in one of their neighbourhoods."""
-    count_below = (
-        Shelter.objects.filter(Q(area=OuterRef("pk")) | Q(area__parent=OuterRef("pk")))
-        .order_by()
-        .annotate(n=Func("pk", function="COUNT"))
-        .values("n")
+@dataclass(frozen=True)
+class DistrictCount:
+    code: str
+    name: str
+    shelter_count: int
+
+
+def districts_with_shelters() -> list[DistrictCount]:
+    """Districts holding at least one shelter, directly or in one of their neighbourhoods.
+
+    One pass over the shelters grouped by area, then the few areas' parents: a correlated
+    count per district scanned every shelter once per district.
+    """
+    per_area = dict(
+        Shelter.objects.order_by()
+        .values_list("area_id")
+        .annotate(n=Count("pk"))
+        .values_list("area_id", "n")
     )
-    return (
-        Area.objects.filter(kind=Area.Kind.DISTRICT)
-        .annotate(shelter_count=Subquery(count_below, output_field=IntegerField()))
-        .filter(shelter_count__gt=0)
-        .order_by("code")
-    )
+    parents = dict(Area.objects.filter(pk__in=per_area).values_list("pk", "parent_id"))
+    counts: Counter[int] = Counter()
+    for area_id, count in per_area.items():
+        counts[area_id] += count
+        if parents[area_id] is not None:
+            counts[parents[area_id]] += count
+    districts = Area.objects.filter(kind=Area.Kind.DISTRICT, pk__in=counts).order_by("code")
+    return [
+        DistrictCount(code=district.code, name=district.name, shelter_count=counts[district.pk])
+        for district in districts
+    ]
 
 
 HAZARDS = tuple(field.removeprefix("for_") for field in Shelter.HAZARD_FIELDS)
@@ -101,12 +124,15 @@ def rank_by_distance(
     Even a region's tens of thousands of sites are a few arrays of floats: cheaper than a
     spatial index would be to keep up.
     """
-    rows = list(shelters.order_by().values_list("pk", "latitude", "longitude"))
-    if not rows:
+    # Floats from the database: building a Decimal per coordinate took four fifths of the time.
+    rows = shelters.order_by().values_list(
+        "pk", Cast("latitude", FloatField()), Cast("longitude", FloatField())
+    )
+    table = np.array(list(rows), dtype=np.float64).reshape(-1, 3)
+    if not len(table):
         return RankedByDistance(ids=[], distances={})
-    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    where = np.array([(float(row[1]), float(row[2])) for row in rows], dtype=np.float64)
-    metres = distances_m(latitude, longitude, where[:, 0], where[:, 1])
+    ids = table[:, 0].astype(np.int64)
+    metres = distances_m(latitude, longitude, table[:, 1], table[:, 2])
     # Ties (two sites at one address) are broken by id, so that paging is stable.
     order = np.lexsort((ids, metres))
     ranked = ids[order].tolist()

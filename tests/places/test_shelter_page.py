@@ -269,3 +269,18 @@ def test_the_page_points_the_map_at_its_search(client) -> None:
     html = client.get("/shelters/", {"area": district.code, "page": "1"}).content.decode()
 
     assert f'data-map-source="/shelters/map.json?area={district.code}"' in html
+
+
+def test_each_district_offered_counts_the_sites_of_its_neighbourhoods(client) -> None:
+    district = DistrictFactory.create(name_ja="北会津")
+    neighbourhood = Area.objects.create(
+        code="072028-n-2", kind=Area.Kind.NEIGHBOURHOOD, parent=district, name_ja="町内"
+    )
+    ShelterFactory.create(area=district)
+    ShelterFactory.create(area=neighbourhood)
+    DistrictFactory.create(name_ja="避難所のない地区")
+
+    html = client.get("/shelters/").content.decode()
+
+    assert f'<option value="{district.code}" >北会津 (2)</option>' in html
+    assert "避難所のない地区" not in html
