@@ -37,7 +37,13 @@ from django.utils import timezone
 from consent.catalogue import SUBJECT_ACCESS, Category, categories_in, category_mask
 from consent.models import ConsentState, DataCategory, DataUseEvent, Purpose, ReaderKind
 from consent.selectors import active_grants_q
-from portal.models import Area, ResidentChild, ResidentPlace, ResidentProfile
+from portal.models import (
+    Area,
+    ResidentChild,
+    ResidentInteraction,
+    ResidentPlace,
+    ResidentProfile,
+)
 
 # Residents per chunk: of the id lists read_profiles is given, and by default of a range read.
 BULK_CHUNK = 2000
@@ -72,6 +78,18 @@ class PlaceView:
 
 
 @dataclass(frozen=True)
+class InteractionView:
+    """What the resident did with one notice; a time is None for what they did not do."""
+
+    notice_id: int
+    shown_count: int
+    first_shown_at: datetime | None
+    opened_at: datetime | None
+    saved_at: datetime | None
+    dismissed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class ChildView:
     id: int
     school_id: int
@@ -90,6 +108,7 @@ class ProfileProjection:
     places: tuple[PlaceView, ...] = ()
     children: tuple[ChildView, ...] = ()
     interests: tuple[str, ...] = ()
+    interactions: tuple[InteractionView, ...] = ()
     preferred_language: str | None = None
     needs_large_text: bool | None = None
     needs_easy_japanese: bool | None = None
@@ -128,6 +147,13 @@ class ProfileChunk:
     child_grades: list[int] | None = None
     interest_resident_index: list[int] | None = None
     interest_codes: list[str] | None = None
+    interaction_resident_index: list[int] | None = None
+    interaction_notice_ids: list[int] | None = None
+    interaction_shown_counts: list[int] | None = None
+    interaction_first_shown_at: list[datetime | None] | None = None
+    interaction_opened_at: list[datetime | None] | None = None
+    interaction_saved_at: list[datetime | None] | None = None
+    interaction_dismissed_at: list[datetime | None] | None = None
     preferred_languages: list[str | None] | None = None
     needs_large_text: list[bool | None] | None = None
     needs_easy_japanese: list[bool | None] | None = None
@@ -156,6 +182,16 @@ class ProfileChunk:
             make=ChildView,
         )
         interests = _grouped(self.interest_resident_index, self.interest_codes, make=str)
+        interactions = _grouped(
+            self.interaction_resident_index,
+            self.interaction_notice_ids,
+            self.interaction_shown_counts,
+            self.interaction_first_shown_at,
+            self.interaction_opened_at,
+            self.interaction_saved_at,
+            self.interaction_dismissed_at,
+            make=InteractionView,
+        )
         return {
             resident_id: ProfileProjection(
                 resident_id=resident_id,
@@ -166,6 +202,7 @@ class ProfileChunk:
                 places=tuple(places.get(row, ())),
                 children=tuple(children.get(row, ())),
                 interests=tuple(interests.get(row, ())),
+                interactions=tuple(interactions.get(row, ())),
                 preferred_language=_at(self.preferred_languages, row),
                 needs_large_text=_at(self.needs_large_text, row),
                 needs_easy_japanese=_at(self.needs_easy_japanese, row),
@@ -760,6 +797,32 @@ def _load_interests(where: _Where, purpose: str) -> dict[str, Any]:
     return {"interest_resident_index": index, "interest_codes": codes}
 
 
+def _load_interactions(where: _Where, purpose: str) -> dict[str, Any]:
+    rows = (
+        ResidentInteraction.objects.filter(where.q(Category.INTERACTIONS))
+        .order_by("resident_id", "notice_id")
+        .values_list(
+            "resident_id",
+            "notice_id",
+            "shown_count",
+            "first_shown_at",
+            "opened_at",
+            "saved_at",
+            "dismissed_at",
+        )
+    )
+    index, notices, shown, first_shown, opened, saved, dismissed = _columns_of(where, rows, 7)
+    return {
+        "interaction_resident_index": index,
+        "interaction_notice_ids": notices,
+        "interaction_shown_counts": shown,
+        "interaction_first_shown_at": first_shown,
+        "interaction_opened_at": opened,
+        "interaction_saved_at": saved,
+        "interaction_dismissed_at": dismissed,
+    }
+
+
 def _columns_of(where: _Where, rows: Iterable[tuple[Any, ...]], width: int) -> list[list[Any]]:
     """Rows (resident id, values…) as ``width`` columns, the id turned into its row index."""
     columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(width)]
@@ -775,7 +838,7 @@ _LOADERS: dict[str, Callable[[_Where, str], dict[str, Any]]] = {
     Category.PLACES: _load_places,
     Category.HOUSEHOLD: _load_children,
     Category.INTERESTS: _load_interests,
-    # Interaction history is read by the recommendations app once it stores any.
+    Category.INTERACTIONS: _load_interactions,
 }
 
 

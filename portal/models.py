@@ -374,6 +374,34 @@ class ResidentChild(models.Model):
         return f"child #{self.pk}"
 
 
+class ResidentInteraction(models.Model):
+    """What one resident did with one notice (interaction history): shown, opened, saved,
+    dismissed ("not interested"). Stored only while the resident shares interaction history;
+    one row per resident and notice, updated in place, so that a busy home page adds no rows.
+
+    Read for a purpose only through ``consent.policy`` (the recommender learns from it).
+    """
+
+    resident = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    notice = models.ForeignKey("notices.Notice", on_delete=models.CASCADE, related_name="+")
+    first_shown_at = models.DateTimeField(_("first shown"), null=True, blank=True)
+    shown_count = models.PositiveIntegerField(_("times shown"), default=0)
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    saved_at = models.DateTimeField(_("saved"), null=True, blank=True)
+    dismissed_at = models.DateTimeField(_("marked not interested"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        constraints = [
+            models.UniqueConstraint(fields=["resident", "notice"], name="interaction_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"interaction #{self.pk}"
+
+
 class StaffAuditQuerySet(models.QuerySet["StaffAuditEntry"]):
     """Audit rows are written once and never changed; deleting them is refused as well."""
 

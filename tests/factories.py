@@ -8,8 +8,10 @@ from typing import Any
 import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from portal.models import Area, School, Shelter, User
+from portal.notices.models import Notice
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -84,3 +86,17 @@ class SchoolFactory(factory.django.DjangoModelFactory[School]):
     kind = School.Kind.ELEMENTARY
     area = factory.SubFactory(DistrictFactory)
     name_ja = factory.Sequence(lambda n: f"第{n}小学校")
+
+
+class NoticeFactory(factory.django.DjangoModelFactory[Notice]):
+    """A published notice for everyone, written straight to the table: for tests of what
+    readers do with notices, not of the publishing workflow (tests/notices covers that)."""
+
+    class Meta:
+        model = Notice
+
+    category = "city_news"
+    status = "published"
+    title_ja = factory.Sequence(lambda n: f"お知らせ{n}")
+    body_ja = "本文"
+    published_at = factory.LazyFunction(timezone.now)

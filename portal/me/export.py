@@ -46,9 +46,18 @@ def export_document(user: User) -> dict[str, Any]:
             }
             for use in data_uses(resident_id=user.pk)
         ],
-        # What the resident opened, saved or dismissed: the recommendations app records it and
-        # will add it here, read through consent.policy like every other attribute.
-        "interactions": [],
+        # What the resident was shown, opened, saved or marked "not interested".
+        "interactions": [
+            {
+                "notice_id": interaction.notice_id,
+                "times_shown": interaction.shown_count,
+                "first_shown_at": interaction.first_shown_at,
+                "opened_at": interaction.opened_at,
+                "saved_at": interaction.saved_at,
+                "not_interested_at": interaction.dismissed_at,
+            }
+            for interaction in data.interactions
+        ],
     }
 
 

@@ -196,6 +196,7 @@ def _stored_items(data: ProfileProjection) -> dict[str, list[_StoredItem]]:
             for tag in InterestTag.objects.filter(code__in=data.interests)
         ],
         Category.LANGUAGE: _language_items(data),
+        Category.INTERACTIONS: _interaction_items(data),
         Category.LOCATION: [
             _StoredItem(_("Latitude"), str(data.home_location[0])),
             _StoredItem(_("Longitude"), str(data.home_location[1])),
@@ -203,6 +204,24 @@ def _stored_items(data: ProfileProjection) -> dict[str, list[_StoredItem]]:
         if data.home_location is not None
         else [],
     }
+
+
+def _interaction_items(data: ProfileProjection) -> list[_StoredItem]:
+    """How many notices the resident was shown, opened, saved and set aside; the export lists
+    each one."""
+    interactions = data.interactions
+    if not interactions:
+        return []
+    counts = [
+        (_("Notices shown to you"), len(interactions)),
+        (_("Notices you opened"), sum(i.opened_at is not None for i in interactions)),
+        (_("Notices you saved"), sum(i.saved_at is not None for i in interactions)),
+        (
+            _("Notices you marked “not interested”"),
+            sum(i.dismissed_at is not None for i in interactions),
+        ),
+    ]
+    return [_StoredItem(label, str(count)) for label, count in counts]
 
 
 def _language_items(data: ProfileProjection) -> list[_StoredItem]:

@@ -16,7 +16,7 @@ from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from portal.models import (
     PlaceKind,
     PreferredLanguage,
     ResidentChild,
+    ResidentInteraction,
     ResidentPlace,
     ResidentProfile,
     School,
@@ -176,9 +177,86 @@ def child_remove(*, resident_id: int, child_id: int) -> bool:
     return deleted > 0
 
 
+class InteractionKind:
+    """What a resident may do with a notice on the home page (ResidentInteraction's columns)."""
+
+    OPENED = "opened"
+    SAVED = "saved"
+    UNSAVED = "unsaved"
+    DISMISSED = "dismissed"
+    UNDISMISSED = "undismissed"
+
+    ALL = frozenset({OPENED, SAVED, UNSAVED, DISMISSED, UNDISMISSED})
+
+
+# What each kind sets; "un-" kinds clear what their kind set.
+_INTERACTION_UPDATES = {
+    InteractionKind.OPENED: ("opened_at", True),
+    InteractionKind.SAVED: ("saved_at", True),
+    InteractionKind.UNSAVED: ("saved_at", False),
+    InteractionKind.DISMISSED: ("dismissed_at", True),
+    InteractionKind.UNDISMISSED: ("dismissed_at", False),
+}
+
+
+@transaction.atomic
+def interaction_record(*, resident_id: int, notice_id: int, kind: str) -> bool:
+    """Store what the resident did with a notice, if they share their interaction history.
+
+    Returns whether anything was stored: without that consent nothing identifying is kept (the
+    anonymous counts are the recommender's business). Opening a notice keeps its first time.
+    """
+    if kind not in InteractionKind.ALL:
+        raise ProfileError(_("Unknown kind of interaction."))
+    list(User.objects.select_for_update().filter(pk=resident_id).values_list("pk"))
+    if not may_store(resident_id=resident_id, category=Category.INTERACTIONS):
+        return False
+    field, setting = _INTERACTION_UPDATES[kind]
+    interaction, _created = ResidentInteraction.objects.select_for_update().get_or_create(
+        resident_id=resident_id, notice_id=notice_id
+    )
+    if kind == InteractionKind.OPENED and interaction.opened_at is not None:
+        return True
+    setattr(interaction, field, timezone.now() if setting else None)
+    interaction.save(update_fields=[field, "updated_at"])
+    return True
+
+
+@transaction.atomic
+def interactions_shown(*, resident_id: int, notice_ids: Collection[int]) -> bool:
+    """Count one showing of each of these notices to the resident, if they share their
+    interaction history: one statement for the whole list, however often the page is seen."""
+    ids = sorted(set(notice_ids))
+    if not ids:
+        return False
+    # The same lock as every attribute write: a withdrawal cannot slip between check and write.
+    list(User.objects.select_for_update().filter(pk=resident_id).values_list("pk"))
+    if not may_store(resident_id=resident_id, category=Category.INTERACTIONS):
+        return False
+    now = timezone.now()
+    table = ResidentInteraction._meta.db_table
+    rows = ", ".join(["(%s, %s, %s, 1, %s)"] * len(ids))
+    params: list[Any] = []
+    for notice_id in ids:
+        params += [resident_id, notice_id, now, now]
+    # An upsert that adds to the count in place; PostgreSQL and SQLite share the syntax.
+    sql = (
+        f"INSERT INTO {table} (resident_id, notice_id, first_shown_at, shown_count, updated_at) "
+        f"VALUES {rows} ON CONFLICT (resident_id, notice_id) DO UPDATE SET "
+        f"shown_count = {table}.shown_count + 1, "
+        f"first_shown_at = COALESCE({table}.first_shown_at, excluded.first_shown_at), "
+        "updated_at = excluded.updated_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    return True
+
+
 def erase_categories(*, resident_id: int, categories: Iterable[str]) -> None:
     """Delete every stored attribute of these categories (the last consent for them ended)."""
     codes = set(categories)
+    if Category.INTERACTIONS in codes:
+        ResidentInteraction.objects.filter(resident_id=resident_id).delete()
     if Category.PLACES in codes:
         ResidentPlace.objects.filter(resident_id=resident_id).delete()
     if Category.HOUSEHOLD in codes:

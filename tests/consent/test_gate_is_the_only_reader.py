@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
-ATTRIBUTE_MODELS = {"ResidentProfile", "ResidentPlace", "ResidentChild"}
+ATTRIBUTE_MODELS = {"ResidentProfile", "ResidentPlace", "ResidentChild", "ResidentInteraction"}
 ALLOWED = {
     "consent/policy.py",  # the gate: every read
     "portal/residents/services.py",  # writes, each checked against consent
@@ -53,9 +53,9 @@ def test_only_the_consent_gate_and_profile_services_touch_resident_attribute_mod
 def test_the_admin_does_not_register_resident_attributes() -> None:
     from django.contrib import admin
 
-    from portal.models import ResidentChild, ResidentPlace, ResidentProfile
+    from portal.models import ResidentChild, ResidentInteraction, ResidentPlace, ResidentProfile
 
-    for model in (ResidentProfile, ResidentPlace, ResidentChild):
+    for model in (ResidentProfile, ResidentPlace, ResidentChild, ResidentInteraction):
         assert not admin.site.is_registered(model)
 
 
