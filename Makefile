@@ -4,7 +4,7 @@
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
 PORT       ?= 8000
-BIN        := $(CURDIR)/$(VENV)/bin
+BIN        := $(abspath $(VENV))/bin
 # Two stamps: `make run` needs the runtime dependencies only; the dev tools (pytest, mypy, ruff,
 # djLint, Playwright…) are several hundred megabytes more and come with `make test`.
 RUNTIME    := $(VENV)/.installed-runtime
@@ -41,6 +41,7 @@ install-dev: $(DEV)  ## Also install the locked dev tools (tests, linters, type 
 run: export DEBUG ?= 1
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install  ## Run the site on http://127.0.0.1:$(PORT) with its worker, beat and an embedded Redis
+	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	@echo "Starting Machi+ on http://127.0.0.1:$(PORT)/ with SITE_URL=$(SITE_URL)  (Ctrl-C stops everything)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
@@ -240,7 +241,7 @@ def _ensure_recovery_codes(user: User) -> bool:
 DEMO_RESIDENT_EMAIL = "resident@example.jp"
 DEMO_RESIDENT_CONSENTS = {
     "personalised_home": ["age", "places", "interests", "household"],
-    "disaster_warnings": ["places", "language"],
+    "disaster_warnings": ["places", "location", "language"],
     "school_letters": ["household"],
 }
 
@@ -279,6 +280,10 @@ def ensure_demo_resident_consents() -> bool:
             actor=Actor.resident(resident),
         )
     profile_services.profile_set_birth_year(resident_id=resident.pk, birth_year=1988)
+    # A point in 東栄町 (no one's real address): "nearest to my home" on /shelters/ sorts by it.
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.4921"), longitude=Decimal("139.9302")
+    )
     profile_services.place_add(
         resident_id=resident.pk, kind="home", area_code="072028-kakujo-higashisakaemachi"
     )

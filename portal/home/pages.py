@@ -60,7 +60,8 @@ def shelter_guidance(shared: policy.ProfileProjection) -> ShelterGuidance | None
     if shared.home_location is not None:
         latitude, longitude = shared.home_location
         return ShelterGuidance(
-            nearest=nearest_shelters(latitude=latitude, longitude=longitude),
+            # To 100 m: metre-exact distances to a few sites would give the home away.
+            nearest=nearest_shelters(latitude=latitude, longitude=longitude, resolution_m=100),
             in_my_areas=[],
         )
     if shared.places:

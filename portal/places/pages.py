@@ -18,6 +18,7 @@ from portal.places import selectors
 from portal.places.forms import Near
 
 PAGE_SIZE = 20
+HOME_DISTANCE_RESOLUTION_M = 100
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,10 @@ def _by_distance(
     ids = Paginator(ranked.ids, PAGE_SIZE).get_page(page_number)
     # The page of ids becomes the page of those shelters; the paginator still counts them all.
     paginator = cast("Paginator[Any]", ids.paginator)
-    page = Page(selectors.nearby_shelters(ranked, list(ids)), ids.number, paginator)
+    # Metre-exact distances from the home to a few sites would give the home away (trilateration).
+    resolution = HOME_DISTANCE_RESOLUTION_M if origin == "home" else 1
+    nearby = selectors.nearby_shelters(ranked, list(ids), resolution_m=resolution)
+    page = Page(nearby, ids.number, paginator)
     return ShelterResults(
         page=page,
         near="here" if origin == "here" else "home",
@@ -144,8 +148,21 @@ def _query(*, area_code: str, hazard: str, near: str, position: tuple[float, flo
     return urlencode([(key, value) for key, value in pairs if value])
 
 
-def map_query(*, area_code: str, hazard: str) -> str:
-    """The map's filters: it shows every shelter of the search, whatever the page."""
-    return urlencode(
-        [(key, value) for key, value in (("area", area_code), ("hazard", hazard)) if value]
-    )
+def map_query(*, area_code: str, hazard: str, near: str = "") -> str:
+    """The map's filters: it shows every shelter of the search, whatever the page ("my home"
+    included: the map then reads the resident's places through the gate as the list did)."""
+    pairs = (("area", area_code), ("hazard", hazard), ("near", near if near == Near.HOME else ""))
+    return urlencode([(key, value) for key, value in pairs if value])
+
+
+def map_shelters(
+    *, area_code: str, hazard: str, near: str, resident_id: int | None
+) -> QuerySet[Shelter]:
+    """Every shelter of the search, for the map: with "my home", only the resident's areas when
+    they shared their places but not their home (as the list shows)."""
+    if near == Near.HOME and resident_id is not None:
+        shared = shared_for_shelters(resident_id=resident_id)
+        if shared.home_location is None and shared.places:
+            area_ids = sorted({place.area_id for place in shared.places})
+            return selectors.shelter_search(area_code=area_code, hazard=hazard, area_ids=area_ids)
+    return selectors.shelter_search(area_code=area_code, hazard=hazard)

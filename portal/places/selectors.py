@@ -142,20 +142,33 @@ def rank_by_distance(
     )
 
 
-def nearby_shelters(ranked: RankedByDistance, ids: Sequence[int]) -> list[NearbyShelter]:
-    """The shelters of ``ids`` (a page of ``ranked.ids``), in that order, with their distance."""
+def nearby_shelters(
+    ranked: RankedByDistance, ids: Sequence[int], *, resolution_m: int = 1
+) -> list[NearbyShelter]:
+    """The shelters of ``ids`` (a page of ``ranked.ids``), in that order, with their distance
+    rounded to ``resolution_m`` (at least that much)."""
     found = Shelter.objects.select_related("area", "area__parent").in_bulk(list(ids))
-    return [NearbyShelter(shelter=found[pk], distance_m=ranked.distances[pk]) for pk in ids]
+    return [
+        NearbyShelter(
+            shelter=found[pk],
+            distance_m=max(resolution_m, round(ranked.distances[pk] / resolution_m) * resolution_m),
+        )
+        for pk in ids
+    ]
 
 
 def nearest_shelters(
-    *, latitude: Decimal | float, longitude: Decimal | float, limit: int = 3
+    *,
+    latitude: Decimal | float,
+    longitude: Decimal | float,
+    limit: int = 3,
+    resolution_m: int = 1,
 ) -> list[NearbyShelter]:
     """The closest designated sites by great-circle distance."""
     ranked = rank_by_distance(
         Shelter.objects.all(), latitude=float(latitude), longitude=float(longitude)
     )
-    return nearby_shelters(ranked, ranked.ids[:limit])
+    return nearby_shelters(ranked, ranked.ids[:limit], resolution_m=resolution_m)
 
 
 def shelter_map_features(shelters: QuerySet[Shelter]) -> dict[str, Any]:

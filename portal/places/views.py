@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from portal.places import pages, selectors
@@ -43,21 +43,30 @@ def shelters(request: HttpRequest) -> HttpResponse:
         resident_id=request.user.pk if request.user.is_authenticated else None,
     )
     context["results"] = results
-    context["map_query"] = pages.map_query(area_code=data["area"], hazard=data["hazard"])
+    context["map_query"] = pages.map_query(
+        area_code=data["area"], hazard=data["hazard"], near=data["near"]
+    )
+    context["by_name_query"] = pages.map_query(area_code=data["area"], hazard=data["hazard"])
     return render(request, "portal/shelters.html", context)
 
 
-@require_GET
+@require_safe
 def shelter_map(request: HttpRequest) -> HttpResponse:
     """The map's GeoJSON, fetched by static/js/shelter-map.js."""
     form = ShelterSearchForm(request.GET)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    shelters = selectors.shelter_search(
-        area_code=form.cleaned_data["area"], hazard=form.cleaned_data["hazard"]
+    data = form.cleaned_data
+    shelters = pages.map_shelters(
+        area_code=data["area"],
+        hazard=data["hazard"],
+        near=data["near"],
+        resident_id=request.user.pk if request.user.is_authenticated else None,
     )
     response = JsonResponse(selectors.shelter_map_features(shelters))
-    response["Cache-Control"] = "max-age=300"
+    if data["near"] != "home":
+        # The same for everyone: a browser may keep it a while.
+        response["Cache-Control"] = "max-age=300"
     return response
 
 

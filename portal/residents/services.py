@@ -233,7 +233,8 @@ def interactions_shown(*, resident_id: int, notice_ids: Collection[int]) -> bool
     list(User.objects.select_for_update().filter(pk=resident_id).values_list("pk"))
     if not may_store(resident_id=resident_id, category=Category.INTERACTIONS):
         return False
-    now = timezone.now()
+    # Raw SQL: the backend's own form of a time (SQLite stores text Django must read back).
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     table = ResidentInteraction._meta.db_table
     rows = ", ".join(["(%s, %s, %s, 1, %s)"] * len(ids))
     params: list[Any] = []

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from portal.models import Area
 from portal.notices.models import FeedSeries, Notice, Status
 from portal.notices.services import IngestedVersion, notice_ingest
 from portal.snow.models import AreaPlowStatus, SnowOperations
@@ -27,21 +28,36 @@ def snow_notices_refresh(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     if not SnowOperations.current().active:
         return 0
-    statuses = list(AreaPlowStatus.objects.select_related("area"))
+    plowed = _last_plowed_by_district()
     latest = dict(
         FeedSeries.objects.filter(
-            source="snow", key__in=[series_of(s.area.code) for s in statuses]
+            source="snow", key__in=[series_of(district.code) for district in plowed]
         ).values_list("key", "latest_version_at")
     )
     step = timedelta(minutes=settings.SNOW_NOTICE_MINUTES)
     written = 0
-    for status in statuses:
-        shown = latest.get(series_of(status.area.code))
-        if shown is not None and status.last_plowed_at - shown < step:
+    for district, at in plowed.items():
+        shown = latest.get(series_of(district.code))
+        if shown is not None and at - shown < step:
             continue
-        notice_ingest(version=_version(status, now=now), now=now)
+        notice_ingest(version=_version(district, at, now=now), now=now)
         written += 1
     return written
+
+
+def _last_plowed_by_district() -> dict[Area, datetime]:
+    """One time per district: the latest of the district's own and its neighbourhoods'. A
+    notice per district reaches everyone with a place in it or in one of its neighbourhoods; a
+    notice per neighbourhood as well would tell them twice."""
+    plowed: dict[Area, datetime] = {}
+    for status in AreaPlowStatus.objects.select_related("area", "area__parent"):
+        area = status.area
+        district = area if area.kind == Area.Kind.DISTRICT else area.parent
+        if district is None or district.kind != Area.Kind.DISTRICT:
+            continue
+        if district not in plowed or status.last_plowed_at > plowed[district]:
+            plowed[district] = status.last_plowed_at
+    return plowed
 
 
 def snow_operations_set(*, active: bool, by: str = "", now: datetime | None = None) -> int:
@@ -72,16 +88,15 @@ def snow_operations_set(*, active: bool, by: str = "", now: datetime | None = No
     return ended
 
 
-def _version(status: AreaPlowStatus, *, now: datetime) -> IngestedVersion:
-    area = status.area
-    when = status.last_plowed_at.astimezone(JAPAN)
+def _version(area: Area, last_plowed_at: datetime, *, now: datetime) -> IngestedVersion:
+    when = last_plowed_at.astimezone(JAPAN)
     clock = f"{when:%H:%M}"
     series = series_of(area.code)
     return IngestedVersion(
         source="snow",
         series=series,
-        version_id=f"{series}@{status.last_plowed_at.isoformat()}",
-        version_at=status.last_plowed_at,
+        version_id=f"{series}@{last_plowed_at.isoformat()}",
+        version_at=last_plowed_at,
         action="issue",
         category="snow",
         urgency="information",

@@ -66,8 +66,10 @@ class Limits:
 @dataclass(frozen=True)
 class Batch:
     vehicle: str
+    # In time order, each with its position in the batch as sent.
     fixes: list[Fix]
-    # Fixes that appeared twice in the batch (kept once).
+    positions: list[int]
+    # Fixes that appeared twice in the batch, or were stored before (kept once).
     repeated: int
     # The device's clock minus the server's, when the device said when it sent the batch.
     clock_skew_seconds: float | None
@@ -78,10 +80,13 @@ def parse_batch(
     *,
     now: datetime,
     area: ServiceArea,
-    last_fix: Fix | None = None,
     limits: Limits | None = None,
 ) -> Batch:
-    """The batch in ``body``, or ``BatchRefused`` with every reason at once."""
+    """The batch in ``body``, or ``BatchRefused`` with every reason at once.
+
+    Checks each fix, and the fixes against each other; ``check_against_track`` then checks them
+    against what the vehicle stored before.
+    """
     limits = limits or Limits()
     document = _json_object(body)
     problems: list[Problem] = []
@@ -103,17 +108,58 @@ def parse_batch(
             fixes.append((position, fix))
     unique: dict[datetime, tuple[int, Fix]] = {}
     for position, fix in fixes:
-        unique.setdefault(fix.at, (position, fix))
+        first = unique.setdefault(fix.at, (position, fix))[1]
+        if not same_place(first, fix):
+            problems.append(
+                Problem(position, "time", "another fix of this batch has this time elsewhere")
+            )
     ordered = sorted(unique.values(), key=lambda pair: pair[1].at)
-    _check_speeds(ordered, last_fix, limits, problems)
+    _check_speeds(ordered, limits, problems)
     if problems:
         raise BatchRefused(problems)
     return Batch(
         vehicle=str(document.get("vehicle", "")),
         fixes=[fix for _position, fix in ordered],
+        positions=[position for position, _fix in ordered],
         repeated=len(fixes) - len(unique),
         clock_skew_seconds=skew,
     )
+
+
+def check_against_track(batch: Batch, track: Sequence[Fix], limits: Limits) -> Batch:
+    """The batch without the fixes the vehicle stored before (a retried batch), or
+    ``BatchRefused``: a fix at a stored time but elsewhere, or a jump no plow can make from or
+    to the stored fixes around it, whatever order the fixes arrive in.
+
+    ``track``: the vehicle's stored fixes from the batch's first time to its last, and the one
+    just before and just after.
+    """
+    stored = {fix.at: fix for fix in track}
+    problems: list[Problem] = []
+    new: list[tuple[int, Fix]] = []
+    for position, fix in zip(batch.positions, batch.fixes, strict=True):
+        known = stored.get(fix.at)
+        if known is None:
+            new.append((position, fix))
+        elif not same_place(known, fix):
+            problems.append(Problem(position, "time", "a fix of this time was stored elsewhere"))
+    earlier: list[tuple[int | None, Fix]] = [(None, fix) for fix in track]
+    merged = sorted([*earlier, *new], key=lambda pair: pair[1].at)
+    _check_speeds(merged, limits, problems)
+    if problems:
+        raise BatchRefused(problems)
+    return Batch(
+        vehicle=batch.vehicle,
+        fixes=[fix for _position, fix in new],
+        positions=[position for position, _fix in new],
+        repeated=batch.repeated + len(batch.fixes) - len(new),
+        clock_skew_seconds=batch.clock_skew_seconds,
+    )
+
+
+def same_place(a: Fix, b: Fix) -> bool:
+    """Equal to the microdegree the positions are stored in."""
+    return round(a.lat * 1e6) == round(b.lat * 1e6) and round(a.lon * 1e6) == round(b.lon * 1e6)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -123,6 +169,9 @@ def _json_object(body: bytes) -> dict[str, Any]:
         raise BatchRefused([Problem(None, "body", "the body is not UTF-8")]) from None
     except json.JSONDecodeError as error:
         raise BatchRefused([Problem(None, "body", f"not JSON: {error.msg}")]) from None
+    except (ValueError, RecursionError):
+        # An integer of thousands of digits, or arrays nested thousands deep.
+        raise BatchRefused([Problem(None, "body", "not JSON this API accepts")]) from None
     if not isinstance(document, dict):
         raise BatchRefused([Problem(None, "body", 'a JSON object {"fixes": [...]} is expected')])
     return document
@@ -199,9 +248,11 @@ def _number(value: Any) -> float | None:
     # bool is an int in Python, never a coordinate.
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if isinstance(value, float) and not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
         return None
-    return float(value)
+    return number if math.isfinite(number) else None
 
 
 def _time(value: Any) -> datetime | None:
@@ -215,21 +266,24 @@ def _time(value: Any) -> datetime | None:
 
 
 def _check_speeds(
-    ordered: list[tuple[int, Fix]], last_fix: Fix | None, limits: Limits, problems: list[Problem]
+    ordered: Sequence[tuple[int | None, Fix]], limits: Limits, problems: list[Problem]
 ) -> None:
-    """A jump no plow can make between two fixes (GPS noise, a mixed-up device) is refused."""
-    previous = last_fix
-    for position, fix in ordered:
-        if previous is not None and fix.at > previous.at:
-            hours = (fix.at - previous.at).total_seconds() / 3600
-            speed = distance_km(previous.lat, previous.lon, fix.lat, fix.lon) / hours
-            if speed > limits.max_speed_kmh:
-                problems.append(
-                    Problem(
-                        position,
-                        "lat",
-                        f"{speed:.0f} km/h from the fix before: more than "
-                        f"{limits.max_speed_kmh:.0f} km/h",
-                    )
+    """A jump no plow can make between two fixes in time order (GPS noise, a mixed-up device) is
+    refused; pairs of two stored fixes (position None) were checked when they arrived."""
+    for (before_at, before), (after_at, after) in zip(ordered, ordered[1:], strict=False):
+        if before_at is None and after_at is None:
+            continue
+        seconds = (after.at - before.at).total_seconds()
+        if seconds <= 0:
+            continue
+        speed = distance_km(before.lat, before.lon, after.lat, after.lon) / (seconds / 3600)
+        if speed > limits.max_speed_kmh:
+            position = after_at if after_at is not None else before_at
+            problems.append(
+                Problem(
+                    position,
+                    "lat",
+                    f"{speed:.0f} km/h from the fix before it: more than "
+                    f"{limits.max_speed_kmh:.0f} km/h",
                 )
-        previous = fix
+            )

@@ -37,12 +37,15 @@ def service_area() -> ServiceArea | None:
     cached = cache.get(SERVICE_AREA_CACHE_KEY)
     if cached is None:
         cached = _areas_extent()
-        cache.set(SERVICE_AREA_CACHE_KEY, cached, SERVICE_AREA_CACHE_SECONDS)
+        # "No areas yet" for a few seconds only: the city's first import counts at once.
+        seconds = SERVICE_AREA_CACHE_SECONDS if cached else NO_AREAS_CACHE_SECONDS
+        cache.set(SERVICE_AREA_CACHE_KEY, cached, seconds)
     return cached or None
 
 
 SERVICE_AREA_CACHE_KEY = "snow:service-area"
 SERVICE_AREA_CACHE_SECONDS = 300
+NO_AREAS_CACHE_SECONDS = 10
 
 
 def _areas_extent() -> ServiceArea | bool:
@@ -68,6 +71,18 @@ def last_fix(vehicle_id: int) -> Fix | None:
     if position is None:
         return None
     return Fix(position.at, position.lat, position.lon, position.working)
+
+
+def track_around(vehicle_id: int, *, start: datetime, end: datetime) -> list[Fix]:
+    """The vehicle's stored fixes from ``start`` to ``end``, and the one just before and just
+    after: what a new batch's fixes are checked against."""
+    positions = PlowPosition.objects.filter(vehicle_id=vehicle_id)
+    around = [
+        *positions.filter(at__lt=start).order_by("-at")[:1],
+        *positions.filter(at__gte=start, at__lte=end).order_by("at"),
+        *positions.filter(at__gt=end).order_by("at")[:1],
+    ]
+    return [Fix(p.at, p.lat, p.lon, p.working) for p in around]
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portal.models import Area
@@ -29,8 +30,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+class VehicleNameTaken(ValueError):
+    """Another vehicle has this name (two staff registering it at once, say)."""
+
+
 def vehicle_add(*, name: str, operator: str = "", kind: str = Vehicle.Kind.PLOW) -> Vehicle:
-    return Vehicle.objects.create(name=name.strip(), operator=operator.strip(), kind=kind)
+    try:
+        with transaction.atomic():
+            return Vehicle.objects.create(name=name.strip(), operator=operator.strip(), kind=kind)
+    except IntegrityError:
+        raise VehicleNameTaken(name) from None
 
 
 def token_issue(*, vehicle_id: int) -> str:
@@ -55,30 +64,37 @@ class Recorded:
 
 
 def positions_record(*, vehicle_id: int, fixes: list[Fix]) -> Recorded:
-    """Store a checked batch in one statement; fixes stored before (a retried batch) are
-    counted as duplicates and left as they are."""
-    times = [fix.at for fix in fixes]
-    with transaction.atomic():
-        known = set(
-            PlowPosition.objects.filter(vehicle_id=vehicle_id, at__in=times).values_list(
-                "at", flat=True
-            )
-        )
-        new = [
-            PlowPosition(
-                vehicle_id=vehicle_id,
-                at=fix.at,
-                lat_e6=round(fix.lat * 1e6),
-                lon_e6=round(fix.lon * 1e6),
-                working=fix.working,
-                heading=fix.heading,
-                speed_kmh=fix.speed_kmh,
-            )
-            for fix in fixes
-            if fix.at not in known
+    """Store a checked batch in one statement; fixes stored before (a retry racing the batch it
+    repeats) are counted as duplicates and left as they are."""
+    if not fixes:
+        return Recorded(accepted=0, duplicates=0)
+    table = PlowPosition._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    received = adapt(timezone.now())
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(fixes))
+    params: list[Any] = []
+    for fix in fixes:
+        params += [
+            vehicle_id,
+            adapt(fix.at),
+            round(fix.lat * 1e6),
+            round(fix.lon * 1e6),
+            fix.working,
+            fix.heading,
+            fix.speed_kmh,
+            received,
         ]
-        created = PlowPosition.objects.bulk_create(new, ignore_conflicts=True)
-    return Recorded(accepted=len(created), duplicates=len(fixes) - len(created))
+    # RETURNING names only the rows this statement inserted (PostgreSQL and SQLite alike), so
+    # the count is right even when another request stored some of them a moment before.
+    sql = (
+        f"INSERT INTO {table} "
+        "(vehicle_id, at, lat_e6, lon_e6, working, heading, speed_kmh, received_at) "
+        f"VALUES {rows} ON CONFLICT (vehicle_id, at) DO NOTHING RETURNING id"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        accepted = len(cursor.fetchall())
+    return Recorded(accepted=accepted, duplicates=len(fixes) - accepted)
 
 
 def positions_prune(*, now: datetime | None = None) -> int:
@@ -145,6 +161,8 @@ def _advance_statuses(passed: list[Passed]) -> int:
             )
         elif p.at > status.last_plowed_at:
             status.last_plowed_at, status.vehicle_id = p.at, p.vehicle_id
+            # bulk_update does not apply auto_now.
+            status.updated_at = timezone.now()
             moved.append(status)
     AreaPlowStatus.objects.bulk_create(new)
     AreaPlowStatus.objects.bulk_update(moved, ["last_plowed_at", "vehicle", "updated_at"])

@@ -94,7 +94,10 @@
           });
         },
         onEachFeature: function (feature, shape) {
-          shape.bindPopup(popupContent(feature.properties));
+          // Narrower than the map, so that a popup fits a phone's screen.
+          shape.bindPopup(popupContent(feature.properties), {
+            maxWidth: Math.max(160, Math.min(300, element.clientWidth - 80)),
+          });
         },
       }).addTo(layer);
       var focus = parsePoints(results.dataset.focus);

@@ -7,6 +7,7 @@
     return;
   }
   element.hidden = false;
+  document.getElementById("plow-map-legend").hidden = false;
   var map = L.map(element, { scrollWheelZoom: false });
   map.attributionControl.setPrefix(false);
   if (element.dataset.tiles) {
@@ -52,9 +53,19 @@
         }
       },
     }).addTo(layer);
-    if (!fitted && shapes.getBounds().isValid()) {
-      map.fitBounds(shapes.getBounds(), { padding: [16, 16] });
-      fitted = true;
+    if (!fitted) {
+      // The plows when there are any (where the work is), else every district.
+      var plows = L.latLngBounds([]);
+      collection.features.forEach(function (feature) {
+        if (feature.properties.kind === "vehicle") {
+          plows.extend(L.latLng(feature.geometry.coordinates[1], feature.geometry.coordinates[0]));
+        }
+      });
+      var bounds = plows.isValid() ? plows : shapes.getBounds();
+      if (bounds.isValid()) {
+        map.fitBounds(bounds, { padding: [16, 16], maxZoom: 15 });
+        fitted = true;
+      }
     }
   }
 

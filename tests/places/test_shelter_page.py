@@ -284,3 +284,60 @@ def test_each_district_offered_counts_the_sites_of_its_neighbourhoods(client) ->
 
     assert f'<option value="{district.code}" >北会津 (2)</option>' in html
     assert "避難所のない地区" not in html
+
+
+def test_distances_from_the_home_are_rounded_to_a_hundred_metres(client, english_pages) -> None:
+    shelter_at("近い", "37.4950", "139.9330")  # about 265 m east of the home
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "location")
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.4950"), longitude=Decimal("139.9300")
+    )
+    client.force_login(resident)
+
+    html = client.get("/shelters/", {"near": "home"}).content.decode()
+
+    assert "about 300 m" in html
+
+
+def test_a_signed_in_residents_pages_stay_out_of_the_htmx_history_cache(client) -> None:
+    client.force_login(UserFactory.create())
+
+    html = client.get("/shelters/", {"near": "home"}).content.decode()
+
+    assert 'hx-history="false"' in html
+
+
+def test_a_visitors_pages_may_use_the_htmx_history_cache(client) -> None:
+    assert 'hx-history="false"' not in client.get("/shelters/").content.decode()
+
+
+def test_the_map_of_my_places_shows_only_the_sites_the_list_shows(client) -> None:
+    mine = DistrictFactory.create()
+    inside = ShelterFactory.create(area=mine)
+    ShelterFactory.create()
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "places")
+    profile_services.place_add(resident_id=resident.pk, kind="home", area_code=mine.code)
+    client.force_login(resident)
+
+    html = client.get("/shelters/", {"near": "home"}).content.decode()
+    response = client.get("/shelters/map.json", {"near": "home"})
+
+    assert 'data-map-source="/shelters/map.json?near=home"' in html
+    assert [feature["id"] for feature in response.json()["features"]] == [inside.pk]
+    assert "max-age" not in response.get("Cache-Control", "")
+
+
+def test_listing_by_name_again_leaves_the_home_out(client) -> None:
+    ShelterFactory.create()
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "location")
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.4950"), longitude=Decimal("139.9300")
+    )
+    client.force_login(resident)
+
+    html = client.get("/shelters/", {"near": "home", "hazard": "earthquake"}).content.decode()
+
+    assert '<a href="/shelters/?hazard=earthquake">' in html

@@ -401,8 +401,10 @@ def test_demo_resident_shares_some_data_through_real_consents_once() -> None:
         reader=policy.Reader(kind="task", name="test", recipient="city"),
         categories=["places", "language", "location"],
     )
-    assert projection.categories == {"places", "language"}
+    assert projection.categories == {"places", "language", "location"}
     assert len(projection.places) == 2
+    # "Nearest to my home" on /shelters/ has a home to measure from.
+    assert projection.home_location is not None
 
 
 def test_demo_totp_code_prints_what_an_authenticator_app_shows() -> None:

@@ -97,3 +97,14 @@ class TestTheWorkersPass:
             area_status_update()
 
         assert AreaPlowStatus.objects.get().last_plowed_at == later - timedelta(seconds=5)
+
+    def test_a_later_pass_moves_the_status_update_time_on_too(self) -> None:
+        with time_machine.travel(NOW, tick=False):
+            self.record(Fix(NOW - timedelta(seconds=20), *KITAAIZU, working=True))
+            area_status_update()
+        later = NOW + timedelta(minutes=10)
+        with time_machine.travel(later, tick=False):
+            self.record(Fix(later - timedelta(seconds=5), *KITAAIZU, working=True))
+            area_status_update()
+
+        assert AreaPlowStatus.objects.get().updated_at == later

@@ -133,6 +133,137 @@ def test_the_speed_is_checked_against_the_fix_stored_before(client, token) -> No
     assert PlowPosition.objects.count() == 1
 
 
+FAR = (37.54, 139.97)  # about 10 km from 北会津
+BAD_NUMBER = (
+    '{"fixes": [{"time": "'
+    + NOW.isoformat()
+    + '", "lat": NUMBER, "lon": 139.87, "working": true}]}'
+)
+
+
+def test_a_fix_at_a_stored_time_but_elsewhere_is_refused(client, token) -> None:
+    post(client, {"fixes": [fix(20)]}, token)
+
+    response = post(client, {"fixes": [fix(20, FAR), fix(19, FAR)]}, token)
+
+    assert response.status_code == 400
+    assert "stored elsewhere" in reasons(response)[0]
+    assert PlowPosition.objects.count() == 1
+
+
+def test_a_fix_older_than_the_stored_ones_is_checked_against_its_neighbours(client, token) -> None:
+    post(client, {"fixes": [fix(20)]}, token)
+
+    response = post(client, {"fixes": [fix(30, FAR)]}, token)
+
+    assert response.status_code == 400
+    assert "km/h" in reasons(response)[0]
+    assert PlowPosition.objects.count() == 1
+
+
+def test_a_late_fix_that_fits_between_the_stored_ones_is_stored(client, token) -> None:
+    post(client, {"fixes": [fix(40), fix(20, EAST)]}, token)
+
+    response = post(client, {"fixes": [fix(30, (37.492263, 139.875012))]}, token)
+
+    assert response.status_code == 201
+    assert PlowPosition.objects.count() == 3
+
+
+def test_two_fixes_of_one_time_at_two_places_in_one_batch_are_refused(client, token) -> None:
+    response = post(client, {"fixes": [fix(20), fix(20, EAST)]}, token)
+
+    assert response.status_code == 400
+    assert "this time elsewhere" in reasons(response)[0]
+    assert not PlowPosition.objects.exists()
+
+
+def test_a_retried_batch_is_counted_as_duplicates_whatever_raced_it(client, token) -> None:
+    body = {"fixes": [fix(40), fix(20, EAST)]}
+    post(client, body, token)
+
+    again = post(client, body, token)
+
+    assert again.status_code == 200
+    assert again.json() == {"accepted": 0, "duplicates": 2}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        BAD_NUMBER.replace("NUMBER", "1" + "0" * 400),
+        BAD_NUMBER.replace("NUMBER", "1" * 5000),
+        '{"fixes": ' + "[" * 20000 + "]" * 20000 + "}",
+    ],
+    ids=["a number beyond any float", "an integer of 5,000 digits", "arrays nested deep"],
+)
+def test_json_that_python_cannot_hold_is_refused_not_crashed_on(client, token, body) -> None:
+    response = post(client, body, token)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert not PlowPosition.objects.exists()
+
+
+def test_a_batch_naming_a_vehicle_whose_name_is_another_vehicles_id_is_refused(client) -> None:
+    other = vehicle_add(name="除雪2号")
+    mine = vehicle_add(name=str(other.pk))
+    token = token_issue(vehicle_id=mine.pk)
+
+    response = post(client, {"vehicle": str(other.pk), "fixes": [fix()]}, token)
+
+    assert response.status_code == 400
+    assert not PlowPosition.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["?TOKEN=x", "?bearer=x", "?api-key=x", "?anything=1"])
+def test_any_query_string_is_refused(client, token, query) -> None:
+    response = post(client, {"fixes": [fix()]}, token, query=query)
+
+    assert response.status_code == 400
+    assert not PlowPosition.objects.exists()
+
+
+def test_a_batch_not_sent_as_json_is_refused_with_415(client, token) -> None:
+    response = client.post(
+        URL,
+        data=json.dumps({"fixes": [fix()]}),
+        content_type="text/plain",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    assert response.status_code == 415
+    assert not PlowPosition.objects.exists()
+
+
+def test_a_body_declared_too_large_is_refused_with_413_before_it_is_read(
+    client, token, settings
+) -> None:
+    settings.SNOW_MAX_BODY_BYTES = 100
+
+    response = post(client, {"fixes": [fix()] * 5}, token)
+
+    assert response.status_code == 413
+    assert reasons(response) == ["the batch is too large"]
+
+
+def test_a_body_beyond_djangos_upload_limit_gets_413_json(client, token, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 50
+    settings.SNOW_MAX_BODY_BYTES = 10_000
+
+    response = post(client, {"fixes": [fix()] * 5}, token)
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+
+
+def test_guessing_tokens_is_slowed_down(client) -> None:
+    codes = [post(client, {"fixes": [fix()]}, f"plow_guess{i}").status_code for i in range(31)]
+
+    assert codes[:30] == [401] * 30
+    assert codes[30] == 429
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

@@ -66,3 +66,21 @@ def test_simulate_plows_posts_through_the_real_api(live_server, capsys) -> None:
     assert PlowPosition.objects.count() >= 6
     out = capsys.readouterr()
     assert "0 refused" in out.out.splitlines()[-1], out.err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_run_sets_off_from_where_the_first_stopped(live_server, capsys) -> None:
+    city = MunicipalityFactory.create(code="072028", latitude=37.4948, longitude=139.9298)
+    for number, (lat, lon) in enumerate(POINTS):
+        DistrictFactory.create(parent=city, code=f"072028-d{number}", latitude=lat, longitude=lon)
+    run = [
+        "simulate_plows", "--vehicles", "3", "--interval", "1", "--duration", "2.5",
+        "--speed-up", "40", "--url", live_server.url,
+    ]  # fmt: skip
+    call_command(*run)
+    capsys.readouterr()
+
+    call_command(*run)
+
+    out = capsys.readouterr()
+    assert "0 refused" in out.out.splitlines()[-1], out.err

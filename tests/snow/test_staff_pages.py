@@ -74,3 +74,13 @@ def test_residents_and_publishers_may_not_manage_vehicles(client) -> None:
     client.logout()
     log_in_with_mfa(client, with_totp(StaffFactory.create(roles=["publisher"])))
     assert client.get(reverse("snow_staff:vehicles")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_vehicle_name_taken_between_check_and_insert_is_refused_not_crashed_on() -> None:
+    from portal.snow.services import VehicleNameTaken, vehicle_add
+
+    vehicle_add(name="除雪9号")
+
+    with pytest.raises(VehicleNameTaken):
+        vehicle_add(name="除雪9号")

@@ -59,6 +59,18 @@ def test_htmx_gets_only_the_table_region(client, districts) -> None:
     assert "<html" not in response.text
 
 
+def test_the_table_alone_and_the_whole_page_are_cached_apart(client, districts) -> None:
+    response = client.get("/snow/", HTTP_HX_REQUEST="true")
+
+    assert "HX-Request" in response["Vary"]
+
+
+def test_htmx_restoring_the_page_from_history_gets_it_whole(client, districts) -> None:
+    response = client.get("/snow/", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+
+    assert "<html" in response.content.decode()
+
+
 def test_the_page_needs_no_javascript_to_show_the_times(client, districts) -> None:
     page = client.get("/snow/").text
 

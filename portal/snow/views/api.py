@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -15,10 +17,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.infra.rate_limit import seconds_to_wait
 from portal.snow import selectors, services
-from portal.snow.positions import BatchRefused, Limits, Problem, parse_batch
+from portal.snow.positions import (
+    BatchRefused,
+    Limits,
+    Problem,
+    check_against_track,
+    parse_batch,
+)
 
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
-TOKEN_PARAMETERS = ("token", "access_token", "api_key", "key")
+BAD_TOKENS_PER_MINUTE = 30
 # "Last used" is kept to the minute: not one more UPDATE for every batch of every plow.
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
@@ -28,45 +36,49 @@ TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 @csrf_exempt
 @require_POST
 def positions(request: HttpRequest) -> HttpResponse:
-    if any(name in request.GET for name in TOKEN_PARAMETERS):
-        # A token in a URL ends up in proxies' and servers' logs: refused even when valid.
+    if request.GET:
+        # The API takes no parameters in the URL, and a token there ends up in proxies' and
+        # servers' logs (whatever the parameter is called): refused even when valid.
         return _refused(
             [Problem(None, "token", "send the token in the Authorization header, not the URL")]
         )
     found = selectors.vehicle_for_token(_bearer(request))
     if found is None:
-        return _unauthorised()
+        # Guessing tokens is hopeless (256 bits), but each guess costs a query: slowed down.
+        failures = f"snow:bad-token:{get_adapter(request).get_client_ip(request)}"
+        retry_after = seconds_to_wait(failures, limit=BAD_TOKENS_PER_MINUTE, window=60)
+        return _too_many(retry_after, field="token") if retry_after else _unauthorised()
     vehicle, token = found
     retry_after = seconds_to_wait(
         f"snow:batches:{vehicle.pk}", limit=settings.SNOW_BATCHES_PER_MINUTE, window=60
     )
     if retry_after:
-        response = JsonResponse(
-            {"errors": [{"fix": None, "field": "", "message": "too many batches: slow down"}]},
-            status=429,
+        return _too_many(retry_after, field="vehicle")
+    if request.content_type != "application/json":
+        return _refused(
+            [Problem(None, "body", "send the batch as Content-Type: application/json")],
+            status=415,
         )
-        response["Retry-After"] = str(retry_after)
-        return response
-    if len(request.body) > settings.SNOW_MAX_BODY_BYTES:
+    body = _body_within_limit(request)
+    if body is None:
         return _refused([Problem(None, "body", "the batch is too large")], status=413)
     area = selectors.service_area()
     if area is None:
-        return JsonResponse({"errors": [{"message": "no service area configured"}]}, status=503)
-    now = timezone.now()
-    try:
-        batch = parse_batch(
-            request.body,
-            now=now,
-            area=area,
-            last_fix=selectors.last_fix(vehicle.pk),
-            limits=_limits(),
+        return _refused(
+            [Problem(None, "body", "no service area: no area has a point yet")], status=503
         )
+    now = timezone.now()
+    limits = _limits()
+    try:
+        batch = parse_batch(body, now=now, area=area, limits=limits)
+        if batch.vehicle and batch.vehicle != str(vehicle.pk):
+            raise BatchRefused(
+                [Problem(None, "vehicle", "this token belongs to another vehicle than the batch's")]
+            )
+        track = selectors.track_around(vehicle.pk, start=batch.fixes[0].at, end=batch.fixes[-1].at)
+        batch = check_against_track(batch, track, limits)
     except BatchRefused as refused:
         return _refused(refused.problems)
-    if batch.vehicle and batch.vehicle not in {str(vehicle.pk), vehicle.name}:
-        return _refused(
-            [Problem(None, "vehicle", "this token belongs to another vehicle than the batch's")]
-        )
     recorded = services.positions_record(vehicle_id=vehicle.pk, fixes=batch.fixes)
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
         services.token_used(token_id=token.pk, now=now)
@@ -89,6 +101,31 @@ def openapi(request: HttpRequest) -> HttpResponse:
 def _bearer(request: HttpRequest) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _body_within_limit(request: HttpRequest) -> bytes | None:
+    """The body, or None when it is larger than SNOW_MAX_BODY_BYTES (known from
+    Content-Length before anything is read, when the client sends it)."""
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.SNOW_MAX_BODY_BYTES:
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None
+    return body if len(body) <= settings.SNOW_MAX_BODY_BYTES else None
+
+
+def _too_many(retry_after: int, *, field: str) -> HttpResponse:
+    response = JsonResponse(
+        {"errors": [{"fix": None, "field": field, "message": "too many requests: slow down"}]},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _unauthorised() -> HttpResponse:

@@ -7,12 +7,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from portal.snow import selectors
 
 
-@require_GET
+@require_safe
 def map_data(request: HttpRequest) -> HttpResponse:
     """The map's GeoJSON, fetched by static/js/snow-map.js every 20 seconds."""
     response = JsonResponse(selectors.map_features())
@@ -21,6 +22,7 @@ def map_data(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def snow_status(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "area")
     if sort not in selectors.SORTS:
@@ -37,6 +39,8 @@ def snow_status(request: HttpRequest) -> HttpResponse:
             "never": _("not yet"),
         },
     }
-    if getattr(request, "htmx", False):
+    htmx = getattr(request, "htmx", None)
+    # htmx's refresh takes the table alone; its restoring of a page from history takes it whole.
+    if htmx and not htmx.history_restore_request:
         return render(request, "snow/status.html#status-table", context)
     return render(request, "snow/status.html", context)

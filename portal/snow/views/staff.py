@@ -25,8 +25,13 @@ MANAGE = "snow.manage_vehicles"
 def vehicle_list(request: HttpRequest) -> HttpResponse:
     form = VehicleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        vehicle = services.vehicle_add(**form.cleaned_data)
-        return _with_new_token(request, vehicle)
+        try:
+            vehicle = services.vehicle_add(**form.cleaned_data)
+        except services.VehicleNameTaken:
+            # Registered a moment ago by someone else, after the form's own check.
+            form.add_error("name", _("A vehicle of this name is registered already."))
+        else:
+            return _with_new_token(request, vehicle)
     return render(
         request,
         "snow/staff/vehicles.html",

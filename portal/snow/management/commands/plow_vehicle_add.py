@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.snow.models import Vehicle
-from portal.snow.services import token_issue, vehicle_add
+from portal.snow.services import VehicleNameTaken, token_issue, vehicle_add
 
 
 class Command(BaseCommand):
@@ -23,7 +23,10 @@ class Command(BaseCommand):
             raise CommandError("A vehicle needs a name.")
         if Vehicle.objects.filter(name=name).exists():
             raise CommandError(f"A vehicle named {name!r} is registered already.")
-        vehicle = vehicle_add(name=name, operator=options["operator"], kind=options["kind"])
+        try:
+            vehicle = vehicle_add(name=name, operator=options["operator"], kind=options["kind"])
+        except VehicleNameTaken:
+            raise CommandError(f"A vehicle named {name!r} is registered already.") from None
         token = token_issue(vehicle_id=vehicle.pk)
         self.stdout.write(f"Vehicle #{vehicle.pk} {vehicle.name} registered. Its token:")
         self.stdout.write(token)

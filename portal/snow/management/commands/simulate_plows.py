@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from portal.models import Area
+from portal.snow import selectors
 from portal.snow.models import Vehicle, VehicleToken
 from portal.snow.services import token_issue
 from portal.snow.simulation import SimulatedPlow, plan_routes
@@ -51,8 +52,13 @@ class Command(BaseCommand):
             raise CommandError("No areas with points: load the areas first (make run does).")
         speed = min(BASE_SPEED_KMH * options["speed_up"], settings.SNOW_MAX_SPEED_KMH * 0.8)
         plows = [
-            SimulatedPlow(name=name, token=token, route=route, speed_kmh=speed)
-            for (name, token), route in zip(
+            SimulatedPlow(
+                name=vehicle.name,
+                token=token,
+                route=_from_last_fix(vehicle, route),
+                speed_kmh=speed,
+            )
+            for (vehicle, token), route in zip(
                 self._vehicles(count), plan_routes(points, count), strict=True
             )
         ]
@@ -60,9 +66,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{count} plows at {speed:.0f} km/h posting to {url} every {interval:g} s"
         )
-        self._run(plows, url, interval, options["duration"])
+        try:
+            self._run(plows, url, interval, options["duration"])
+        except KeyboardInterrupt:
+            self.stdout.write("Stopped.")
 
-    def _vehicles(self, count: int) -> list[tuple[str, str]]:
+    def _vehicles(self, count: int) -> list[tuple[Vehicle, str]]:
         """The simulation's vehicles, each with a new token (the old ones are revoked)."""
         result = []
         for number in range(1, count + 1):
@@ -72,7 +81,7 @@ class Command(BaseCommand):
             VehicleToken.objects.filter(vehicle=vehicle, revoked_at__isnull=True).update(
                 revoked_at=timezone.now()
             )
-            result.append((vehicle.name, token_issue(vehicle_id=vehicle.pk)))
+            result.append((vehicle, token_issue(vehicle_id=vehicle.pk)))
         return result
 
     def _run(self, plows: list[SimulatedPlow], url: str, interval: float, duration: float) -> None:
@@ -107,3 +116,10 @@ class Command(BaseCommand):
             self.stderr.write(f"{plow.name}: {response.status_code} {response.text[:200]}")
             return False
         return True
+
+
+def _from_last_fix(vehicle: Vehicle, route: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """A plow of an earlier run sets off from where it stopped, not from its route's start: the
+    API refuses a jump no plow can make from its last stored fix."""
+    last = selectors.last_fix(vehicle.pk)
+    return route if last is None else [(last.lat, last.lon), *route]
