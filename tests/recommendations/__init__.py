@@ -1,0 +1,1 @@
+"""Tests of the recommender and its offline evaluation."""
