@@ -1,1 +1,99 @@
-from django.db import models  # noqa: F401
+"""What the recommender keeps: model versions, each resident's stored feed with its reasons, and
+anonymous counts of what residents did with each notice."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ModelVersion(models.Model):
+    """One trained ranker: its weights over the scorer's features, the text model, the window of
+    interactions it learned from and its offline figures on held-out interactions. At most one
+    is active; a new one is promoted only if it beats the active one on the same held-out data.
+    """
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    trained_from = models.DateTimeField(_("interactions from"), null=True, blank=True)
+    trained_to = models.DateTimeField(_("interactions to"), null=True, blank=True)
+    features = models.JSONField(_("features"), default=list)
+    weights = models.JSONField(_("weights"), default=dict)
+    bias = models.FloatField(_("bias"), default=0.0)
+    # The pickled recommendations.text.TextModel: written and read only by the worker.
+    text_model = models.BinaryField(_("text model"), blank=True, default=b"")
+    training_pairs = models.PositiveIntegerField(_("training pairs"), default=0)
+    metrics = models.JSONField(_("offline metrics"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"model #{self.pk}"
+
+
+class FeedEntry(models.Model):
+    """One notice in a resident's stored feed: rank, score and why (structured reasons).
+
+    Derived from data read through the consent gate: rescored when the resident's consent
+    narrows, deleted with their account. Written in bulk (COPY on PostgreSQL) per id range.
+    """
+
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    notice = models.ForeignKey("notices.Notice", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(_("position"))
+    score = models.FloatField(_("score"))
+    # recommendations.scoring.REASON_BITS, and what they point at.
+    reasons = models.IntegerField(_("reasons"), default=0)
+    reason_area_id = models.IntegerField(_("area of the reason"), null=True, blank=True)
+    reason_interest = models.CharField(_("interest of the reason"), max_length=64, blank=True)
+    reason_school_id = models.IntegerField(_("school of the reason"), null=True, blank=True)
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("feed entry")
+        verbose_name_plural = _("feed entries")
+        constraints = [
+            models.UniqueConstraint(fields=["resident", "position"], name="feed_one_per_position"),
+            models.UniqueConstraint(fields=["resident", "notice"], name="feed_one_per_notice"),
+        ]
+
+    def __str__(self) -> str:
+        return f"feed {self.resident_id} #{self.position}"
+
+
+class NoticeEngagement(models.Model):
+    """How often a notice was shown, opened, saved and set aside, by anyone: no resident in it.
+    Kept whatever residents share; popularity is read from it."""
+
+    notice = models.OneToOneField(
+        "notices.Notice", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    shown = models.PositiveIntegerField(_("shown"), default=0)
+    opened = models.PositiveIntegerField(_("opened"), default=0)
+    saved = models.PositiveIntegerField(_("saved"), default=0)
+    dismissed = models.PositiveIntegerField(_("set aside"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notice engagement")
+        verbose_name_plural = _("notice engagement")
+
+    def __str__(self) -> str:
+        return f"engagement of notice {self.notice_id}"

@@ -1,0 +1,386 @@
+"""Both sides of the scorer, built from the database: the notices (public, read directly) and the
+residents (read ONLY through ``consent.policy``, for the personalised home page, naming the
+categories used: a resident's row holds nothing the gate did not return).
+
+The notices' side is built once per rescore and shared by every chunk of residents; a chunk's
+side is built from one ``ProfileChunk`` of the gate's range read.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.db.models import QuerySet
+from django.utils.translation import gettext_noop
+from scipy import sparse
+
+from consent import policy
+from consent.catalogue import Category as DataCategory
+from consent.catalogue import PurposeCode, RecipientCode
+from consent.policy import ProfileChunk
+from portal.models import Area, InterestTag
+from portal.notices.models import AGE_BANDS, URGENCY_RANK, Category, Notice, SchoolAudience
+from portal.notices.selectors import published_notices
+from recommendations.scoring import Notices, Residents
+from recommendations.text import TextModel, mean_of_rows
+
+# What the scorer asks the gate for (the purpose "personalised home page").
+CATEGORIES_USED = (
+    DataCategory.PLACES,
+    DataCategory.AGE,
+    DataCategory.HOUSEHOLD,
+    DataCategory.INTERESTS,
+    DataCategory.INTERACTIONS,
+)
+SCORER = policy.Reader(
+    kind="task",
+    name=gettext_noop("the ranking of the notices on your home page"),
+    recipient=RecipientCode.OPERATOR,
+)
+# How much a place counts: home most, then where one works or studies, then the rest.
+PLACE_WEIGHTS = {"home": 1.0, "work": 0.8, "school": 0.8, "family": 0.6, "other": 0.6}
+RECENCY_HALF_LIFE = timedelta(hours=72)
+# Saving says more than opening.
+OPEN_WEIGHT, SAVE_WEIGHT = 1.0, 2.0
+CATEGORY_ORDER = tuple(Category.values)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Column of each area, age band, school audience, interest and category."""
+
+    areas: dict[int, int]
+    ancestors: dict[int, tuple[int, ...]]  # each area with every area it lies in
+    bands: dict[str, int]
+    audiences: dict[str, int]
+    interests: dict[str, int]
+    categories: dict[str, int]
+
+    @classmethod
+    def load(cls) -> Vocabulary:
+        parents = dict(Area.objects.values_list("pk", "parent_id"))
+        return cls(
+            areas={pk: column for column, pk in enumerate(sorted(parents))},
+            ancestors={pk: _with_ancestors(pk, parents) for pk in parents},
+            bands={band: column for column, band in enumerate(AGE_BANDS)},
+            audiences={},
+            interests={
+                code: column
+                for column, code in enumerate(InterestTag.objects.values_list("code", flat=True))
+            },
+            categories={code: column for column, code in enumerate(CATEGORY_ORDER)},
+        )
+
+    def audience_column(self, token: str) -> int:
+        """School audiences appear with notices: each gets a column when first seen."""
+        return self.audiences.setdefault(token, len(self.audiences))
+
+
+def _with_ancestors(pk: int, parents: Mapping[int, int | None]) -> tuple[int, ...]:
+    chain = [pk]
+    while (parent := parents.get(chain[-1])) is not None and parent not in chain:
+        chain.append(parent)
+    return tuple(chain)
+
+
+def audience_token(school_id: int, grade: int | None) -> str:
+    """ "12:3" for the parents of grade 3 at school 12, "12:" for all its parents."""
+    return f"{school_id}:{grade if grade is not None else ''}"
+
+
+# ------------------------------------------------------------------------------------------------
+# Notices
+# ------------------------------------------------------------------------------------------------
+
+
+def active_notices(*, now: datetime) -> QuerySet[Notice]:
+    """What the feeds rank: published, unexpired, real notices; school letters have their own
+    card, and exercises never reach residents."""
+    return published_notices(now=now).exclude(category=Category.SCHOOL).order_by("pk")
+
+
+def notice_text(title_ja: str, body_ja: str, title_en: str = "", body_en: str = "") -> str:
+    return " ".join(part for part in (title_ja, body_ja, title_en, body_en) if part)
+
+
+def notice_side(
+    notices: Sequence[Notice],
+    *,
+    vocabulary: Vocabulary,
+    text_model: TextModel,
+    popularity: dict[int, float],
+    now: datetime,
+) -> Notices:
+    """The notices' matrices (targeting read in three queries, whatever their number)."""
+    ids = [notice.pk for notice in notices]
+    row_of = {pk: row for row, pk in enumerate(ids)}
+    n = len(ids)
+    area_rows = Notice.areas.through.objects.filter(notice_id__in=ids).values_list(
+        "notice_id", "area_id"
+    )
+    interest_rows = Notice.interests.through.objects.filter(notice_id__in=ids).values_list(
+        "notice_id", "interesttag__code"
+    )
+    audience_rows = SchoolAudience.objects.filter(notice_id__in=ids).values_list(
+        "notice_id", "school_id", "grade"
+    )
+    areas = _incidence(
+        ((row_of[nid], vocabulary.areas[aid]) for nid, aid in area_rows if aid in vocabulary.areas),
+        (n, len(vocabulary.areas)),
+    )
+    interests = _incidence(
+        (
+            (row_of[nid], vocabulary.interests[code])
+            for nid, code in interest_rows
+            if code in vocabulary.interests
+        ),
+        (n, len(vocabulary.interests)),
+    )
+    audience_cells = [
+        (row_of[nid], vocabulary.audience_column(audience_token(school, grade)))
+        for nid, school, grade in audience_rows
+    ]
+    bands = _incidence(
+        (
+            (row, vocabulary.bands[band])
+            for row, notice in enumerate(notices)
+            for band in notice.age_bands or ()
+            if band in vocabulary.bands
+        ),
+        (n, len(vocabulary.bands)),
+    )
+    ages_hours = np.asarray(
+        [
+            max(0.0, (now - (notice.published_at or now)).total_seconds() / 3600)
+            for notice in notices
+        ],
+        dtype=np.float32,
+    )
+    half_life = RECENCY_HALF_LIFE.total_seconds() / 3600
+    top_urgency = max(URGENCY_RANK.values())
+    return Notices(
+        ids=np.asarray(ids, dtype=np.int64),
+        categories=np.asarray(
+            [vocabulary.categories[notice.category] for notice in notices], dtype=np.int64
+        ),
+        recency=np.exp2(-ages_hours / half_life).astype(np.float32),
+        urgency=np.asarray(
+            [URGENCY_RANK[notice.urgency] / top_urgency for notice in notices], dtype=np.float32
+        ),
+        popularity=np.asarray([popularity.get(pk, 0.0) for pk in ids], dtype=np.float32),
+        areas=areas,
+        age_bands=bands,
+        # Sized after every audience column exists: residents' rows are made with the same width.
+        audiences=_incidence(audience_cells, (n, len(vocabulary.audiences))),
+        interests=interests,
+        text=text_model.embed(
+            [notice_text(n.title_ja, n.body_ja, n.title_en, n.body_en) for n in notices]
+        ),
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Residents
+# ------------------------------------------------------------------------------------------------
+
+
+def resident_chunks(*, id_range: tuple[int, int], chunk_size: int) -> Iterator[ProfileChunk]:
+    """The residents with ids in ``id_range`` who share anything the scorer uses for the
+    personalised home page, through the gate (each read logged), ``chunk_size`` at a time."""
+    return policy.iter_profile_chunks(
+        purpose=PurposeCode.PERSONALISED_HOME,
+        reader=SCORER,
+        categories=CATEGORIES_USED,
+        id_range=id_range,
+        chunk_size=chunk_size,
+    )
+
+
+def resident_side(
+    chunk: ProfileChunk, *, notices: Notices, vocabulary: Vocabulary, text_model: TextModel
+) -> Residents:
+    """A chunk of the gate's range read as the residents' matrices."""
+    r = len(chunk.resident_ids)
+    notice_row = {int(pk): row for row, pk in enumerate(notices.ids)}
+    interacted = _interactions(chunk)
+    past = _past_notices({nid for entries in interacted.values() for nid, _w, _d in entries})
+    return Residents(
+        ids=np.asarray(chunk.resident_ids, dtype=np.int64),
+        areas=_resident_areas(chunk, vocabulary, r),
+        age_bands=_incidence(
+            (
+                (row, vocabulary.bands[band])
+                for row, band in enumerate(chunk.age_bands or ())
+                if band in vocabulary.bands
+            ),
+            (r, len(vocabulary.bands)),
+        ),
+        audiences=_incidence(
+            (
+                (row, column)
+                for row, school, grade in zip(
+                    chunk.child_resident_index or (),
+                    chunk.child_school_ids or (),
+                    chunk.child_grades or (),
+                    strict=True,
+                )
+                for token in (audience_token(school, None), audience_token(school, grade))
+                if (column := vocabulary.audiences.get(token)) is not None
+            ),
+            (r, len(vocabulary.audiences)),
+        ),
+        interests=_incidence(
+            (
+                (row, vocabulary.interests[code])
+                for row, code in zip(
+                    chunk.interest_resident_index or (), chunk.interest_codes or (), strict=True
+                )
+                if code in vocabulary.interests
+            ),
+            (r, len(vocabulary.interests)),
+        ),
+        category_affinity=_category_affinity(interacted, past, vocabulary, r),
+        text=_text_profiles(interacted, past, text_model, r),
+        dismissed=_incidence(
+            (
+                (row, notice_row[nid])
+                for row, entries in interacted.items()
+                for nid, _weight, dismissed in entries
+                if dismissed and nid in notice_row
+            ),
+            (r, len(notices)),
+        ),
+    )
+
+
+def _resident_areas(chunk: ProfileChunk, vocabulary: Vocabulary, r: int) -> sparse.csr_matrix:
+    """Each place's area and every area it lies in, at the weight of the place's kind (the
+    strongest place wins): a notice for a district reaches its neighbourhoods' residents."""
+    strongest: dict[tuple[int, int], float] = {}
+    for row, kind, area in zip(
+        chunk.place_resident_index or (),
+        chunk.place_kinds or (),
+        chunk.place_area_ids or (),
+        strict=True,
+    ):
+        weight = PLACE_WEIGHTS.get(kind, 0.6)
+        for covering in vocabulary.ancestors.get(area, (area,)):
+            column = vocabulary.areas.get(covering)
+            if column is not None:
+                strongest[row, column] = max(strongest.get((row, column), 0.0), weight)
+    return _incidence(strongest.keys(), (r, len(vocabulary.areas)), values=strongest.values())
+
+
+# (notice id, weight of the positive signal, set aside) for each resident row
+Interacted = dict[int, list[tuple[int, float, bool]]]
+
+
+def _interactions(chunk: ProfileChunk) -> Interacted:
+    interacted: Interacted = defaultdict(list)
+    if chunk.interaction_resident_index is None or chunk.interaction_notice_ids is None:
+        return interacted
+    for row, nid, opened, saved, dismissed in zip(
+        chunk.interaction_resident_index,
+        chunk.interaction_notice_ids,
+        chunk.interaction_opened_at or (),
+        chunk.interaction_saved_at or (),
+        chunk.interaction_dismissed_at or (),
+        strict=True,
+    ):
+        weight = (OPEN_WEIGHT if opened else 0.0) + (SAVE_WEIGHT if saved else 0.0)
+        interacted[row].append((nid, weight, dismissed is not None))
+    return interacted
+
+
+@dataclass(frozen=True)
+class _PastNotice:
+    category: str
+    text: str
+
+
+def _past_notices(ids: set[int]) -> dict[int, _PastNotice]:
+    """The notices residents interacted with, expired ones included (their categories and words
+    still say what the resident reads)."""
+    rows = Notice.objects.filter(pk__in=ids).values_list(
+        "pk", "category", "title_ja", "body_ja", "title_en", "body_en"
+    )
+    return {
+        pk: _PastNotice(category, notice_text(title_ja, body_ja, title_en, body_en))
+        for pk, category, title_ja, body_ja, title_en, body_en in rows
+    }
+
+
+def _category_affinity(
+    interacted: Interacted, past: dict[int, _PastNotice], vocabulary: Vocabulary, r: int
+) -> np.ndarray:
+    affinity = np.zeros((r, len(vocabulary.categories)), dtype=np.float32)
+    for row, entries in interacted.items():
+        for nid, weight, _dismissed in entries:
+            notice = past.get(nid)
+            if weight and notice is not None:
+                affinity[row, vocabulary.categories[notice.category]] += weight
+    totals = affinity.sum(axis=1, keepdims=True)
+    np.divide(affinity, totals, out=affinity, where=totals > 0)
+    return affinity
+
+
+def _text_profiles(
+    interacted: Interacted, past: dict[int, _PastNotice], text_model: TextModel, r: int
+) -> np.ndarray:
+    profiles = np.zeros((r, text_model.dimensions), dtype=np.float32)
+    read = sorted({nid for entries in interacted.values() for nid, w, _d in entries if w})
+    known = [nid for nid in read if nid in past]
+    if not known:
+        return profiles
+    embedded = text_model.embed([past[nid].text for nid in known])
+    vectors = dict(zip(known, embedded, strict=True))
+    for row, entries in interacted.items():
+        rows = [vectors[nid] * weight for nid, weight, _d in entries if weight and nid in vectors]
+        if rows:
+            profiles[row] = mean_of_rows(np.asarray(rows, dtype=np.float32))
+    return profiles
+
+
+# ------------------------------------------------------------------------------------------------
+# Popularity (anonymous counts)
+# ------------------------------------------------------------------------------------------------
+
+
+def popularity_scale(counts: dict[int, float]) -> dict[int, float]:
+    """Counts to 0..1 on a log scale: the most read notice is 1."""
+    if not counts:
+        return {}
+    top = math.log1p(max(counts.values()))
+    return {pk: (math.log1p(count) / top if top else 0.0) for pk, count in counts.items()}
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers
+# ------------------------------------------------------------------------------------------------
+
+
+def _incidence(
+    cells: Iterable[tuple[int, int]],
+    shape: tuple[int, int],
+    *,
+    values: Iterable[float] | None = None,
+) -> sparse.csr_matrix:
+    """A sparse matrix with ``values`` (or 1) at ``cells``; a cell named twice keeps one 1."""
+    pairs = list(cells)
+    if not pairs:
+        return sparse.csr_matrix(shape, dtype=np.float32)
+    rows, columns = zip(*pairs, strict=True)
+    data = (
+        np.fromiter(values, dtype=np.float32)
+        if values is not None
+        else np.ones(len(pairs), dtype=np.float32)
+    )
+    matrix = sparse.coo_matrix((data, (rows, columns)), shape=shape, dtype=np.float32).tocsr()
+    if values is None:
+        matrix.data = np.minimum(matrix.data, 1.0)
+    return matrix
