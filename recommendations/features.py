@@ -76,6 +76,20 @@ class Vocabulary:
             categories={code: column for column, code in enumerate(CATEGORY_ORDER)},
         )
 
+    def ids_by_column(self) -> dict[str, dict[int, int]]:
+        """What each column of the reasons' vocabularies stands for: area, interest tag and
+        school ids (reasons are stored by id)."""
+        tags = dict(InterestTag.objects.values_list("code", "pk"))
+        return {
+            "area": {column: pk for pk, column in self.areas.items()},
+            "interest": {
+                column: tags[code] for code, column in self.interests.items() if code in tags
+            },
+            "school": {
+                column: int(token.split(":")[0]) for token, column in self.audiences.items()
+            },
+        }
+
     def audience_column(self, token: str) -> int:
         """School audiences appear with notices: each gets a column when first seen."""
         return self.audiences.setdefault(token, len(self.audiences))
@@ -168,7 +182,8 @@ def notice_side(
         categories=np.asarray(
             [vocabulary.categories[notice.category] for notice in notices], dtype=np.int64
         ),
-        recency=np.exp2(-ages_hours / half_life).astype(np.float32),
+        # Rounded: notices published a moment apart tie, and ties rank by notice (stable).
+        recency=np.round(np.exp2(-ages_hours / half_life), 4).astype(np.float32),
         urgency=np.asarray(
             [URGENCY_RANK[notice.urgency] / top_urgency for notice in notices], dtype=np.float32
         ),

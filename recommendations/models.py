@@ -43,39 +43,39 @@ class ModelVersion(models.Model):
         return f"model #{self.pk}"
 
 
-class FeedEntry(models.Model):
-    """One notice in a resident's stored feed: rank, score and why (structured reasons).
+class StoredFeed(models.Model):
+    """A resident's ranked notices with their scores and structured reasons, as one row.
+
+    One row per resident, not per notice: a city's rescore writes 120,000 rows instead of 2.4
+    million, and the home page reads one. ``entries`` holds parallel lists, best first:
+    ``notice`` ids, ``score``, ``reasons`` (recommendations.scoring.REASON_BITS) and what the
+    reasons point at — ``area``, ``interest`` (tag id) and ``school`` ids, 0 for nothing.
 
     Derived from data read through the consent gate: rescored when the resident's consent
-    narrows, deleted with their account. Written in bulk (COPY on PostgreSQL) per id range.
+    narrows, deleted with their account (Django cascades; no database foreign key, so that a
+    range's rows go in by COPY without a check per row at commit).
     """
 
-    resident = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    resident = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
     )
-    notice = models.ForeignKey("notices.Notice", on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveSmallIntegerField(_("position"))
-    score = models.FloatField(_("score"))
-    # recommendations.scoring.REASON_BITS, and what they point at.
-    reasons = models.IntegerField(_("reasons"), default=0)
-    reason_area_id = models.IntegerField(_("area of the reason"), null=True, blank=True)
-    reason_interest = models.CharField(_("interest of the reason"), max_length=64, blank=True)
-    reason_school_id = models.IntegerField(_("school of the reason"), null=True, blank=True)
-    model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    entries = models.JSONField(_("entries"), default=dict)
+    # The lowest score in the feed: a new notice scoring above it enters (fan-out).
+    cutoff = models.FloatField(_("lowest score"), default=0.0)
+    # The ModelVersion that ranked it; 0 for the prior (no model trained yet).
+    model_version_id = models.IntegerField(_("model version"), default=0)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
-        verbose_name = _("feed entry")
-        verbose_name_plural = _("feed entries")
-        constraints = [
-            models.UniqueConstraint(fields=["resident", "position"], name="feed_one_per_position"),
-            models.UniqueConstraint(fields=["resident", "notice"], name="feed_one_per_notice"),
-        ]
+        verbose_name = _("stored feed")
+        verbose_name_plural = _("stored feeds")
 
     def __str__(self) -> str:
-        return f"feed {self.resident_id} #{self.position}"
+        return f"feed of {self.resident_id}"
 
 
 class NoticeEngagement(models.Model):

@@ -175,14 +175,27 @@ def feature_matrices(residents: Residents, notices: Notices) -> Iterable[tuple[s
     yield "popularity", np.broadcast_to(notices.popularity[np.newaxis, :], (r, n))
 
 
+# Features of the notice alone: summed into one row first, then added to every resident's row.
+NOTICE_FEATURES = frozenset({"recency", "urgency", "popularity"})
+
+
 def score_matrix(
     residents: Residents, notices: Notices, weights: FloatArray, bias: float = 0.0
 ) -> FloatArray:
-    """R × N: the linear score, summed one feature at a time."""
-    scores = np.full((len(residents), len(notices)), bias, dtype=np.float32)
-    for index, (_name, values) in enumerate(feature_matrices(residents, notices)):
-        if weights[index]:
-            scores += weights[index] * values
+    """R × N: the linear score, summed one feature at a time, in place."""
+    notice_part = np.full(len(notices), bias, dtype=np.float32)
+    notice_part += weights[FEATURES.index("recency")] * notices.recency
+    notice_part += weights[FEATURES.index("urgency")] * notices.urgency
+    notice_part += weights[FEATURES.index("popularity")] * notices.popularity
+    scores = np.empty((len(residents), len(notices)), dtype=np.float32)
+    scores[:] = notice_part[np.newaxis, :]
+    for index, (name, values) in enumerate(feature_matrices(residents, notices)):
+        if name in NOTICE_FEATURES or not weights[index]:
+            continue
+        if not values.flags.writeable:
+            values = values.copy()
+        np.multiply(values, weights[index], out=values)
+        scores += values
     return scores
 
 
@@ -311,12 +324,24 @@ def explain(
 
 
 def _strongest_shared_column(mine: Matrix, theirs: Matrix, rs: IntArray, ns: IntArray) -> IntArray:
-    """For each pair, the column where both rows are set with the largest product, or -1."""
+    """For each pair, the column where both rows are set with the largest product, or -1.
+
+    scipy's row-wise argmax loops in Python over the rows; here the entries are sorted by row,
+    then by value, and each row's first entry is its largest.
+    """
+    best = np.full(len(rs), -1, dtype=np.int64)
     if len(rs) == 0 or mine.shape[1] == 0:
-        return np.full(len(rs), -1, dtype=np.int64)
+        return best
     product = sparse.csr_matrix(mine[rs].multiply(theirs[ns]))
-    best = np.asarray(product.argmax(axis=1)).ravel().astype(np.int64)
-    return np.where(product.getnnz(axis=1) > 0, best, -1)
+    product.eliminate_zeros()
+    counts = np.diff(product.indptr)
+    if not counts.any():
+        return best
+    entry_rows = np.repeat(np.arange(len(rs)), counts)
+    order = np.lexsort((product.indices, -product.data, entry_rows))
+    filled = counts > 0
+    best[filled] = product.indices[order[product.indptr[:-1][filled]]]
+    return best
 
 
 # ------------------------------------------------------------------------------------------------

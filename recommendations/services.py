@@ -7,6 +7,7 @@ everything loses their feed in the same pass). PostgreSQL takes the rows by COPY
 
 from __future__ import annotations
 
+import json
 import pickle
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from recommendations.features import (
     resident_chunks,
     resident_side,
 )
-from recommendations.models import FeedEntry, ModelVersion, NoticeEngagement
+from recommendations.models import ModelVersion, NoticeEngagement, StoredFeed
 from recommendations.scoring import (
     PRIOR_WEIGHTS,
     Explained,
@@ -40,22 +41,20 @@ from recommendations.scoring import (
 )
 from recommendations.text import TextModel
 
-FEED_SIZE = 30  # entries stored per resident ("more" pages through them)
-CANDIDATES = 100  # re-ranked for diversity and explained
+FEED_SIZE = 20  # entries stored per resident ("more" pages through them)
+CANDIDATES = 60  # re-ranked for diversity
 DIVERSITY = 0.15  # taken off a notice's score for each notice of its category above it
-CHUNK_SIZE = 2000
-FEED_COLUMNS = (
-    "resident_id",
-    "notice_id",
-    "position",
-    "score",
-    "reasons",
-    "reason_area_id",
-    "reason_interest",
-    "reason_school_id",
-    "model_version_id",
-    "computed_at",
-)
+CHUNK_SIZE = 5000
+FEED_COLUMNS = ("resident_id", "entries", "cutoff", "model_version_id", "computed_at")
+# The parallel lists of a stored feed's entries, and the column of the chunk each comes from.
+ENTRY_LISTS = {
+    "notice": "notice_id",
+    "score": "score",
+    "reasons": "reasons",
+    "area": "reason_area_id",
+    "interest": "reason_interest_id",
+    "school": "reason_school_id",
+}
 
 
 @dataclass(frozen=True)
@@ -107,19 +106,56 @@ def feeds_rescore(
         people = resident_side(
             chunk, notices=side, vocabulary=vocabulary, text_model=model.text_model
         )
-        rows = _feed_rows(people, side, weights, model, vocabulary, now=now)
+        feed = _feed_columns(people, side, weights, model, vocabulary, now=now)
         # This chunk's feeds replace those of every id from the last chunk's end to its own.
         covered_to = chunk.resident_ids[-1]
-        _replace_feeds((covered_from, covered_to), rows)
+        _replace_feeds((covered_from, covered_to), feed)
         covered_from = covered_to + 1
         residents += len(people)
-        entries += len(rows)
+        entries += len(feed)
     if covered_from <= high:
-        _replace_feeds((covered_from, high), [])
+        _replace_feeds((covered_from, high), None)
     return Rescored(residents=residents, entries=entries)
 
 
-def _feed_rows(
+@dataclass(frozen=True)
+class FeedColumns:
+    """A chunk's chosen entries as columns of equal length, sorted by resident then position."""
+
+    values: dict[str, np.ndarray]
+    model_version_id: int
+    computed_at: datetime
+
+    def __len__(self) -> int:
+        return len(self.values["resident_id"])
+
+    def feeds(self) -> list[tuple[Any, ...]]:
+        """One row per resident: (resident id, entries as JSON text, cutoff, version, time)."""
+        residents = self.values["resident_id"]
+        if not len(residents):
+            return []
+        starts = np.flatnonzero(np.r_[True, residents[1:] != residents[:-1]])
+        ends = np.r_[starts[1:], len(residents)]
+        lists = {
+            key: np.round(self.values[column], 4).tolist()
+            if column == "score"
+            else self.values[column].tolist()
+            for key, column in ENTRY_LISTS.items()
+        }
+        scores = lists["score"]
+        return [
+            (
+                int(residents[start]),
+                json.dumps({key: values[start:end] for key, values in lists.items()}),
+                scores[end - 1],
+                self.model_version_id,
+                self.computed_at,
+            )
+            for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+        ]
+
+
+def _feed_columns(
     people: Residents,
     side: Notices,
     weights: np.ndarray,
@@ -127,7 +163,7 @@ def _feed_rows(
     vocabulary: Vocabulary,
     *,
     now: datetime,
-) -> list[tuple[Any, ...]]:
+) -> FeedColumns:
     ranked: Ranked = rank(
         score_matrix(people, side, weights, model.bias),
         eligibility(people, side),
@@ -139,49 +175,69 @@ def _feed_rows(
     resident_rows, slots = np.nonzero(ranked.notice_rows >= 0)
     notice_rows = ranked.notice_rows[resident_rows, slots]
     why: Explained = explain(people, side, resident_rows, notice_rows, weights)
-    area_of = {column: pk for pk, column in vocabulary.areas.items()}
-    interest_of = {column: code for code, column in vocabulary.interests.items()}
-    school_of = {column: int(token.split(":")[0]) for token, column in vocabulary.audiences.items()}
-    return [
-        (
-            int(people.ids[r]),
-            int(side.ids[n]),
-            int(slot),
-            float(ranked.scores[r, slot]),
-            int(why.masks[p]),
-            area_of.get(int(why.area_columns[p])),
-            interest_of.get(int(why.interest_columns[p]), ""),
-            school_of.get(int(why.audience_columns[p])),
-            model.version_id,
-            now,
-        )
-        for p, (r, slot, n) in enumerate(zip(resident_rows, slots, notice_rows, strict=True))
-    ]
+    ids = vocabulary.ids_by_column()
+    return FeedColumns(
+        values={
+            "resident_id": people.ids[resident_rows],
+            "notice_id": side.ids[notice_rows],
+            "position": slots.astype(np.int64),
+            "score": ranked.scores[resident_rows, slots].astype(np.float64),
+            "reasons": why.masks,
+            "reason_area_id": _ids_of(why.area_columns, ids["area"]),
+            "reason_interest_id": _ids_of(why.interest_columns, ids["interest"]),
+            "reason_school_id": _ids_of(why.audience_columns, ids["school"]),
+        },
+        model_version_id=model.version_id or 0,
+        computed_at=now,
+    )
 
 
-def _replace_feeds(id_range: tuple[int, int], rows: list[tuple[Any, ...]]) -> None:
+def _ids_of(columns: np.ndarray, by_column: dict[int, int]) -> np.ndarray:
+    """Vocabulary columns (-1: none) to the ids they stand for (0: none), as one gather."""
+    lookup = np.zeros(max(by_column, default=-1) + 2, dtype=np.int64)
+    for column, pk in by_column.items():
+        lookup[column + 1] = pk
+    return np.asarray(lookup[np.minimum(columns + 1, len(lookup) - 1)], dtype=np.int64)
+
+
+def _replace_feeds(id_range: tuple[int, int], feed: FeedColumns | None) -> None:
     low, high = id_range
+    rows = feed.feeds() if feed is not None else []
     with transaction.atomic():
-        FeedEntry.objects.filter(resident_id__gte=low, resident_id__lte=high).delete()
+        if connection.vendor == "postgresql":
+            # Feeds are derived: a crash may lose the last moment's rescore, which the next
+            # one redoes, so the commit need not wait for the disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        StoredFeed.objects.filter(resident_id__gte=low, resident_id__lte=high).delete()
         if not rows:
             return
         if connection.vendor == "postgresql":
             _copy_rows(rows)
         else:
-            FeedEntry.objects.bulk_create(
-                [FeedEntry(**dict(zip(FEED_COLUMNS, row, strict=True))) for row in rows],
-                batch_size=2000,
-            )
+            _insert_rows(rows)
 
 
 def _copy_rows(rows: list[tuple[Any, ...]]) -> None:
-    table = connection.ops.quote_name(FeedEntry._meta.db_table)
+    table = connection.ops.quote_name(StoredFeed._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(column) for column in FEED_COLUMNS)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
+    """Elsewhere (SQLite in development): one prepared INSERT run over every row."""
+    table = connection.ops.quote_name(StoredFeed._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(column) for column in FEED_COLUMNS)
+    marks = ", ".join(["%s"] * len(FEED_COLUMNS))
+    at = connection.ops.adapt_datetimefield_value(rows[0][-1])
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [(*row[:-1], at) for row in rows]
+        )
 
 
 def _engagement_counts() -> dict[int, float]:

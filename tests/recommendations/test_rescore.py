@@ -19,9 +19,9 @@ from tests.helpers import grant, withdraw
 pytestmark = pytest.mark.django_db
 
 
-def rescore(*residents) -> None:
+def rescore(*residents, now=None) -> None:
     ids = [resident.pk for resident in residents]
-    feeds_rescore(id_range=(min(ids), max(ids)))
+    feeds_rescore(id_range=(min(ids), max(ids)), now=now)
 
 
 def feed(resident) -> list[int]:
@@ -70,10 +70,11 @@ def test_rescoring_twice_stores_the_same_feed(district, neighbour) -> None:
     for _ in range(5):
         NoticeFactory.create().areas.add(district)
     NoticeFactory.create()
-    rescore(neighbour)
+    now = timezone.now()
+    rescore(neighbour, now=now)
     first = [(e.notice_id, e.position, e.reasons) for e in stored_feed(resident_id=neighbour.pk)]
 
-    rescore(neighbour)
+    rescore(neighbour, now=now)
 
     again = [(e.notice_id, e.position, e.reasons) for e in stored_feed(resident_id=neighbour.pk)]
     assert again == first and len(first) == 6
