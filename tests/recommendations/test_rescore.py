@@ -137,3 +137,15 @@ def test_the_feed_mixes_categories_at_the_top(neighbour) -> None:
     rescore(neighbour)
 
     assert transport.pk in feed(neighbour)[:3]
+
+
+def test_deleting_an_account_deletes_its_stored_feed(neighbour) -> None:
+    from recommendations.models import StoredFeed
+
+    NoticeFactory.create()
+    rescore(neighbour)
+    assert StoredFeed.objects.filter(resident_id=neighbour.pk).exists()
+
+    profile_services.account_delete(user=neighbour)
+
+    assert not StoredFeed.objects.filter(resident_id=neighbour.pk).exists()
