@@ -248,6 +248,10 @@ SNOW_NOTICE_HOURS = env_int("SNOW_NOTICE_HOURS", 24)
 SNOW_PASS_DISTANCE_M = env_float("SNOW_PASS_DISTANCE_M", 150.0)
 # How often beat looks for feed sources due a poll (each source has its own interval).
 FEEDS_BEAT_SECONDS = env_int("FEEDS_BEAT_SECONDS", 30)
+# The recommender: a rescore of everyone every RECOMMENDER_RESCORE_MINUTES (notices age, and
+# popularity moves), one range task per RECOMMENDER_RANGE_SIZE residents.
+RECOMMENDER_RESCORE_MINUTES = env_int("RECOMMENDER_RESCORE_MINUTES", 60)
+RECOMMENDER_RANGE_SIZE = env_int("RECOMMENDER_RANGE_SIZE", 10_000)
 # Beat names tasks by their explicit, stable names (portal/celery.py).
 CELERY_BEAT_SCHEDULE = {
     # Often enough that /healthz turns ok within seconds of Redis coming back (an outage loses
@@ -317,6 +321,11 @@ CELERY_BEAT_SCHEDULE = {
     "prune-data-use-log": {
         "task": "consent.prune_data_use_log",
         "schedule": crontab(hour=4, minute=11),
+    },
+    "rescore-everyone": {
+        "task": "recommendations.rescore_everyone",
+        "schedule": timedelta(minutes=RECOMMENDER_RESCORE_MINUTES),
+        "options": {"expires": RECOMMENDER_RESCORE_MINUTES * 60 - 5},
     },
     "clear-expired-sessions": {
         "task": "portal.clear_expired_sessions",

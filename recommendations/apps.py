@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class RecommendationsConfig(AppConfig):
     name = "recommendations"
     verbose_name = _("Recommendations")
+
+    def ready(self) -> None:
+        from consent.signals import consent_narrowed
+        from recommendations import receivers
+
+        consent_narrowed.connect(
+            receivers.rescore_on_narrowed_consent,
+            dispatch_uid="recommendations.rescore_on_narrowed_consent",
+        )

@@ -14,9 +14,14 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
+from consent.catalogue import PurposeCode
+from consent.selectors import resident_id_ranges
+from portal.models import Area
 from recommendations.features import (
     Vocabulary,
     active_notices,
@@ -81,11 +86,27 @@ def active_model(*, notice_texts: list[str]) -> ActiveModel:
     return ActiveModel(None, dict(PRIOR_WEIGHTS), 0.0, TextModel.fit(notice_texts))
 
 
-def feeds_rescore(
-    *, id_range: tuple[int, int], now: datetime | None = None, chunk_size: int = CHUNK_SIZE
-) -> Rescored:
-    """Rescore every resident with an id in ``id_range`` (both ends included)."""
-    now = now or timezone.now()
+@dataclass(frozen=True)
+class ScoringContext:
+    """What every chunk of a rescore shares: the model and the notices' side."""
+
+    model: ActiveModel
+    vocabulary: Vocabulary
+    side: Notices
+    weights: np.ndarray
+
+
+# One per process, rebuilt when the notices, the model or the minute change: rescoring one
+# resident (a consent change) then costs their own read and one product, not a text model's
+# fit over every notice.
+_context: dict[tuple[Any, ...], ScoringContext] = {}
+
+
+def scoring_context(*, now: datetime) -> ScoringContext:
+    key = _context_key(now)
+    cached = _context.get(key)
+    if cached is not None:
+        return cached
     notices = list(active_notices(now=now))
     model = active_model(
         notice_texts=[notice_text(n.title_ja, n.body_ja, n.title_en, n.body_en) for n in notices]
@@ -98,15 +119,43 @@ def feeds_rescore(
         popularity=popularity_scale(_engagement_counts()),
         now=now,
     )
-    weights = weight_vector(model.weights)
+    context = ScoringContext(model, vocabulary, side, weight_vector(model.weights))
+    _context.clear()
+    _context[key] = context
+    return context
+
+
+def _context_key(now: datetime) -> tuple[Any, ...]:
+    """What a context depends on, in three small queries: the minute (recency), the active
+    notices (how many, the newest id, the latest change), the areas, the active model."""
+    notices = active_notices(now=now).aggregate(
+        count=Count("pk"), newest=Max("pk"), changed=Max("updated_at")
+    )
+    areas = Area.objects.aggregate(count=Count("pk"), newest=Max("pk"))
+    model = ModelVersion.objects.filter(is_active=True).values_list("pk", flat=True).first()
+    minute = now.replace(second=0, microsecond=0)
+    return (minute, *notices.values(), *areas.values(), model)
+
+
+def feeds_rescore(
+    *, id_range: tuple[int, int], now: datetime | None = None, chunk_size: int = CHUNK_SIZE
+) -> Rescored:
+    """Rescore every resident with an id in ``id_range`` (both ends included)."""
+    now = now or timezone.now()
+    context = scoring_context(now=now)
     low, high = id_range
     residents = entries = 0
     covered_from = low
     for chunk in resident_chunks(id_range=id_range, chunk_size=chunk_size):
         people = resident_side(
-            chunk, notices=side, vocabulary=vocabulary, text_model=model.text_model
+            chunk,
+            notices=context.side,
+            vocabulary=context.vocabulary,
+            text_model=context.model.text_model,
         )
-        feed = _feed_columns(people, side, weights, model, vocabulary, now=now)
+        feed = _feed_columns(
+            people, context.side, context.weights, context.model, context.vocabulary, now=now
+        )
         # This chunk's feeds replace those of every id from the last chunk's end to its own.
         covered_to = chunk.resident_ids[-1]
         _replace_feeds((covered_from, covered_to), feed)
@@ -238,6 +287,20 @@ def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES ({marks})", [(*row[:-1], at) for row in rows]
         )
+
+
+def rescore_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
+    """The id ranges a rescore of everyone covers (residents who share anything for the
+    personalised home page, ``RECOMMENDER_RANGE_SIZE`` each); stored feeds of residents outside
+    them (who stopped sharing everything) are dropped at once."""
+    ranges = resident_id_ranges(
+        purpose=PurposeCode.PERSONALISED_HOME, size=size or settings.RECOMMENDER_RANGE_SIZE
+    )
+    outside = StoredFeed.objects.all()
+    if ranges:
+        outside = outside.exclude(resident_id__gte=ranges[0][0], resident_id__lte=ranges[-1][1])
+    outside.delete()
+    return ranges
 
 
 def _engagement_counts() -> dict[int, float]:

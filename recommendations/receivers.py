@@ -1,0 +1,19 @@
+"""What the recommender does when consent narrows: the resident's stored feed is rescored at
+once (their reasons may no longer name what they stopped sharing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consent.catalogue import PurposeCode
+from portal.infra.task_outbox import enqueue_on_commit
+from recommendations.tasks import rescore_resident
+
+
+def rescore_on_narrowed_consent(
+    sender: object, *, resident_id: int, purpose: str, categories: frozenset[str], **kwargs: Any
+) -> None:
+    """Receiver of consent.signals.consent_narrowed, inside the transaction that narrowed it:
+    the rescore is enqueued when it commits."""
+    if purpose == PurposeCode.PERSONALISED_HOME:
+        enqueue_on_commit(rescore_resident, resident_id=resident_id)

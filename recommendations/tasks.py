@@ -1,0 +1,59 @@
+"""Worker tasks of the recommender, on the ``scoring`` queue. Thin: each calls one service.
+
+All are idempotent (a rescore replaces what it covers whole), so a task run twice after a
+worker was killed leaves the same feeds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import group, shared_task
+from celery.contrib.django.task import DjangoTask
+from celery.signals import worker_init
+
+
+@worker_init.connect
+def load_the_scorer(**kwargs: Any) -> None:
+    """Before the pool forks: its processes start with NumPy, SciPy and scikit-learn loaded, so
+    the first rescore after a start does not spend seconds importing them."""
+    import recommendations.services  # noqa: F401
+
+
+@shared_task(
+    name="recommendations.rescore_resident",
+    queue_name="scoring",
+    base=DjangoTask,
+    ignore_result=True,
+)
+def rescore_resident(resident_id: int) -> int:
+    """On a change of the resident's consent or profile: within seconds."""
+    from recommendations.services import feeds_rescore
+
+    return feeds_rescore(id_range=(resident_id, resident_id)).entries
+
+
+@shared_task(
+    name="recommendations.rescore_range", queue_name="scoring", base=DjangoTask, ignore_result=True
+)
+def rescore_range(low: int, high: int) -> int:
+    from recommendations.services import feeds_rescore
+
+    return feeds_rescore(id_range=(low, high)).residents
+
+
+@shared_task(
+    name="recommendations.rescore_everyone",
+    queue_name="scoring",
+    base=DjangoTask,
+    ignore_result=True,
+)
+def rescore_everyone() -> int:
+    """Beat sends this periodically: one range task per RECOMMENDER_RANGE_SIZE residents, as a
+    Celery group that every worker on every machine shares. Returns the number of ranges."""
+    from recommendations.services import rescore_ranges
+
+    ranges = rescore_ranges()
+    if ranges:
+        group(rescore_range.si(low, high) for low, high in ranges).apply_async()
+    return len(ranges)
