@@ -22,9 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_policy_bulk_read import EMAIL_PREFIX, clear, insert, insert_states  # noqa: E402  (sets Django up)
 from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -32,6 +31,12 @@ from django.db.models import Sum  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from benchmarks.bench_policy_bulk_read import (  # noqa: E402  (sets Django up)
+    EMAIL_PREFIX,
+    clear,
+    insert,
+    insert_states,
+)
 from consent.catalogue import Category  # noqa: E402
 from consent.models import ConsentState, DataCategory, DataUseEvent, Purpose  # noqa: E402
 from consent.selectors import current_terms  # noqa: E402

@@ -10,6 +10,7 @@ from django.utils import timezone
 from portal.notices.models import Notice
 from portal.notices.selectors import published_notices
 from recommendations.models import ModelVersion, StoredFeed
+from recommendations.scoring import REASON_BITS
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class FeedItem:
     @property
     def notice_id(self) -> int:
         return self.notice.pk
+
+    @property
+    def reason_codes(self) -> frozenset[str]:
+        """The reasons by name: "area", "interest", "urgency", "for_everyone"…"""
+        return frozenset(name for name, bit in REASON_BITS.items() if self.reasons & bit)
 
 
 def stored_feed(*, resident_id: int) -> list[FeedItem]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Max, Min, Q
 
 from portal.models import Area
@@ -75,14 +77,43 @@ def last_fix(vehicle_id: int) -> Fix | None:
 
 def track_around(vehicle_id: int, *, start: datetime, end: datetime) -> list[Fix]:
     """The vehicle's stored fixes from ``start`` to ``end``, and the one just before and just
-    after: what a new batch's fixes are checked against."""
-    positions = PlowPosition.objects.filter(vehicle_id=vehicle_id)
-    around = [
-        *positions.filter(at__lt=start).order_by("-at")[:1],
-        *positions.filter(at__gte=start, at__lte=end).order_by("at"),
-        *positions.filter(at__gt=end).order_by("at")[:1],
+    after: what a new batch's fixes are checked against. One statement (the API's hot path)."""
+    table = PlowPosition._meta.db_table
+    columns = "at, lat_e6, lon_e6, working"
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = (
+        f"SELECT * FROM (SELECT {columns} FROM {table} WHERE vehicle_id = %s AND at < %s "
+        "ORDER BY at DESC LIMIT 1) AS before_start "
+        f"UNION ALL SELECT * FROM (SELECT {columns} FROM {table} "
+        "WHERE vehicle_id = %s AND at >= %s AND at <= %s) AS within "
+        f"UNION ALL SELECT * FROM (SELECT {columns} FROM {table} WHERE vehicle_id = %s AND at > %s "
+        "ORDER BY at LIMIT 1) AS after_end"
+    )
+    params = [
+        vehicle_id,
+        adapt(start),
+        vehicle_id,
+        adapt(start),
+        adapt(end),
+        vehicle_id,
+        adapt(end),
     ]
-    return [Fix(p.at, p.lat, p.lon, p.working) for p in around]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    at_field = PlowPosition._meta.get_field("at")
+    fixes = [
+        Fix(_as_datetime(at, at_field), lat_e6 / 1e6, lon_e6 / 1e6, bool(working))
+        for at, lat_e6, lon_e6, working in rows
+    ]
+    return sorted(fixes, key=lambda fix: fix.at)
+
+
+def _as_datetime(value: Any, field: Any) -> datetime:
+    """A raw row's time as an aware datetime (SQLite hands back text)."""
+    for converter in connection.ops.get_db_converters(field.get_col(field.model._meta.db_table)):
+        value = converter(value, field, connection)
+    return value  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def test_rescoring_everyone_sends_one_range_task_per_range(monkeypatch) -> None:
     sent: list[object] = []
     monkeypatch.setattr(
         "celery.canvas.group.apply_async",
-        lambda self, *a, **k: sent.extend((task.args for task in self.tasks)),
+        lambda self, *a, **k: sent.extend(task.args for task in self.tasks),
     )
     for _ in range(3):
         sharing_resident()

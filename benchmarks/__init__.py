@@ -1,0 +1,1 @@
+"""Scripts that build data at a scale and print figures (README, "Benchmarks")."""
