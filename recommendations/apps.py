@@ -8,9 +8,14 @@ class RecommendationsConfig(AppConfig):
 
     def ready(self) -> None:
         from consent.signals import consent_narrowed
+        from portal.notices.signals import notice_changed
         from recommendations import receivers
 
         consent_narrowed.connect(
             receivers.rescore_on_narrowed_consent,
             dispatch_uid="recommendations.rescore_on_narrowed_consent",
+        )
+        notice_changed.connect(
+            receivers.fan_out_on_publication,
+            dispatch_uid="recommendations.fan_out_on_publication",
         )

@@ -1,5 +1,6 @@
-"""What the recommender does when consent narrows: the resident's stored feed is rescored at
-once (their reasons may no longer name what they stopped sharing)."""
+"""What the recommender does when consent narrows (the resident's stored feed is rescored at once:
+their reasons may no longer name what they stopped sharing) and when a notice is published (it
+enters the feeds where it ranks)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from consent.catalogue import PurposeCode
 from portal.infra.task_outbox import enqueue_on_commit
-from recommendations.tasks import rescore_resident
+from recommendations.tasks import fan_out_notice, rescore_resident
 
 
 def rescore_on_narrowed_consent(
@@ -17,3 +18,10 @@ def rescore_on_narrowed_consent(
     the rescore is enqueued when it commits."""
     if purpose == PurposeCode.PERSONALISED_HOME:
         enqueue_on_commit(rescore_resident, resident_id=resident_id)
+
+
+def fan_out_on_publication(sender: object, *, notice_id: int, change: str, **kwargs: Any) -> None:
+    """Receiver of portal.notices.signals.notice_changed (sent by the worker). A notice that
+    stops being shown needs nothing: the feeds' reader drops it at once."""
+    if change == "published":
+        enqueue_on_commit(fan_out_notice, notice_id=notice_id)

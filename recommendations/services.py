@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -287,6 +287,141 @@ def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES ({marks})", [(*row[:-1], at) for row in rows]
         )
+
+
+# ------------------------------------------------------------------------------------------------
+# Fan-out of one notice
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FannedOut:
+    residents_read: int
+    feeds_entered: int
+
+
+def feeds_fan_out(*, notice_id: int, now: datetime | None = None) -> FannedOut:
+    """Score one newly published (or updated) notice against every resident who shares anything
+    for the home page, chunk by chunk, and put it into each stored feed where it now ranks among
+    the best ``FEED_SIZE``, with its reasons. Idempotent: a notice already in a feed is moved to
+    where its new score puts it, not added twice.
+
+    A notice that is no longer active (withdrawn, expired, superseded) needs nothing here: the
+    stored feeds' reader drops it at once, and the next rescore leaves it out. Diversity is
+    applied by the periodic rescore, not here.
+    """
+    now = now or timezone.now()
+    context = scoring_context(now=now)
+    rows = np.flatnonzero(context.side.ids == notice_id)
+    if not len(rows):
+        return FannedOut(residents_read=0, feeds_entered=0)
+    row = int(rows[0])
+    one = _one_notice(context.side, row)
+    read = entered = 0
+    for id_range in resident_id_ranges(
+        purpose=PurposeCode.PERSONALISED_HOME, size=settings.RECOMMENDER_RANGE_SIZE
+    ):
+        for chunk in resident_chunks(id_range=id_range, chunk_size=CHUNK_SIZE):
+            people = resident_side(
+                chunk,
+                notices=context.side,
+                vocabulary=context.vocabulary,
+                text_model=context.model.text_model,
+            )
+            people = replace(people, dismissed=people.dismissed[:, [row]])
+            read += len(people)
+            concerned = np.flatnonzero(eligibility(people, one)[:, 0])
+            if not len(concerned):
+                continue
+            scores = score_matrix(people, one, context.weights, context.model.bias)[:, 0]
+            why = explain(
+                people, one, concerned, np.zeros(len(concerned), dtype=np.int64), context.weights
+            )
+            ids = context.vocabulary.ids_by_column()
+            entries = {
+                "resident": people.ids[concerned].tolist(),
+                "score": np.round(scores[concerned], 4).tolist(),
+                "reasons": why.masks.tolist(),
+                "area": _ids_of(why.area_columns, ids["area"]).tolist(),
+                "interest": _ids_of(why.interest_columns, ids["interest"]).tolist(),
+                "school": _ids_of(why.audience_columns, ids["school"]).tolist(),
+            }
+            entered += _enter_feeds(notice_id, entries, context.model, now=now)
+    return FannedOut(residents_read=read, feeds_entered=entered)
+
+
+def _one_notice(side: Notices, row: int) -> Notices:
+    """The notices' side cut down to one notice (its matrices one row high)."""
+    keep = [row]
+    return Notices(
+        ids=side.ids[keep],
+        categories=side.categories[keep],
+        recency=side.recency[keep],
+        urgency=side.urgency[keep],
+        popularity=side.popularity[keep],
+        areas=side.areas[keep],
+        age_bands=side.age_bands[keep],
+        audiences=side.audiences[keep],
+        interests=side.interests[keep],
+        text=side.text[keep],
+    )
+
+
+def _enter_feeds(
+    notice_id: int, entries: dict[str, list[Any]], model: ActiveModel, *, now: datetime
+) -> int:
+    """Put the notice into the stored feeds of these residents where its score ranks it among
+    the best ``FEED_SIZE``; rewrite those feeds in one transaction. Returns how many changed."""
+    residents = entries["resident"]
+    stored = {
+        feed.resident_id: feed.entries
+        for feed in StoredFeed.objects.filter(resident_id__in=residents).only("entries")
+    }
+    rows: list[tuple[Any, ...]] = []
+    for index, resident_id in enumerate(residents):
+        lists = _without_notice(stored.get(resident_id) or _empty_entries(), notice_id)
+        scores = lists["score"]
+        score = entries["score"][index]
+        # Best first: the notice goes after every entry scoring at least as much.
+        position = next((i for i, other in enumerate(scores) if other < score), len(scores))
+        if position >= FEED_SIZE:
+            continue
+        for key, column in (
+            ("notice", notice_id),
+            ("score", score),
+            ("reasons", entries["reasons"][index]),
+            ("area", entries["area"][index]),
+            ("interest", entries["interest"][index]),
+            ("school", entries["school"][index]),
+        ):
+            lists[key] = (lists[key][:position] + [column] + lists[key][position:])[:FEED_SIZE]
+        rows.append(
+            (resident_id, json.dumps(lists), lists["score"][-1], model.version_id or 0, now)
+        )
+    if rows:
+        _rewrite_feeds([row[0] for row in rows], rows)
+    return len(rows)
+
+
+def _empty_entries() -> dict[str, list[Any]]:
+    return {key: [] for key in ENTRY_LISTS}
+
+
+def _without_notice(lists: dict[str, list[Any]], notice_id: int) -> dict[str, list[Any]]:
+    keep = [i for i, other in enumerate(lists.get("notice", [])) if other != notice_id]
+    return {key: [lists.get(key, [])[i] for i in keep] for key in ENTRY_LISTS}
+
+
+def _rewrite_feeds(resident_ids: list[int], rows: list[tuple[Any, ...]]) -> None:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        StoredFeed.objects.filter(resident_id__in=resident_ids).delete()
+        if connection.vendor == "postgresql":
+            _copy_rows(rows)
+        else:
+            _insert_rows(rows)
 
 
 def rescore_ranges(*, size: int | None = None) -> list[tuple[int, int]]:

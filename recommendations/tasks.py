@@ -57,3 +57,13 @@ def rescore_everyone() -> int:
     if ranges:
         group(rescore_range.si(low, high) for low, high in ranges).apply_async()
     return len(ranges)
+
+
+@shared_task(
+    name="recommendations.fan_out_notice", queue_name="scoring", base=DjangoTask, ignore_result=True
+)
+def fan_out_notice(notice_id: int) -> int:
+    """On a notice's publication (or a new version of it): it enters the feeds where it ranks."""
+    from recommendations.services import feeds_fan_out
+
+    return feeds_fan_out(notice_id=notice_id).feeds_entered

@@ -1,0 +1,89 @@
+"""A newly published notice enters the stored feeds where it ranks, without a rescore of
+everyone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from portal.models import OutboxTask, User
+from portal.notices.tasks import announce_change
+from portal.residents import services as profile_services
+from recommendations import services
+from recommendations.selectors import stored_feed
+from recommendations.services import feeds_fan_out, feeds_rescore
+from tests.factories import DistrictFactory, NoticeFactory, UserFactory
+from tests.helpers import grant
+
+pytestmark = pytest.mark.django_db
+
+
+def resident_in(district) -> User:
+    resident = UserFactory.create()
+    grant(resident, "personalised_home", "places")
+    profile_services.place_add(resident_id=resident.pk, kind="home", area_code=district.code)
+    return resident
+
+
+def feed(resident) -> list[int]:
+    return [item.notice_id for item in stored_feed(resident_id=resident.pk)]
+
+
+def test_a_new_area_notice_enters_the_feeds_of_that_areas_residents_only() -> None:
+    here, elsewhere = DistrictFactory.create(), DistrictFactory.create()
+    neighbour, stranger = resident_in(here), resident_in(elsewhere)
+    older = NoticeFactory.create(published_at=timezone.now() - timedelta(days=3))
+    feeds_rescore(id_range=(neighbour.pk, stranger.pk))
+    new = NoticeFactory.create()
+    new.areas.add(here)
+
+    result = feeds_fan_out(notice_id=new.pk)
+
+    assert result.feeds_entered == 1
+    assert feed(neighbour) == [new.pk, older.pk]
+    assert "area" in stored_feed(resident_id=neighbour.pk)[0].reason_codes
+    assert feed(stranger) == [older.pk]
+
+
+def test_fanning_out_twice_changes_nothing() -> None:
+    resident = resident_in(DistrictFactory.create())
+    NoticeFactory.create(published_at=timezone.now() - timedelta(days=3))
+    feeds_rescore(id_range=(resident.pk, resident.pk))
+    new = NoticeFactory.create()
+    feeds_fan_out(notice_id=new.pk)
+    first = feed(resident)
+
+    feeds_fan_out(notice_id=new.pk)
+
+    assert feed(resident) == first and len(first) == 2
+
+
+def test_a_notice_ranking_below_a_full_feed_does_not_enter(monkeypatch) -> None:
+    monkeypatch.setattr(services, "FEED_SIZE", 2)
+    resident = resident_in(DistrictFactory.create())
+    for _ in range(2):
+        NoticeFactory.create(urgency="emergency")
+    feeds_rescore(id_range=(resident.pk, resident.pk))
+    weak = NoticeFactory.create(published_at=timezone.now() - timedelta(days=20))
+
+    assert feeds_fan_out(notice_id=weak.pk).feeds_entered == 0
+    assert weak.pk not in feed(resident)
+
+
+def test_a_notice_no_longer_shown_enters_no_feed() -> None:
+    resident = resident_in(DistrictFactory.create())
+    withdrawn = NoticeFactory.create(status="withdrawn")
+
+    assert feeds_fan_out(notice_id=withdrawn.pk).feeds_entered == 0
+    assert feed(resident) == []
+
+
+def test_publication_enqueues_the_fan_out() -> None:
+    notice = NoticeFactory.create()
+
+    announce_change.run(notice.pk, "published")
+
+    queued = OutboxTask.objects.filter(task_name="recommendations.fan_out_notice")
+    assert [task.kwargs for task in queued] == [{"notice_id": notice.pk}]
