@@ -13,8 +13,10 @@ Measured: ``recommendations.services.feeds_rescore`` over every resident's id ra
 periodic rescore's range tasks run it (gate read with its data-use log, notice side, scores,
 eligibility, diversity, reasons, and the stored feeds' replacement by COPY), first in one
 process, then split into equal id ranges over N processes at once (what N worker processes
-sharing the group of range tasks do). Prints JSON: seconds, residents/s, feed rows written,
-peak resident memory of each process, and the speed-up.
+sharing the group of range tasks do); then the fan-out of one new notice for everyone
+(``feeds_fan_out``) and the rescore of one resident with the worker's context built. Prints JSON:
+seconds, residents/s, feed entries written, peak resident memory of each process, the speed-up,
+the fan-out's seconds and the single rescore's median and worst milliseconds.
 
 Earlier benchmark residents and notices are deleted first: point it at a scratch database.
 """
@@ -26,6 +28,7 @@ import multiprocessing
 import os
 import random
 import resource
+import statistics
 import sys
 import time
 from datetime import timedelta
@@ -60,7 +63,7 @@ from portal.models import Area, InterestTag, ResidentPlace, ResidentProfile, Use
 from portal.notices.models import AGE_BANDS, Notice  # noqa: E402
 from portal.notices.models import Category as NoticeCategory  # noqa: E402
 from recommendations.models import StoredFeed  # noqa: E402
-from recommendations.services import feeds_rescore  # noqa: E402
+from recommendations.services import feeds_fan_out, feeds_rescore  # noqa: E402
 
 PURPOSE = "personalised_home"
 CATEGORIES = [Category.PLACES, Category.AGE, Category.INTERESTS]
@@ -113,7 +116,43 @@ def main() -> None:
         first = report["runs"][0]["seconds"]
         for entry in report["runs"][1:]:
             entry["speed_up"] = round(first / entry["seconds"], 2)
+    report["fan_out"] = {
+        urgency: fan_out_one_notice(urgency) for urgency in ("information", "emergency")
+    }
+    report["one_resident"] = rescore_one_resident(ids)
     print(json.dumps(report, indent=2))
+
+
+def fan_out_one_notice(urgency: str) -> dict[str, Any]:
+    """A new notice for everyone, fanned out to every resident's stored feed: news enters few
+    feeds full of notices for their areas; an emergency enters every one."""
+    notice = Notice.objects.create(
+        urgency=urgency,
+        category=NoticeCategory.CITY_NEWS,
+        status="published",
+        title_ja=f"{NOTICE_PREFIX}速報 除雪のお知らせ",
+        body_ja="除雪について市からお知らせします。",
+        published_at=timezone.now(),
+    )
+    started = time.perf_counter()
+    result = feeds_fan_out(notice_id=notice.pk)
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "residents_read": result.residents_read,
+        "feeds_entered": result.feeds_entered,
+    }
+
+
+def rescore_one_resident(ids: list[int]) -> dict[str, Any]:
+    """What a consent change costs: one resident's rescore, the scoring context already built
+    (as in a running worker). Median and worst of 20 residents."""
+    feeds_rescore(id_range=(ids[0], ids[0]))  # builds the worker's context
+    times = []
+    for resident_id in ids[1 : len(ids) : max(1, len(ids) // 20)][:20]:
+        started = time.perf_counter()
+        feeds_rescore(id_range=(resident_id, resident_id))
+        times.append((time.perf_counter() - started) * 1000)
+    return {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}
 
 
 def run(id_range: tuple[int, int], processes: int) -> dict[str, Any]:

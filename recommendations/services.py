@@ -50,6 +50,8 @@ FEED_SIZE = 20  # entries stored per resident ("more" pages through them)
 CANDIDATES = 60  # re-ranked for diversity
 DIVERSITY = 0.15  # taken off a notice's score for each notice of its category above it
 CHUNK_SIZE = 5000
+# The cutoff of a feed with room left: every eligible notice enters.
+NOT_FULL = -1e9
 FEED_COLUMNS = ("resident_id", "entries", "cutoff", "model_version_id", "computed_at")
 # The parallel lists of a stored feed's entries, and the column of the chunk each comes from.
 ENTRY_LISTS = {
@@ -196,7 +198,7 @@ class FeedColumns:
             (
                 int(residents[start]),
                 json.dumps({key: values[start:end] for key, values in lists.items()}),
-                scores[end - 1],
+                _cutoff(scores[start:end]),
                 self.model_version_id,
                 self.computed_at,
             )
@@ -372,7 +374,31 @@ def _enter_feeds(
 ) -> int:
     """Put the notice into the stored feeds of these residents where its score ranks it among
     the best ``FEED_SIZE``; rewrite those feeds in one transaction. Returns how many changed."""
-    residents = entries["resident"]
+    # Only feeds the notice can enter are read whole: where it scores above the lowest entry of
+    # a full feed, where the feed is not full, where there is none yet, or where it already is.
+    cutoffs = dict(
+        StoredFeed.objects.filter(resident_id__in=entries["resident"]).values_list(
+            "resident_id", "cutoff"
+        )
+    )
+    holding = (
+        set(
+            StoredFeed.objects.filter(
+                resident_id__in=entries["resident"], entries__notice__contains=notice_id
+            ).values_list("resident_id", flat=True)
+        )
+        if connection.vendor == "postgresql"
+        else set(cutoffs)
+    )
+    chosen = [
+        index
+        for index, resident_id in enumerate(entries["resident"])
+        if resident_id not in cutoffs
+        or entries["score"][index] > cutoffs[resident_id]
+        or resident_id in holding
+    ]
+    residents = [entries["resident"][index] for index in chosen]
+    entries = {key: [values[index] for index in chosen] for key, values in entries.items()}
     stored = {
         feed.resident_id: feed.entries
         for feed in StoredFeed.objects.filter(resident_id__in=residents).only("entries")
@@ -396,11 +422,16 @@ def _enter_feeds(
         ):
             lists[key] = (lists[key][:position] + [column] + lists[key][position:])[:FEED_SIZE]
         rows.append(
-            (resident_id, json.dumps(lists), lists["score"][-1], model.version_id or 0, now)
+            (resident_id, json.dumps(lists), _cutoff(lists["score"]), model.version_id or 0, now)
         )
     if rows:
         _rewrite_feeds([row[0] for row in rows], rows)
     return len(rows)
+
+
+def _cutoff(scores: list[float]) -> float:
+    """The score a notice must beat to enter: the lowest of a full feed; any, if not full."""
+    return scores[-1] if len(scores) >= FEED_SIZE else NOT_FULL
 
 
 def _empty_entries() -> dict[str, list[Any]]:

@@ -87,3 +87,14 @@ def test_publication_enqueues_the_fan_out() -> None:
 
     queued = OutboxTask.objects.filter(task_name="recommendations.fan_out_notice")
     assert [task.kwargs for task in queued] == [{"notice_id": notice.pk}]
+
+
+def test_a_feed_with_room_left_takes_even_a_weak_notice_at_its_end(monkeypatch) -> None:
+    monkeypatch.setattr(services, "FEED_SIZE", 3)
+    resident = resident_in(DistrictFactory.create())
+    strong = NoticeFactory.create(urgency="emergency")
+    feeds_rescore(id_range=(resident.pk, resident.pk))
+    weak = NoticeFactory.create(published_at=timezone.now() - timedelta(days=20))
+
+    assert feeds_fan_out(notice_id=weak.pk).feeds_entered == 1
+    assert feed(resident) == [strong.pk, weak.pk]
