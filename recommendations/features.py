@@ -60,30 +60,29 @@ class Vocabulary:
     audiences: dict[str, int]
     interests: dict[str, int]
     categories: dict[str, int]
+    interest_ids: dict[str, int]  # tag code → tag id, for reasons (stored by id)
 
     @classmethod
     def load(cls) -> Vocabulary:
         parents = dict(Area.objects.values_list("pk", "parent_id"))
+        tags = list(InterestTag.objects.values_list("code", "pk"))
         return cls(
             areas={pk: column for column, pk in enumerate(sorted(parents))},
             ancestors={pk: _with_ancestors(pk, parents) for pk in parents},
             bands={band: column for column, band in enumerate(AGE_BANDS)},
             audiences={},
-            interests={
-                code: column
-                for column, code in enumerate(InterestTag.objects.values_list("code", flat=True))
-            },
+            interests={code: column for column, (code, _pk) in enumerate(tags)},
             categories={code: column for column, code in enumerate(CATEGORY_ORDER)},
+            interest_ids=dict(tags),
         )
 
     def ids_by_column(self) -> dict[str, dict[int, int]]:
         """What each column of the reasons' vocabularies stands for: area, interest tag and
-        school ids (reasons are stored by id)."""
-        tags = dict(InterestTag.objects.values_list("code", "pk"))
+        school ids (reasons are stored by id). No query: asked once per chunk."""
         return {
             "area": {column: pk for pk, column in self.areas.items()},
             "interest": {
-                column: tags[code] for code, column in self.interests.items() if code in tags
+                column: self.interest_ids[code] for code, column in self.interests.items()
             },
             "school": {
                 column: int(token.split(":")[0]) for token, column in self.audiences.items()

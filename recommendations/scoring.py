@@ -17,7 +17,7 @@ the top), still as arrays, and only those are explained (``explain``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -104,9 +104,6 @@ class Residents:
     category_affinity: FloatArray  # R × categories, each row summing to at most 1
     text: FloatArray  # R × d, rows of unit length (or zero)
     dismissed: Matrix  # R × N (the notices' order), 1 where marked "not interested"
-    # Which categories of the consent gate each resident's row rests on: a reason may name only
-    # data the scorer had.
-    shared: tuple[frozenset[str], ...] = field(default=())
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from portal.notices.models import Notice
 from portal.notices.selectors import published_notices
-from recommendations.models import ModelVersion, StoredFeed
+from recommendations.models import StoredFeed
 from recommendations.scoring import REASON_BITS
 
 
@@ -61,7 +61,3 @@ def stored_feed(*, resident_id: int) -> list[FeedItem]:
         for position, notice_id in enumerate(ids)
         if notice_id in live
     ]
-
-
-def active_model_version() -> ModelVersion | None:
-    return ModelVersion.objects.filter(is_active=True).first()

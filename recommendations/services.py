@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from consent.catalogue import PurposeCode
@@ -253,14 +253,21 @@ def _ids_of(columns: np.ndarray, by_column: dict[int, int]) -> np.ndarray:
 
 def _replace_feeds(id_range: tuple[int, int], feed: FeedColumns | None) -> None:
     low, high = id_range
-    rows = feed.feeds() if feed is not None else []
+    _write_feeds(
+        StoredFeed.objects.filter(resident_id__gte=low, resident_id__lte=high),
+        feed.feeds() if feed is not None else [],
+    )
+
+
+def _write_feeds(replaced: QuerySet[StoredFeed], rows: list[tuple[Any, ...]]) -> None:
+    """Delete ``replaced`` and write ``rows`` in their place, in one transaction."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Feeds are derived: a crash may lose the last moment's rescore, which the next
             # one redoes, so the commit need not wait for the disk.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        StoredFeed.objects.filter(resident_id__gte=low, resident_id__lte=high).delete()
+        replaced.delete()
         if not rows:
             return
         if connection.vendor == "postgresql":
@@ -425,7 +432,7 @@ def _enter_feeds(
             (resident_id, json.dumps(lists), _cutoff(lists["score"]), model.version_id or 0, now)
         )
     if rows:
-        _rewrite_feeds([row[0] for row in rows], rows)
+        _write_feeds(StoredFeed.objects.filter(resident_id__in=[row[0] for row in rows]), rows)
     return len(rows)
 
 
@@ -441,18 +448,6 @@ def _empty_entries() -> dict[str, list[Any]]:
 def _without_notice(lists: dict[str, list[Any]], notice_id: int) -> dict[str, list[Any]]:
     keep = [i for i, other in enumerate(lists.get("notice", [])) if other != notice_id]
     return {key: [lists.get(key, [])[i] for i in keep] for key in ENTRY_LISTS}
-
-
-def _rewrite_feeds(resident_ids: list[int], rows: list[tuple[Any, ...]]) -> None:
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        StoredFeed.objects.filter(resident_id__in=resident_ids).delete()
-        if connection.vendor == "postgresql":
-            _copy_rows(rows)
-        else:
-            _insert_rows(rows)
 
 
 def rescore_ranges(*, size: int | None = None) -> list[tuple[int, int]]:

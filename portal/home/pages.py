@@ -15,6 +15,7 @@ from consent.selectors import covered_categories
 from portal.models import Shelter
 from portal.notices.selectors import urgent_notices
 from portal.places.selectors import (
+    HOME_DISTANCE_RESOLUTION_M,
     NearbyShelter,
     city_overview,
     nearest_shelters,
@@ -60,8 +61,9 @@ def shelter_guidance(shared: policy.ProfileProjection) -> ShelterGuidance | None
     if shared.home_location is not None:
         latitude, longitude = shared.home_location
         return ShelterGuidance(
-            # To 100 m: metre-exact distances to a few sites would give the home away.
-            nearest=nearest_shelters(latitude=latitude, longitude=longitude, resolution_m=100),
+            nearest=nearest_shelters(
+                latitude=latitude, longitude=longitude, resolution_m=HOME_DISTANCE_RESOLUTION_M
+            ),
             in_my_areas=[],
         )
     if shared.places:

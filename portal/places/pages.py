@@ -18,7 +18,6 @@ from portal.places import selectors
 from portal.places.forms import Near
 
 PAGE_SIZE = 20
-HOME_DISTANCE_RESOLUTION_M = 100
 
 
 @dataclass(frozen=True)
@@ -126,8 +125,7 @@ def _by_distance(
     ids = Paginator(ranked.ids, PAGE_SIZE).get_page(page_number)
     # The page of ids becomes the page of those shelters; the paginator still counts them all.
     paginator = cast("Paginator[Any]", ids.paginator)
-    # Metre-exact distances from the home to a few sites would give the home away (trilateration).
-    resolution = HOME_DISTANCE_RESOLUTION_M if origin == "home" else 1
+    resolution = selectors.HOME_DISTANCE_RESOLUTION_M if origin == "home" else 1
     nearby = selectors.nearby_shelters(ranked, list(ids), resolution_m=resolution)
     page = Page(nearby, ids.number, paginator)
     return ShelterResults(

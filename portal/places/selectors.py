@@ -73,6 +73,10 @@ def districts_with_shelters() -> list[DistrictCount]:
     ]
 
 
+# Distances from a resident's home are shown to 100 m: metre-exact distances to a few sites
+# would give the home away (trilateration).
+HOME_DISTANCE_RESOLUTION_M = 100
+
 HAZARDS = tuple(field.removeprefix("for_") for field in Shelter.HAZARD_FIELDS)
 
 
@@ -201,9 +205,5 @@ def shelter_map_features(shelters: QuerySet[Shelter]) -> dict[str, Any]:
 
 
 def shelters_near_areas(*, area_ids: list[int], limit: int = 5) -> QuerySet[Shelter]:
-    """Sites in the given areas or directly below them."""
-    return (
-        Shelter.objects.filter(Q(area_id__in=area_ids) | Q(area__parent_id__in=area_ids))
-        .select_related("area")
-        .order_by("name_ja")[:limit]
-    )
+    """Sites in the given areas or below them."""
+    return shelter_search(area_ids=area_ids)[:limit]

@@ -23,7 +23,6 @@ def shelters(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "districts": selectors.districts_with_shelters(),
-        "hazards": form.fields["hazard"].choices,  # type: ignore[attr-defined]
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         "map_labels": {"youAreHere": _("You are here (about)")},

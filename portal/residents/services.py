@@ -47,11 +47,15 @@ class ProfileError(ValueError):
     """An attribute that cannot be stored; nothing was changed."""
 
 
-def _require_consent(resident_id: int, category: str) -> None:
+def _locked_may_store(resident_id: int, category: str) -> bool:
     # Lock the resident first: consent changes take the same lock, so a withdrawal cannot slip
     # between this check and the write (PostgreSQL; SQLite serialises writes anyway).
     list(User.objects.select_for_update().filter(pk=resident_id).values_list("pk"))
-    if not may_store(resident_id=resident_id, category=category):
+    return may_store(resident_id=resident_id, category=category)
+
+
+def _require_consent(resident_id: int, category: str) -> None:
+    if not _locked_may_store(resident_id, category):
         raise ProfileError(
             _("You have not agreed to share this information, so it cannot be stored.")
         )
@@ -208,8 +212,7 @@ def interaction_record(*, resident_id: int, notice_id: int, kind: str) -> bool:
     """
     if kind not in InteractionKind.ALL:
         raise ProfileError(_("Unknown kind of interaction."))
-    list(User.objects.select_for_update().filter(pk=resident_id).values_list("pk"))
-    if not may_store(resident_id=resident_id, category=Category.INTERACTIONS):
+    if not _locked_may_store(resident_id, Category.INTERACTIONS):
         return False
     field, setting = _INTERACTION_UPDATES[kind]
     interaction, _created = ResidentInteraction.objects.select_for_update().get_or_create(
@@ -229,9 +232,7 @@ def interactions_shown(*, resident_id: int, notice_ids: Collection[int]) -> bool
     ids = sorted(set(notice_ids))
     if not ids:
         return False
-    # The same lock as every attribute write: a withdrawal cannot slip between check and write.
-    list(User.objects.select_for_update().filter(pk=resident_id).values_list("pk"))
-    if not may_store(resident_id=resident_id, category=Category.INTERACTIONS):
+    if not _locked_may_store(resident_id, Category.INTERACTIONS):
         return False
     # Raw SQL: the backend's own form of a time (SQLite stores text Django must read back).
     now = connection.ops.adapt_datetimefield_value(timezone.now())
