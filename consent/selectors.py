@@ -373,3 +373,13 @@ def ledger_head() -> HeadMark:
     """The head the ledger records (not verified: consent_verify_ledger does that)."""
     head = LedgerHead.objects.filter(singleton=1).first()
     return HeadMark(head.last_hash, head.event_count) if head else HeadMark(GENESIS_HASH, 0)
+
+
+def grant_dates(*, resident_id: int, purpose_code: str) -> dict[str, datetime]:
+    """For each category the purpose may use now, when the resident last granted it (the time
+    "why am I seeing this?" names). Consent states only: no attribute is read."""
+    return dict(
+        ConsentState.objects.filter(
+            active_grants_q(), resident_id=resident_id, purpose__code=purpose_code
+        ).values_list("category__code", "changed_at")
+    )

@@ -43,7 +43,7 @@ from consent.models import (
 )
 from consent.references import format_reference, parse_reference
 from consent.selectors import active_purposes_by_category, covered_categories, usable_terms_ids
-from consent.signals import categories_uncovered, consent_narrowed
+from consent.signals import categories_uncovered, consent_narrowed, consent_widened
 from portal.models import StaffAuditEntry
 
 if TYPE_CHECKING:
@@ -511,6 +511,13 @@ def _record(
                 "changed_at": moment,
                 "expires_at": expires_at,
             },
+        )
+    if kind == EventKind.GRANT and codes:
+        consent_widened.send(
+            sender=ConsentState,
+            resident_id=resident.pk,
+            purpose=terms.purpose.code,
+            categories=frozenset(codes),
         )
     return event
 

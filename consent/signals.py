@@ -13,3 +13,9 @@ categories_uncovered = Signal()
 # reasons, queued notifications) must go all the same. Arguments: resident_id (int), purpose
 # (the purpose's code, str), categories (frozenset[str] of the codes it lost).
 consent_narrowed = Signal()
+
+# Sent inside the transaction in which a resident granted one purpose some categories (a new
+# grant, a renewal or a re-consent). Arguments: resident_id (int), purpose (the purpose's code,
+# str), categories (frozenset[str] of the codes granted). Receivers may recompute what the
+# purpose derives (a personalised feed that may now use more), never read the attributes here.
+consent_widened = Signal()

@@ -248,6 +248,9 @@ SNOW_NOTICE_HOURS = env_int("SNOW_NOTICE_HOURS", 24)
 SNOW_PASS_DISTANCE_M = env_float("SNOW_PASS_DISTANCE_M", 150.0)
 # How often beat looks for feed sources due a poll (each source has its own interval).
 FEEDS_BEAT_SECONDS = env_int("FEEDS_BEAT_SECONDS", 30)
+# How often an open home page asks for the warnings in force for the resident's areas (htmx): a
+# new warning appears within this many seconds without a reload.
+HOME_URGENT_POLL_SECONDS = env_int("HOME_URGENT_POLL_SECONDS", 15)
 # The recommender: a rescore of everyone every RECOMMENDER_RESCORE_MINUTES (notices age, and
 # popularity moves), one range task per RECOMMENDER_RANGE_SIZE residents.
 RECOMMENDER_RESCORE_MINUTES = env_int("RECOMMENDER_RESCORE_MINUTES", 60)

@@ -33,6 +33,8 @@ handler500 = "portal.infra.views.server_error"
 
 urlpatterns = [
     path("", home_views.home, name="home"),
+    path("home/urgent/", home_views.urgent, name="home_urgent"),
+    path("for-you/", include("portal.home.urls")),
     path("", include("portal.places.urls")),
     path("", include("portal.about.urls")),
     path("preferences/text-size/", infra_views.toggle_text_size, name="toggle_text_size"),

@@ -61,14 +61,19 @@ class Vocabulary:
     interests: dict[str, int]
     categories: dict[str, int]
     interest_ids: dict[str, int]  # tag code → tag id, for reasons (stored by id)
+    # Row ``pk``: the columns of area ``pk`` and of every area it lies in, -1 where none.
+    covering: np.ndarray
 
     @classmethod
     def load(cls) -> Vocabulary:
         parents = dict(Area.objects.values_list("pk", "parent_id"))
         tags = list(InterestTag.objects.values_list("code", "pk"))
+        areas = {pk: column for column, pk in enumerate(sorted(parents))}
+        ancestors = {pk: _with_ancestors(pk, parents) for pk in parents}
         return cls(
-            areas={pk: column for column, pk in enumerate(sorted(parents))},
-            ancestors={pk: _with_ancestors(pk, parents) for pk in parents},
+            areas=areas,
+            ancestors=ancestors,
+            covering=_covering_columns(areas, ancestors),
             bands={band: column for column, band in enumerate(AGE_BANDS)},
             audiences={},
             interests={code: column for column, (code, _pk) in enumerate(tags)},
@@ -92,6 +97,25 @@ class Vocabulary:
     def audience_column(self, token: str) -> int:
         """School audiences appear with notices: each gets a column when first seen."""
         return self.audiences.setdefault(token, len(self.audiences))
+
+    def covering_columns(self, area_ids: np.ndarray) -> np.ndarray:
+        """For each area id, the columns of the area and of every area it lies in (one row
+        each, -1 where none; an area unknown to the vocabulary has none)."""
+        known = (area_ids >= 0) & (area_ids < len(self.covering))
+        rows = np.full((len(area_ids), self.covering.shape[1]), -1, dtype=np.int64)
+        rows[known] = self.covering[area_ids[known]]
+        return rows
+
+
+def _covering_columns(
+    areas: Mapping[int, int], ancestors: Mapping[int, tuple[int, ...]]
+) -> np.ndarray:
+    depth = max((len(chain) for chain in ancestors.values()), default=1)
+    table = np.full((max(areas, default=0) + 1, depth), -1, dtype=np.int64)
+    for pk, chain in ancestors.items():
+        columns = [areas[area] for area in chain if area in areas]
+        table[pk, : len(columns)] = columns
+    return table
 
 
 def _with_ancestors(pk: int, parents: Mapping[int, int | None]) -> tuple[int, ...]:
@@ -274,20 +298,28 @@ def resident_side(
 
 def _resident_areas(chunk: ProfileChunk, vocabulary: Vocabulary, r: int) -> sparse.csr_matrix:
     """Each place's area and every area it lies in, at the weight of the place's kind (the
-    strongest place wins): a notice for a district reaches its neighbourhoods' residents."""
-    strongest: dict[tuple[int, int], float] = {}
-    for row, kind, area in zip(
-        chunk.place_resident_index or (),
-        chunk.place_kinds or (),
-        chunk.place_area_ids or (),
-        strict=True,
-    ):
-        weight = PLACE_WEIGHTS.get(kind, 0.6)
-        for covering in vocabulary.ancestors.get(area, (area,)):
-            column = vocabulary.areas.get(covering)
-            if column is not None:
-                strongest[row, column] = max(strongest.get((row, column), 0.0), weight)
-    return _incidence(strongest.keys(), (r, len(vocabulary.areas)), values=strongest.values())
+    strongest place wins): a notice for a district reaches its neighbourhoods' residents.
+    As arrays: a city's chunk has a place or more per resident."""
+    shape = (r, len(vocabulary.areas))
+    if not chunk.place_area_ids:
+        return sparse.csr_matrix(shape, dtype=np.float32)
+    covering = vocabulary.covering_columns(np.asarray(chunk.place_area_ids, dtype=np.int64))
+    depth = covering.shape[1]
+    kinds, kind_index = np.unique(np.asarray(chunk.place_kinds or ()), return_inverse=True)
+    kind_weights = np.asarray([PLACE_WEIGHTS.get(str(kind), 0.6) for kind in kinds])
+    rows = np.repeat(np.asarray(chunk.place_resident_index, dtype=np.int64), depth)
+    weights = np.repeat(kind_weights[kind_index].astype(np.float32), depth)
+    columns = covering.ravel()
+    known = columns >= 0
+    rows, columns, weights = rows[known], columns[known], weights[known]
+    # The strongest place of each (resident, area): sort each cell's weights largest first.
+    cells = rows * shape[1] + columns
+    order = np.lexsort((-weights, cells))
+    first = np.r_[True, cells[order][1:] != cells[order][:-1]]
+    chosen = order[first]
+    return sparse.csr_matrix(
+        (weights[chosen], (rows[chosen], columns[chosen])), shape=shape, dtype=np.float32
+    )
 
 
 # (notice id, weight of the positive signal, set aside) for each resident row

@@ -43,6 +43,10 @@ class ModelVersion(models.Model):
         return f"model #{self.pk}"
 
 
+# Entries kept per resident ("more" pages through them).
+FEED_SIZE = 20
+
+
 class StoredFeed(models.Model):
     """A resident's ranked notices with their scores and structured reasons, as one row.
 
@@ -76,6 +80,37 @@ class StoredFeed(models.Model):
 
     def __str__(self) -> str:
         return f"feed of {self.resident_id}"
+
+
+class FeedAddition(models.Model):
+    """A notice that a fan-out put into a resident's feed after the feed was computed.
+
+    A published notice is scored against every resident at once, but rewriting 100,000 stored
+    feeds to slip one entry into each is the slow part of a fan-out; instead each entry is one
+    narrow row (COPY on PostgreSQL), and the feed's reader places it among the stored entries by
+    its score. The next rescore of the resident, which ranks the notice itself, deletes it.
+    Derived from data read through the consent gate, like the feed.
+    """
+
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    notice_id = models.IntegerField(_("notice"))
+    score = models.FloatField(_("score"))
+    reasons = models.BigIntegerField(_("reasons"))
+    reason_area_id = models.IntegerField(default=0)
+    reason_interest_id = models.IntegerField(default=0)
+    reason_school_id = models.IntegerField(default=0)
+    model_version_id = models.IntegerField(_("model version"), default=0)
+    added_at = models.DateTimeField(_("added at"))
+
+    class Meta:
+        verbose_name = _("feed addition")
+        verbose_name_plural = _("feed additions")
+        indexes = [models.Index(fields=["notice_id", "resident"], name="feed_addition_by_notice")]
+
+    def __str__(self) -> str:
+        return f"notice {self.notice_id} for {self.resident_id}"
 
 
 class NoticeEngagement(models.Model):

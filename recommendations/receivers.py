@@ -1,6 +1,7 @@
 """What the recommender does when consent narrows (the resident's stored feed is rescored at once:
-their reasons may no longer name what they stopped sharing) and when a notice is published (it
-enters the feeds where it ranks)."""
+their reasons may no longer name what they stopped sharing), when it widens or the resident's
+profile changes (the feed follows within seconds) and when a notice is published (it enters the
+feeds where it ranks)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from consent.catalogue import PurposeCode
 from portal.infra.task_outbox import enqueue_on_commit
+from recommendations.features import CATEGORIES_USED
 from recommendations.tasks import fan_out_notice, rescore_resident
 
 
@@ -17,6 +19,24 @@ def rescore_on_narrowed_consent(
     """Receiver of consent.signals.consent_narrowed, inside the transaction that narrowed it:
     the rescore is enqueued when it commits."""
     if purpose == PurposeCode.PERSONALISED_HOME:
+        enqueue_on_commit(rescore_resident, resident_id=resident_id)
+
+
+def rescore_on_widened_consent(
+    sender: object, *, resident_id: int, purpose: str, categories: frozenset[str], **kwargs: Any
+) -> None:
+    """Receiver of consent.signals.consent_widened: what the resident now shares for the home
+    page counts from the next few seconds, not the next hourly rescore."""
+    if purpose == PurposeCode.PERSONALISED_HOME and categories & set(CATEGORIES_USED):
+        enqueue_on_commit(rescore_resident, resident_id=resident_id)
+
+
+def rescore_on_profile_change(
+    sender: object, *, resident_id: int, categories: frozenset[str], **kwargs: Any
+) -> None:
+    """Receiver of portal.residents.signals.profile_changed. The rescore reads the new values
+    through the gate: a category not shared for the home page changes nothing there."""
+    if categories & set(CATEGORIES_USED):
         enqueue_on_commit(rescore_resident, resident_id=resident_id)
 
 

@@ -7,9 +7,13 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from consent.catalogue import PurposeCode
+from consent.selectors import grant_dates
+from portal.models import Area, InterestTag, School
 from portal.notices.models import Notice
 from portal.notices.selectors import published_notices
-from recommendations.models import StoredFeed
+from recommendations.models import FEED_SIZE, FeedAddition, NoticeEngagement, StoredFeed
+from recommendations.reasons import ReasonNames, reason_lines
 from recommendations.scoring import REASON_BITS
 
 
@@ -38,26 +42,141 @@ class FeedItem:
 
 
 def stored_feed(*, resident_id: int) -> list[FeedItem]:
-    """The resident's stored feed, best first, without the notices that stopped being published
-    since it was computed (withdrawn, expired, superseded). Two queries."""
+    """The resident's feed, best first: the stored ranking with the notices fanned out to it
+    since, each placed after every entry scoring at least as much; without the notices that
+    stopped being published (withdrawn, expired, superseded). Three queries."""
+    entries = _stored_entries(resident_id)
+    for addition in FeedAddition.objects.filter(resident_id=resident_id).order_by(
+        "-score", "notice_id"
+    ):
+        entries = [entry for entry in entries if entry.notice_id != addition.notice_id]
+        position = next(
+            (i for i, entry in enumerate(entries) if entry.score < addition.score), len(entries)
+        )
+        entries.insert(position, _Entry.of_addition(addition))
+    entries = entries[:FEED_SIZE]
+    live = published_notices(now=timezone.now()).in_bulk([entry.notice_id for entry in entries])
+    return [
+        FeedItem(
+            notice=live[entry.notice_id],
+            position=position,
+            score=entry.score,
+            reasons=entry.reasons,
+            reason_area_id=entry.area,
+            reason_interest_id=entry.interest,
+            reason_school_id=entry.school,
+            model_version_id=entry.model_version_id,
+            computed_at=entry.computed_at,
+        )
+        for position, entry in enumerate(entry for entry in entries if entry.notice_id in live)
+    ]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    notice_id: int
+    score: float
+    reasons: int
+    area: int
+    interest: int
+    school: int
+    model_version_id: int
+    computed_at: datetime
+
+    @classmethod
+    def of_addition(cls, addition: FeedAddition) -> _Entry:
+        return cls(
+            addition.notice_id,
+            addition.score,
+            addition.reasons,
+            addition.reason_area_id,
+            addition.reason_interest_id,
+            addition.reason_school_id,
+            addition.model_version_id,
+            addition.added_at,
+        )
+
+
+def _stored_entries(resident_id: int) -> list[_Entry]:
     feed = StoredFeed.objects.filter(resident_id=resident_id).first()
     if feed is None:
         return []
-    entries = feed.entries
-    ids = entries.get("notice", [])
-    live = published_notices(now=timezone.now()).in_bulk(ids)
+    lists = feed.entries
     return [
-        FeedItem(
-            notice=live[notice_id],
-            position=position,
-            score=entries["score"][position],
-            reasons=entries["reasons"][position],
-            reason_area_id=entries["area"][position],
-            reason_interest_id=entries["interest"][position],
-            reason_school_id=entries["school"][position],
-            model_version_id=feed.model_version_id,
-            computed_at=feed.computed_at,
+        _Entry(
+            notice_id,
+            lists["score"][i],
+            lists["reasons"][i],
+            lists["area"][i],
+            lists["interest"][i],
+            lists["school"][i],
+            feed.model_version_id,
+            feed.computed_at,
         )
-        for position, notice_id in enumerate(ids)
-        if notice_id in live
+        for i, notice_id in enumerate(lists.get("notice", []))
     ]
+
+
+@dataclass(frozen=True)
+class ExplainedItem:
+    """A feed entry with its "why am I seeing this?" sentences."""
+
+    item: FeedItem
+    reasons: list[str]
+
+    @property
+    def notice(self) -> Notice:
+        return self.item.notice
+
+
+def explained_feed(*, resident_id: int) -> list[ExplainedItem]:
+    """The resident's feed with each entry's reasons in the page's language: the names the
+    reasons point at and the dates of the consents they rest on, in three small queries."""
+    items = stored_feed(resident_id=resident_id)
+    if not items:
+        return []
+    granted = grant_dates(resident_id=resident_id, purpose_code=PurposeCode.PERSONALISED_HOME)
+    names = ReasonNames(
+        areas=_names(Area, {item.reason_area_id for item in items}),
+        interests=_names(InterestTag, {item.reason_interest_id for item in items}),
+        schools=_names(School, {item.reason_school_id for item in items}),
+    )
+    return [
+        ExplainedItem(
+            item=item,
+            reasons=reason_lines(
+                reasons=item.reasons,
+                category=item.notice.category,
+                area_id=item.reason_area_id,
+                interest_id=item.reason_interest_id,
+                school_id=item.reason_school_id,
+                names=names,
+                granted=granted,
+            ),
+        )
+        for item in items
+    ]
+
+
+def _names(model: type[Area | InterestTag | School], ids: set[int]) -> dict[int, str]:
+    ids.discard(0)
+    if not ids:
+        return {}
+    return {row.pk: row.name for row in model.objects.filter(pk__in=ids)}
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """What residents did with a notice, counted anonymously."""
+
+    shown: int = 0
+    opened: int = 0
+    saved: int = 0
+    dismissed: int = 0
+
+
+def notice_engagement(*, notice_id: int) -> Engagement:
+    row = NoticeEngagement.objects.filter(notice_id=notice_id).first()
+    if row is None:
+        return Engagement()
+    return Engagement(row.shown, row.opened, row.saved, row.dismissed)

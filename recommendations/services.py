@@ -3,20 +3,24 @@
 A range is read through the consent gate chunk by chunk; each chunk's feeds replace, in one
 transaction, every stored feed of the ids the chunk covers (so a resident who stopped sharing
 everything loses their feed in the same pass). PostgreSQL takes the rows by COPY.
+
+A published notice is fanned out the same way, range by range, into narrow ``FeedAddition``
+rows rather than rewritten feeds; the next rescore takes them in.
 """
 
 from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count, Max, QuerySet
+from django.db import connection, models, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from consent.catalogue import PurposeCode
@@ -31,7 +35,13 @@ from recommendations.features import (
     resident_chunks,
     resident_side,
 )
-from recommendations.models import ModelVersion, NoticeEngagement, StoredFeed
+from recommendations.models import (
+    FEED_SIZE,
+    FeedAddition,
+    ModelVersion,
+    NoticeEngagement,
+    StoredFeed,
+)
 from recommendations.scoring import (
     PRIOR_WEIGHTS,
     Explained,
@@ -46,13 +56,23 @@ from recommendations.scoring import (
 )
 from recommendations.text import TextModel
 
-FEED_SIZE = 20  # entries stored per resident ("more" pages through them)
 CANDIDATES = 60  # re-ranked for diversity
 DIVERSITY = 0.15  # taken off a notice's score for each notice of its category above it
 CHUNK_SIZE = 5000
 # The cutoff of a feed with room left: every eligible notice enters.
 NOT_FULL = -1e9
 FEED_COLUMNS = ("resident_id", "entries", "cutoff", "model_version_id", "computed_at")
+ADDITION_COLUMNS = (
+    "resident_id",
+    "notice_id",
+    "score",
+    "reasons",
+    "reason_area_id",
+    "reason_interest_id",
+    "reason_school_id",
+    "model_version_id",
+    "added_at",
+)
 # The parallel lists of a stored feed's entries, and the column of the chunk each comes from.
 ENTRY_LISTS = {
     "notice": "notice_id",
@@ -160,12 +180,12 @@ def feeds_rescore(
         )
         # This chunk's feeds replace those of every id from the last chunk's end to its own.
         covered_to = chunk.resident_ids[-1]
-        _replace_feeds((covered_from, covered_to), feed)
+        _replace_feeds((covered_from, covered_to), feed, computed_at=now)
         covered_from = covered_to + 1
         residents += len(people)
         entries += len(feed)
     if covered_from <= high:
-        _replace_feeds((covered_from, high), None)
+        _replace_feeds((covered_from, high), None, computed_at=now)
     return Rescored(residents=residents, entries=entries)
 
 
@@ -251,50 +271,54 @@ def _ids_of(columns: np.ndarray, by_column: dict[int, int]) -> np.ndarray:
     return np.asarray(lookup[np.minimum(columns + 1, len(lookup) - 1)], dtype=np.int64)
 
 
-def _replace_feeds(id_range: tuple[int, int], feed: FeedColumns | None) -> None:
+def _replace_feeds(
+    id_range: tuple[int, int], feed: FeedColumns | None, *, computed_at: datetime
+) -> None:
+    _write_feeds(id_range, feed.feeds() if feed is not None else [], computed_at=computed_at)
+
+
+def _write_feeds(
+    id_range: tuple[int, int], rows: list[tuple[Any, ...]], *, computed_at: datetime
+) -> None:
+    """Replace the stored feeds of the ids in ``id_range`` with ``rows``, in one transaction;
+    the fan-outs' additions they now rank themselves go too."""
     low, high = id_range
-    _write_feeds(
-        StoredFeed.objects.filter(resident_id__gte=low, resident_id__lte=high),
-        feed.feeds() if feed is not None else [],
-    )
-
-
-def _write_feeds(replaced: QuerySet[StoredFeed], rows: list[tuple[Any, ...]]) -> None:
-    """Delete ``replaced`` and write ``rows`` in their place, in one transaction."""
     with transaction.atomic():
+        _derived_data_commit()
+        StoredFeed.objects.filter(resident_id__gte=low, resident_id__lte=high).delete()
+        FeedAddition.objects.filter(
+            resident_id__gte=low, resident_id__lte=high, added_at__lte=computed_at
+        ).delete()
+        if rows:
+            _bulk_write(StoredFeed, FEED_COLUMNS, rows)
+
+
+def _derived_data_commit() -> None:
+    """Feeds are derived: a crash may lose the last moment's rescore, which the next one
+    redoes, so the commit need not wait for the disk (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _bulk_write(
+    model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """COPY on PostgreSQL; elsewhere (SQLite in development) one prepared INSERT over every
+    row. The last column of every row is a time."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Feeds are derived: a crash may lose the last moment's rescore, which the next
-            # one redoes, so the commit need not wait for the disk.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        replaced.delete()
-        if not rows:
+            raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
+            with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
             return
-        if connection.vendor == "postgresql":
-            _copy_rows(rows)
-        else:
-            _insert_rows(rows)
-
-
-def _copy_rows(rows: list[tuple[Any, ...]]) -> None:
-    table = connection.ops.quote_name(StoredFeed._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(column) for column in FEED_COLUMNS)
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
-        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
-    """Elsewhere (SQLite in development): one prepared INSERT run over every row."""
-    table = connection.ops.quote_name(StoredFeed._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(column) for column in FEED_COLUMNS)
-    marks = ", ".join(["%s"] * len(FEED_COLUMNS))
-    at = connection.ops.adapt_datetimefield_value(rows[0][-1])
-    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(columns))
+        at = connection.ops.adapt_datetimefield_value(rows[0][-1])
         cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [(*row[:-1], at) for row in rows]
+            f"INSERT INTO {table} ({names}) VALUES ({marks})", [(*row[:-1], at) for row in rows]
         )
 
 
@@ -309,15 +333,23 @@ class FannedOut:
     feeds_entered: int
 
 
-def feeds_fan_out(*, notice_id: int, now: datetime | None = None) -> FannedOut:
-    """Score one newly published (or updated) notice against every resident who shares anything
-    for the home page, chunk by chunk, and put it into each stored feed where it now ranks among
-    the best ``FEED_SIZE``, with its reasons. Idempotent: a notice already in a feed is moved to
-    where its new score puts it, not added twice.
+def fan_out_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
+    """The id ranges a fan-out covers: everyone who shares anything for the home page."""
+    return resident_id_ranges(
+        purpose=PurposeCode.PERSONALISED_HOME, size=size or settings.RECOMMENDER_RANGE_SIZE
+    )
 
-    A notice that is no longer active (withdrawn, expired, superseded) needs nothing here: the
-    stored feeds' reader drops it at once, and the next rescore leaves it out. Diversity is
-    applied by the periodic rescore, not here.
+
+def feeds_fan_out(
+    *, notice_id: int, id_range: tuple[int, int] | None = None, now: datetime | None = None
+) -> FannedOut:
+    """Score one newly published (or updated) notice against every resident with an id in
+    ``id_range`` (everyone, if not given) who shares anything for the home page, chunk by chunk,
+    and add it to each feed where it ranks among the best ``FEED_SIZE``, with its reasons.
+
+    Idempotent: each chunk first deletes what an earlier run added for this notice. A notice
+    that is no longer active (withdrawn, expired, superseded) needs nothing here: the feeds'
+    reader drops it at once. Diversity is applied by the periodic rescore, not here.
     """
     now = now or timezone.now()
     context = scoring_context(now=now)
@@ -327,10 +359,9 @@ def feeds_fan_out(*, notice_id: int, now: datetime | None = None) -> FannedOut:
     row = int(rows[0])
     one = _one_notice(context.side, row)
     read = entered = 0
-    for id_range in resident_id_ranges(
-        purpose=PurposeCode.PERSONALISED_HOME, size=settings.RECOMMENDER_RANGE_SIZE
-    ):
-        for chunk in resident_chunks(id_range=id_range, chunk_size=CHUNK_SIZE):
+    for low, high in [id_range] if id_range is not None else fan_out_ranges():
+        covered_from = low
+        for chunk in resident_chunks(id_range=(low, high), chunk_size=CHUNK_SIZE):
             people = resident_side(
                 chunk,
                 notices=context.side,
@@ -338,24 +369,14 @@ def feeds_fan_out(*, notice_id: int, now: datetime | None = None) -> FannedOut:
                 text_model=context.model.text_model,
             )
             people = replace(people, dismissed=people.dismissed[:, [row]])
+            covered_to = chunk.resident_ids[-1]
+            additions = _additions(people, one, context, now=now)
+            _replace_additions(notice_id, (covered_from, covered_to), additions)
+            covered_from = covered_to + 1
             read += len(people)
-            concerned = np.flatnonzero(eligibility(people, one)[:, 0])
-            if not len(concerned):
-                continue
-            scores = score_matrix(people, one, context.weights, context.model.bias)[:, 0]
-            why = explain(
-                people, one, concerned, np.zeros(len(concerned), dtype=np.int64), context.weights
-            )
-            ids = context.vocabulary.ids_by_column()
-            entries = {
-                "resident": people.ids[concerned].tolist(),
-                "score": np.round(scores[concerned], 4).tolist(),
-                "reasons": why.masks.tolist(),
-                "area": _ids_of(why.area_columns, ids["area"]).tolist(),
-                "interest": _ids_of(why.interest_columns, ids["interest"]).tolist(),
-                "school": _ids_of(why.audience_columns, ids["school"]).tolist(),
-            }
-            entered += _enter_feeds(notice_id, entries, context.model, now=now)
+            entered += len(additions)
+        if covered_from <= high:
+            _replace_additions(notice_id, (covered_from, high), [])
     return FannedOut(residents_read=read, feeds_entered=entered)
 
 
@@ -376,78 +397,67 @@ def _one_notice(side: Notices, row: int) -> Notices:
     )
 
 
-def _enter_feeds(
-    notice_id: int, entries: dict[str, list[Any]], model: ActiveModel, *, now: datetime
-) -> int:
-    """Put the notice into the stored feeds of these residents where its score ranks it among
-    the best ``FEED_SIZE``; rewrite those feeds in one transaction. Returns how many changed."""
-    # Only feeds the notice can enter are read whole: where it scores above the lowest entry of
-    # a full feed, where the feed is not full, where there is none yet, or where it already is.
-    cutoffs = dict(
-        StoredFeed.objects.filter(resident_id__in=entries["resident"]).values_list(
+def _additions(
+    people: Residents, one: Notices, context: ScoringContext, *, now: datetime
+) -> list[tuple[Any, ...]]:
+    """The chunk's residents whose feed the notice enters: eligible, and scoring above their
+    stored feed's lowest entry (any score, where the feed has room or there is none yet)."""
+    concerned = np.flatnonzero(eligibility(people, one)[:, 0])
+    if not len(concerned):
+        return []
+    scores = score_matrix(people, one, context.weights, context.model.bias)[concerned, 0]
+    ids = people.ids[concerned]
+    cutoffs = _cutoffs((int(people.ids[0]), int(people.ids[-1])))
+    lowest = np.asarray([cutoffs.get(int(pk), NOT_FULL) for pk in ids], dtype=np.float64)
+    enters = np.flatnonzero(scores > lowest)
+    if not len(enters):
+        return []
+    chosen = concerned[enters]
+    why = explain(people, one, chosen, np.zeros(len(chosen), dtype=np.int64), context.weights)
+    by_column = context.vocabulary.ids_by_column()
+    columns = zip(
+        people.ids[chosen].tolist(),
+        np.round(scores[enters], 4).tolist(),
+        why.masks.tolist(),
+        _ids_of(why.area_columns, by_column["area"]).tolist(),
+        _ids_of(why.interest_columns, by_column["interest"]).tolist(),
+        _ids_of(why.audience_columns, by_column["school"]).tolist(),
+        strict=True,
+    )
+    notice_id = int(one.ids[0])
+    version = context.model.version_id or 0
+    return [
+        (resident, notice_id, score, reasons, area, interest, school, version, now)
+        for resident, score, reasons, area, interest, school in columns
+    ]
+
+
+def _cutoffs(id_range: tuple[int, int]) -> dict[int, float]:
+    """Each stored feed's lowest score, for the ids of a range (one range scan)."""
+    low, high = id_range
+    return dict(
+        StoredFeed.objects.filter(resident_id__gte=low, resident_id__lte=high).values_list(
             "resident_id", "cutoff"
         )
     )
-    holding = (
-        set(
-            StoredFeed.objects.filter(
-                resident_id__in=entries["resident"], entries__notice__contains=notice_id
-            ).values_list("resident_id", flat=True)
-        )
-        if connection.vendor == "postgresql"
-        else set(cutoffs)
-    )
-    chosen = [
-        index
-        for index, resident_id in enumerate(entries["resident"])
-        if resident_id not in cutoffs
-        or entries["score"][index] > cutoffs[resident_id]
-        or resident_id in holding
-    ]
-    residents = [entries["resident"][index] for index in chosen]
-    entries = {key: [values[index] for index in chosen] for key, values in entries.items()}
-    stored = {
-        feed.resident_id: feed.entries
-        for feed in StoredFeed.objects.filter(resident_id__in=residents).only("entries")
-    }
-    rows: list[tuple[Any, ...]] = []
-    for index, resident_id in enumerate(residents):
-        lists = _without_notice(stored.get(resident_id) or _empty_entries(), notice_id)
-        scores = lists["score"]
-        score = entries["score"][index]
-        # Best first: the notice goes after every entry scoring at least as much.
-        position = next((i for i, other in enumerate(scores) if other < score), len(scores))
-        if position >= FEED_SIZE:
-            continue
-        for key, column in (
-            ("notice", notice_id),
-            ("score", score),
-            ("reasons", entries["reasons"][index]),
-            ("area", entries["area"][index]),
-            ("interest", entries["interest"][index]),
-            ("school", entries["school"][index]),
-        ):
-            lists[key] = (lists[key][:position] + [column] + lists[key][position:])[:FEED_SIZE]
-        rows.append(
-            (resident_id, json.dumps(lists), _cutoff(lists["score"]), model.version_id or 0, now)
-        )
-    if rows:
-        _write_feeds(StoredFeed.objects.filter(resident_id__in=[row[0] for row in rows]), rows)
-    return len(rows)
+
+
+def _replace_additions(
+    notice_id: int, id_range: tuple[int, int], rows: list[tuple[Any, ...]]
+) -> None:
+    low, high = id_range
+    with transaction.atomic():
+        _derived_data_commit()
+        FeedAddition.objects.filter(
+            notice_id=notice_id, resident_id__gte=low, resident_id__lte=high
+        ).delete()
+        if rows:
+            _bulk_write(FeedAddition, ADDITION_COLUMNS, rows)
 
 
 def _cutoff(scores: list[float]) -> float:
     """The score a notice must beat to enter: the lowest of a full feed; any, if not full."""
     return scores[-1] if len(scores) >= FEED_SIZE else NOT_FULL
-
-
-def _empty_entries() -> dict[str, list[Any]]:
-    return {key: [] for key in ENTRY_LISTS}
-
-
-def _without_notice(lists: dict[str, list[Any]], notice_id: int) -> dict[str, list[Any]]:
-    keep = [i for i, other in enumerate(lists.get("notice", [])) if other != notice_id]
-    return {key: [lists.get(key, [])[i] for i in keep] for key in ENTRY_LISTS}
 
 
 def rescore_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
@@ -457,10 +467,11 @@ def rescore_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
     ranges = resident_id_ranges(
         purpose=PurposeCode.PERSONALISED_HOME, size=size or settings.RECOMMENDER_RANGE_SIZE
     )
-    outside = StoredFeed.objects.all()
-    if ranges:
-        outside = outside.exclude(resident_id__gte=ranges[0][0], resident_id__lte=ranges[-1][1])
-    outside.delete()
+    for model in (StoredFeed, FeedAddition):
+        outside = model.objects.all()
+        if ranges:
+            outside = outside.exclude(resident_id__gte=ranges[0][0], resident_id__lte=ranges[-1][1])
+        outside.delete()
     return ranges
 
 
@@ -471,3 +482,49 @@ def _engagement_counts() -> dict[int, float]:
             "notice_id", "opened", "saved"
         )
     }
+
+
+# ------------------------------------------------------------------------------------------------
+# What residents do with their feed
+# ------------------------------------------------------------------------------------------------
+
+ENGAGEMENT_KINDS = ("shown", "opened", "saved", "dismissed")
+
+
+def engagement_count(*, notice_ids: Collection[int], kind: str) -> None:
+    """Add one to the anonymous ``kind`` count of each notice (shown, opened, saved, dismissed):
+    kept whatever the resident shares, since no resident is in it; popularity reads it."""
+    if kind not in ENGAGEMENT_KINDS:
+        raise ValueError(f"unknown kind of engagement: {kind}")
+    ids = sorted(set(notice_ids))
+    if not ids:
+        return
+    table = connection.ops.quote_name(NoticeEngagement._meta.db_table)
+    counts = [1 if other == kind else 0 for other in ENGAGEMENT_KINDS]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = []
+    for notice_id in ids:
+        params += [notice_id, *counts, now]
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(ids))
+    # One upsert for the whole list; PostgreSQL and SQLite share the syntax.
+    sql = (
+        f"INSERT INTO {table} (notice_id, {', '.join(ENGAGEMENT_KINDS)}, updated_at) "
+        f"VALUES {rows} ON CONFLICT (notice_id) DO UPDATE SET "
+        f"{kind} = {table}.{kind} + 1, updated_at = excluded.updated_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@transaction.atomic
+def feed_drop(*, resident_id: int, notice_id: int) -> None:
+    """Take a notice out of the resident's feed at once ("not interested"); the rescore that
+    follows fills the place."""
+    FeedAddition.objects.filter(resident_id=resident_id, notice_id=notice_id).delete()
+    feed = StoredFeed.objects.select_for_update().filter(resident_id=resident_id).first()
+    if feed is None or notice_id not in feed.entries.get("notice", []):
+        return
+    keep = [i for i, other in enumerate(feed.entries["notice"]) if other != notice_id]
+    feed.entries = {key: [feed.entries[key][i] for i in keep] for key in ENTRY_LISTS}
+    feed.cutoff = _cutoff(feed.entries["score"])
+    feed.save(update_fields=["entries", "cutoff"])

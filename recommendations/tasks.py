@@ -63,7 +63,20 @@ def rescore_everyone() -> int:
     name="recommendations.fan_out_notice", queue_name="scoring", base=DjangoTask, ignore_result=True
 )
 def fan_out_notice(notice_id: int) -> int:
-    """On a notice's publication (or a new version of it): it enters the feeds where it ranks."""
+    """On a notice's publication (or a new version of it): it enters the feeds where it ranks,
+    as a group of range tasks that every worker shares. Returns the number of ranges."""
+    from recommendations.services import fan_out_ranges
+
+    ranges = fan_out_ranges()
+    if ranges:
+        group(fan_out_range.si(notice_id, low, high) for low, high in ranges).apply_async()
+    return len(ranges)
+
+
+@shared_task(
+    name="recommendations.fan_out_range", queue_name="scoring", base=DjangoTask, ignore_result=True
+)
+def fan_out_range(notice_id: int, low: int, high: int) -> int:
     from recommendations.services import feeds_fan_out
 
-    return feeds_fan_out(notice_id=notice_id).feeds_entered
+    return feeds_fan_out(notice_id=notice_id, id_range=(low, high)).feeds_entered

@@ -1,10 +1,15 @@
-"""What the home page is given: the warnings in force, the city at a glance and, for a signed-in
-resident, what they share, and the warnings and shelters for their areas (read through the consent
-gate for disaster warnings)."""
+"""What the home page is given.
+
+Signed in: the warnings in force for the resident's areas (read live from the notices through
+the consent gate for disaster warnings, so they show while the worker or the model is down), with
+the nearest shelters while one is in force; the "for you" list from the stored feed with why each
+notice is there; the plow status of their places and their children's school letters. Signed
+out: the warnings for everyone and the city's latest news. Nothing here scores: the worker did.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_noop
@@ -13,7 +18,8 @@ from consent import policy
 from consent.catalogue import Category, PurposeCode, RecipientCode
 from consent.selectors import covered_categories
 from portal.models import Shelter
-from portal.notices.selectors import urgent_notices
+from portal.notices.models import Acknowledgement, Notice
+from portal.notices.selectors import letters_for_resident, public_notice_list, urgent_notices
 from portal.places.selectors import (
     HOME_DISTANCE_RESOLUTION_M,
     NearbyShelter,
@@ -21,24 +27,89 @@ from portal.places.selectors import (
     nearest_shelters,
     shelters_near_areas,
 )
+from portal.snow.selectors import plow_rows_near
+from recommendations.selectors import explained_feed
 
-
-def home_context(*, resident_id: int | None) -> dict[str, Any]:
-    context: dict[str, Any] = {"overview": city_overview()}
-    shared = None
-    if resident_id is not None:
-        shared = shared_for_disaster_warnings(resident_id=resident_id)
-        context["shared_category_count"] = len(covered_categories(resident_id=resident_id))
-        context["shelter_guidance"] = shelter_guidance(shared)
-    area_ids = [place.area_id for place in shared.places] if shared else []
-    context["warnings"] = list(urgent_notices(area_ids=area_ids)[:5])
-    return context
+# Notices of the "for you" list shown at first; "more" shows the rest of the stored feed.
+FIRST_FOR_YOU = 8
+# School letters on the school card.
+LETTERS_ON_CARD = 3
 
 
 @dataclass(frozen=True)
 class ShelterGuidance:
     nearest: list[NearbyShelter]
     in_my_areas: list[Shelter]
+
+
+@dataclass(frozen=True)
+class Urgent:
+    """The banner: warnings in force for everyone and for the resident's areas."""
+
+    warnings: list[Notice]
+    shelters: ShelterGuidance | None = None
+
+
+@dataclass(frozen=True)
+class HomeItem:
+    """A notice of the "for you" list, why it is there, and whether the resident saved it."""
+
+    notice: Notice
+    reasons: list[str]
+    saved: bool
+
+
+@dataclass(frozen=True)
+class ForYou:
+    """The "for you" list: the stored feed, or the city's latest news when there is none."""
+
+    items: list[HomeItem]
+    personalised: bool
+    city_news: list[Notice] = field(default_factory=list)
+    may_keep_history: bool = False  # the resident shares their history here: save, set aside
+    dismissed: frozenset[int] = frozenset()  # set aside ("not interested"): may be undone
+
+    def first(self) -> list[HomeItem]:
+        return self.items[:FIRST_FOR_YOU]
+
+    def rest(self) -> list[HomeItem]:
+        return self.items[FIRST_FOR_YOU:]
+
+    def item(self, notice_id: int) -> HomeItem | None:
+        return next((item for item in self.items if item.notice.pk == notice_id), None)
+
+
+@dataclass(frozen=True)
+class SchoolLetter:
+    notice: Notice
+    acknowledged: bool
+
+
+def home_context(*, resident_id: int | None) -> dict[str, Any]:
+    if resident_id is None:
+        return {
+            "urgent": urgent_banner(resident_id=None),
+            "city_news": list(public_notice_list()[:FIRST_FOR_YOU]),
+            "overview": city_overview(),
+        }
+    shared = shared_for_home_page(resident_id=resident_id)
+    return {
+        "urgent": urgent_banner(resident_id=resident_id),
+        "for_you": for_you(resident_id=resident_id, shared=shared),
+        "snow": plow_rows_near(area_ids=[place.area_id for place in shared.places]),
+        "letters": school_letters(resident_id=resident_id),
+        "shared_category_count": len(covered_categories(resident_id=resident_id)),
+        "overview": city_overview(),
+    }
+
+
+def urgent_banner(*, resident_id: int | None) -> Urgent:
+    """Live from the notices: what the banner (and its htmx refresh) shows."""
+    if resident_id is None:
+        return Urgent(warnings=list(urgent_notices()[:5]))
+    shared = shared_for_disaster_warnings(resident_id=resident_id)
+    warnings = list(urgent_notices(area_ids=[place.area_id for place in shared.places])[:5])
+    return Urgent(warnings=warnings, shelters=shelter_guidance(shared))
 
 
 def shared_for_disaster_warnings(*, resident_id: int) -> policy.ProfileProjection:
@@ -54,6 +125,71 @@ def shared_for_disaster_warnings(*, resident_id: int) -> policy.ProfileProjectio
         ),
         categories=[Category.LOCATION, Category.PLACES],
     )
+
+
+def shared_for_home_page(*, resident_id: int) -> policy.ProfileProjection:
+    """What the resident agreed to share for their home page that the page itself shows: their
+    places (the snow card) and what they did with notices (saved ones are marked)."""
+    return policy.read_profile(
+        resident_id=resident_id,
+        purpose=PurposeCode.PERSONALISED_HOME,
+        reader=policy.Reader(
+            kind="view",
+            name=gettext_noop("the snow card and your saved notices on your home page"),
+            recipient=RecipientCode.CITY,
+        ),
+        categories=[Category.PLACES, Category.INTERACTIONS],
+    )
+
+
+def for_you(*, resident_id: int, shared: policy.ProfileProjection) -> ForYou:
+    saved = {
+        interaction.notice_id
+        for interaction in shared.interactions
+        if interaction.saved_at is not None
+    }
+    items = [
+        HomeItem(
+            notice=explained.notice, reasons=explained.reasons, saved=explained.notice.pk in saved
+        )
+        for explained in explained_feed(resident_id=resident_id)
+    ]
+    may_keep_history = shared.has(Category.INTERACTIONS)
+    dismissed = frozenset(
+        interaction.notice_id
+        for interaction in shared.interactions
+        if interaction.dismissed_at is not None
+    )
+    if items:
+        return ForYou(
+            items=items,
+            personalised=True,
+            may_keep_history=may_keep_history,
+            dismissed=dismissed,
+        )
+    # Nothing stored: the resident shares nothing for the home page, or the worker has not
+    # ranked for them yet. The city's own order, the same for everyone.
+    return ForYou(
+        items=[],
+        personalised=False,
+        city_news=list(public_notice_list()[:FIRST_FOR_YOU]),
+        may_keep_history=may_keep_history,
+        dismissed=dismissed,
+    )
+
+
+def school_letters(*, resident_id: int) -> list[SchoolLetter]:
+    """The newest letters for the resident's children (read through the gate for school
+    letters), each with whether the parent confirmed reading it."""
+    letters = list(
+        letters_for_resident(resident_id=resident_id).select_related("school")[:LETTERS_ON_CARD]
+    )
+    confirmed = set(
+        Acknowledgement.objects.filter(resident_id=resident_id, notice__in=letters).values_list(
+            "notice_id", flat=True
+        )
+    )
+    return [SchoolLetter(notice=letter, acknowledged=letter.pk in confirmed) for letter in letters]
 
 
 def shelter_guidance(shared: policy.ProfileProjection) -> ShelterGuidance | None:

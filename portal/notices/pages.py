@@ -212,3 +212,22 @@ def _lines(value: Any) -> list[str]:
     if isinstance(value, bool):
         return [_("yes") if value else _("no")]
     return str(value).splitlines() or [""]
+
+
+def reading_context(notice: Notice, *, easy: bool) -> dict[str, Any]:
+    """What a notice's reading page is given (the public page, and a resident's own list)."""
+    return {
+        "notice": notice,
+        "title": notice.title_easy if easy and notice.title_easy else notice.title,
+        "body": render_markdown(notice.body_easy if easy else notice.body),
+        # An English page may show an untranslated notice: it is marked as Japanese, so that
+        # a screen reader reads it as such (WCAG 3.1.2).
+        "title_language": "ja" if easy or notice.title == notice.title_ja else "en",
+        "body_language": "ja" if easy or notice.body == notice.body_ja else "en",
+        "easy": easy,
+        "has_easy": bool(notice.body_easy),
+        "urgent": notice.urgency in (Urgency.WARNING, Urgency.EMERGENCY),
+        # Attachments are served to anyone holding a public notice's link; a notice aimed at
+        # some residents alone keeps them to the staff console for now.
+        "attachments": notice.attachments.all() if notice.is_public else [],
+    }

@@ -37,6 +37,7 @@ from portal.models import (
     StaffAuditEntry,
     User,
 )
+from portal.residents.signals import profile_changed
 
 OLDEST_BIRTH_YEAR = 1900
 MAX_PLACES = 20
@@ -61,6 +62,12 @@ def _require_consent(resident_id: int, category: str) -> None:
         )
 
 
+def _changed(resident_id: int, category: str) -> None:
+    profile_changed.send(
+        sender=ResidentProfile, resident_id=resident_id, categories=frozenset({category})
+    )
+
+
 def _profile_for_update(resident_id: int) -> ResidentProfile:
     profile, _created = ResidentProfile.objects.select_for_update().get_or_create(
         resident_id=resident_id
@@ -80,6 +87,7 @@ def profile_set_birth_year(*, resident_id: int, birth_year: int | None) -> None:
     profile = _profile_for_update(resident_id)
     profile.birth_year = birth_year
     profile.save(update_fields=["birth_year", "updated_at"])
+    _changed(resident_id, Category.AGE)
 
 
 @transaction.atomic
@@ -116,6 +124,7 @@ def profile_set_home_location(
     profile.home_latitude = latitude
     profile.home_longitude = longitude
     profile.save(update_fields=["home_latitude", "home_longitude", "updated_at"])
+    _changed(resident_id, Category.LOCATION)
 
 
 def _in_japan(latitude: Decimal, longitude: Decimal) -> bool:
@@ -133,6 +142,7 @@ def profile_set_interests(*, resident_id: int, interest_codes: Collection[str]) 
     if unknown:
         raise ProfileError(_("Unknown interest: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
     _profile_for_update(resident_id).interests.set(tags)
+    _changed(resident_id, Category.INTERESTS)
 
 
 @transaction.atomic
@@ -148,13 +158,17 @@ def place_add(*, resident_id: int, kind: str, area_code: str) -> ResidentPlace:
         raise ProfileError(_("This place is already in your list."))
     if places.count() >= MAX_PLACES:
         raise ProfileError(_("You can register at most %(n)s places.") % {"n": MAX_PLACES})
-    return ResidentPlace.objects.create(resident_id=resident_id, kind=kind, area=area)
+    place = ResidentPlace.objects.create(resident_id=resident_id, kind=kind, area=area)
+    _changed(resident_id, Category.PLACES)
+    return place
 
 
 @transaction.atomic
 def place_remove(*, resident_id: int, place_id: int) -> bool:
     """Remove one of the resident's own places; another resident's id removes nothing."""
     deleted, _detail = ResidentPlace.objects.filter(pk=place_id, resident_id=resident_id).delete()
+    if deleted:
+        _changed(resident_id, Category.PLACES)
     return deleted > 0
 
 
@@ -172,12 +186,16 @@ def child_add(*, resident_id: int, school_code: str, grade: int) -> ResidentChil
     children = ResidentChild.objects.select_for_update().filter(resident_id=resident_id)
     if children.count() >= MAX_CHILDREN:
         raise ProfileError(_("You can register at most %(n)s children.") % {"n": MAX_CHILDREN})
-    return ResidentChild.objects.create(resident_id=resident_id, school=school, grade=grade)
+    child = ResidentChild.objects.create(resident_id=resident_id, school=school, grade=grade)
+    _changed(resident_id, Category.HOUSEHOLD)
+    return child
 
 
 @transaction.atomic
 def child_remove(*, resident_id: int, child_id: int) -> bool:
     deleted, _detail = ResidentChild.objects.filter(pk=child_id, resident_id=resident_id).delete()
+    if deleted:
+        _changed(resident_id, Category.HOUSEHOLD)
     return deleted > 0
 
 
@@ -222,6 +240,10 @@ def interaction_record(*, resident_id: int, notice_id: int, kind: str) -> bool:
         return True
     setattr(interaction, field, timezone.now() if setting else None)
     interaction.save(update_fields=[field, "updated_at"])
+    if kind != InteractionKind.OPENED:
+        # Saving or setting aside says what the resident wants: their feed follows at once.
+        # (Opening alone waits for the periodic rescore.)
+        _changed(resident_id, Category.INTERACTIONS)
     return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -213,3 +214,19 @@ def _point(lat: float, lon: float, **properties: object) -> dict[str, object]:
         "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
         "properties": properties,
     }
+
+
+def plow_rows_near(*, area_ids: Collection[int]) -> list[AreaRow]:
+    """The plow status of the districts these areas are or lie in (a neighbourhood's district),
+    by area code: the snow card of a resident's places."""
+    reached = Area.objects.ids_with_ancestors(area_ids)
+    if not reached:
+        return []
+    areas = (
+        Area.objects.filter(pk__in=reached)
+        .filter(Q(kind=Area.Kind.DISTRICT) | Q(kind=Area.Kind.MUNICIPALITY, subareas__isnull=True))
+        .select_related("parent", "plow_status__vehicle")
+        .distinct()
+        .order_by("code")
+    )
+    return [_row(area) for area in areas]

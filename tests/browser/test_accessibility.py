@@ -21,6 +21,7 @@ did not open every page listed for it.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -40,11 +41,13 @@ from portal.notices.models import Department, SchoolStaffMembership
 from portal.notices.services import NoticeDraft, notice_approve, notice_create, notice_submit
 from portal.residents import services as profile_services
 from portal.snow.models import AreaPlowStatus
+from recommendations.services import feeds_rescore
 from tests.browser.axe import LOCALES, NO_PAGE, Sweep, axe_context, axe_violations
 from tests.browser.steps import CODE, log_in, submit_main_form
 from tests.factories import (
     DEFAULT_PASSWORD,
     DistrictFactory,
+    NoticeFactory,
     SchoolFactory,
     ShelterFactory,
     StaffFactory,
@@ -112,6 +115,8 @@ SWEPT: dict[str, str] = {
     "me:delete": "resident",
     "letters:list": "resident",
     "letters:letter": "resident",
+    "for_you:list": "resident",
+    "for_you:notice": "resident",
     "consent:overview": "resident",
     "consent:setup_step": "resident",
     "consent:setup_done": "resident",
@@ -165,6 +170,9 @@ NOT_PAGES: dict[str, str] = {
     "notices:attachment": "a file download",
     "letters:attachment": "a file download",
     "letters:acknowledge": "POST only; redirects to the letter",
+    "home_urgent": "the home page's warnings banner (htmx), swept on home with a warning in force",
+    "for_you:action": "POST only; redirects home, or answers the notice's item (htmx), swept as "
+    "home with a notice set aside",
     "consent:receipt_json": "a JSON download",
     "mfa_download_recovery_codes": "a text download",
     "toggle_text_size": "POST only; redirects back (large text is swept on home and profile)",
@@ -526,12 +534,33 @@ def test_resident_pages(browser, live_server, language) -> None:
     ).pk
     letter = school_letter(school)
     receipt = grant(resident, "personalised_home", "age").public_id
+    grant(resident, "personalised_home", "interactions")
+    for_them = NoticeFactory.create(title_ja="鶴城地区の道路工事", is_public=False)
+    for_them.areas.add(home)
+    NoticeFactory.create(title_ja="市の広報", published_at=timezone.now() - timedelta(days=2))
+    warning = NoticeFactory.create(category="disaster", urgency="warning", title_ja="大雨警報")
+    warning.areas.add(home)
+    AreaPlowStatus.objects.create(area=home, last_plowed_at=timezone.now())
+    feeds_rescore(id_range=(resident.pk, resident.pk))
     sweep = Sweep(f"a resident who shares data ({language})")
     with axe_context(browser, live_server.url, language=language) as page:
         log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
         sweep.check(page, "home", "signed in, with its message")
         page.goto("/")
         sweep.check(page, "home")
+        page.locator(f"#feed-{for_them.pk} summary").click()
+        sweep.check(page, "home", "a warning with shelters, why this? open, snow and school cards")
+        page.locator(f"#feed-{for_them.pk} form[action$='/save/'] button").click()
+        page.locator(f"#feed-{for_them.pk} [role=status]").wait_for()
+        sweep.check(page, "home", "a notice saved (htmx)")
+        page.goto("/for-you/")
+        sweep.check(page, "for_you:list")
+        page.goto(f"/for-you/{for_them.pk}/")
+        sweep.check(page, "for_you:notice")
+        page.goto("/")
+        page.locator(f"#feed-{for_them.pk} form[action$='/dismiss/'] button").click()
+        page.locator(f"#feed-{for_them.pk} form[action$='/undismiss/']").wait_for()
+        sweep.check(page, "home", "a notice set aside (htmx)")
         reauthenticate(page, sweep)
 
         page.goto("/shelters/?near=home")

@@ -181,6 +181,27 @@ def test_home_page_with_the_keyboard(page) -> None:
     assert_keyboard_usable(page)
 
 
+def test_signed_in_home_page_with_the_keyboard(page, resident) -> None:
+    """The "for you" list: each notice's link, "why this?", save and not interested."""
+    from recommendations.services import feeds_rescore
+    from tests.factories import NoticeFactory
+
+    grant(resident, "personalised_home", "interactions")
+    notices = [NoticeFactory.create(title_ja=f"お知らせ{n}") for n in range(3)]
+    feeds_rescore(id_range=(resident.pk, resident.pk))
+    log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
+    page.goto("/")
+    assert_keyboard_usable(page)
+
+    why = page.locator(f"#feed-{notices[0].pk} summary")
+    why.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#feed-{notices[0].pk} details")).to_have_attribute("open", "")
+    page.locator(f"#feed-{notices[0].pk} form[action$='/dismiss/'] button").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#feed-{notices[0].pk} [role=status]")).to_be_visible()
+
+
 def test_logging_in_with_the_keyboard_alone(page, resident) -> None:
     page.goto("/accounts/login/")
     assert_skip_link_first_and_working(page)

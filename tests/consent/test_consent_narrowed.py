@@ -125,3 +125,23 @@ def test_nothing_is_sent_when_nothing_was_lost(narrowed) -> None:
     consents_expire()  # nothing due
 
     assert narrowed == []
+
+
+def test_a_grant_sends_consent_widened_with_the_purpose_and_categories() -> None:
+    from consent.signals import consent_widened
+
+    received: list[dict[str, object]] = []
+
+    def receiver(sender: object, **kwargs: object) -> None:
+        received.append(kwargs)
+
+    consent_widened.connect(receiver, dispatch_uid="test_widened")
+    try:
+        resident = UserFactory.create()
+        grant(resident, "personalised_home", "places", "age")
+    finally:
+        consent_widened.disconnect(dispatch_uid="test_widened")
+
+    assert [(r["resident_id"], r["purpose"], r["categories"]) for r in received] == [
+        (resident.pk, "personalised_home", frozenset({"places", "age"}))
+    ]

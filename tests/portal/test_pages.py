@@ -203,7 +203,9 @@ def test_home_shows_no_shelter_guidance_without_consent_for_disaster_warnings(cl
     client.force_login(resident)
     html = client.get("/").content.decode()
     assert 'id="shelters-title"' not in html
-    assert not DataUseEvent.objects.filter(resident=resident).exists()
+    assert not DataUseEvent.objects.filter(
+        resident=resident, purpose_code="disaster_warnings"
+    ).exists()
 
 
 def test_pages_for_a_logged_in_resident_are_never_cached(client) -> None:

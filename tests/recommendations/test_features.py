@@ -67,6 +67,28 @@ def test_a_district_notice_reaches_a_resident_of_one_of_its_neighbourhoods() -> 
     assert eligibility(residents, notices).tolist() == [[True]]
 
 
+def test_the_strongest_place_in_an_area_sets_its_weight_and_a_neighbourhood_its_district() -> None:
+    district = DistrictFactory.create()
+    neighbourhood = neighbourhood_of(district)
+    other = DistrictFactory.create()
+    resident = UserFactory.create()
+    grant(resident, "personalised_home", "places")
+    for kind, area in (("work", district), ("home", neighbourhood), ("family", other)):
+        profile_services.place_add(resident_id=resident.pk, kind=kind, area_code=area.code)
+    vocabulary = Vocabulary.load()
+
+    _notices, (residents,) = sides(resident)
+
+    weights = residents.areas.toarray()[0]
+    assert weights[vocabulary.areas[neighbourhood.pk]] == pytest.approx(1.0)
+    assert weights[vocabulary.areas[district.pk]] == pytest.approx(1.0)  # home beats work
+    assert weights[vocabulary.areas[other.pk]] == pytest.approx(0.6)
+    municipality = district.parent
+    assert municipality is not None and other.parent == municipality
+    assert weights[vocabulary.areas[municipality.pk]] == pytest.approx(1.0)
+    assert residents.areas.nnz == 4  # one cell per area, however many places lie in it
+
+
 def test_places_shared_for_another_purpose_do_not_count() -> None:
     district = DistrictFactory.create()
     notice = NoticeFactory.create()

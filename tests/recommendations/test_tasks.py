@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from portal.models import OutboxTask, User
@@ -27,6 +29,7 @@ def test_narrowing_consent_for_the_home_page_enqueues_a_rescore_of_the_resident(
     profile_services.place_add(
         resident_id=resident.pk, kind="home", area_code=DistrictFactory.create().code
     )
+    OutboxTask.objects.all().delete()  # what the grant and the new place enqueued
 
     withdraw(resident, category="places")
 
@@ -41,6 +44,72 @@ def test_narrowing_consent_for_another_purpose_enqueues_nothing_of_the_recommend
     withdraw(resident, purpose="disaster_warnings")
 
     assert not OutboxTask.objects.filter(task_name__startswith="recommendations.").exists()
+
+
+def rescores_queued() -> list[dict[str, object]]:
+    return [
+        task.kwargs
+        for task in OutboxTask.objects.filter(task_name="recommendations.rescore_resident")
+    ]
+
+
+def test_granting_consent_for_the_home_page_enqueues_a_rescore_of_the_resident() -> None:
+    resident = UserFactory.create()
+
+    grant(resident, "personalised_home", "places")
+
+    assert rescores_queued() == [{"resident_id": resident.pk}]
+
+
+def test_granting_consent_for_another_purpose_enqueues_no_rescore() -> None:
+    resident = UserFactory.create()
+
+    grant(resident, "disaster_warnings", "places")
+
+    assert rescores_queued() == []
+
+
+def test_a_new_place_enqueues_a_rescore_of_the_resident() -> None:
+    resident = UserFactory.create()
+    grant(resident, "personalised_home", "places")
+    OutboxTask.objects.all().delete()
+
+    profile_services.place_add(
+        resident_id=resident.pk, kind="home", area_code=DistrictFactory.create().code
+    )
+
+    assert rescores_queued() == [{"resident_id": resident.pk}]
+
+
+def test_a_new_birth_year_enqueues_a_rescore_of_the_resident() -> None:
+    resident = UserFactory.create()
+    grant(resident, "personalised_home", "age")
+    OutboxTask.objects.all().delete()
+
+    profile_services.profile_set_birth_year(resident_id=resident.pk, birth_year=1980)
+
+    assert rescores_queued() == [{"resident_id": resident.pk}]
+
+
+def test_a_change_the_scorer_does_not_use_enqueues_no_rescore() -> None:
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "location")
+    OutboxTask.objects.all().delete()
+
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.49"), longitude=Decimal("139.93")
+    )
+
+    assert rescores_queued() == []
+
+
+def test_a_refused_write_enqueues_no_rescore() -> None:
+    resident = UserFactory.create()
+
+    with pytest.raises(profile_services.ProfileError):
+        profile_services.profile_set_birth_year(resident_id=resident.pk, birth_year=1980)
+
+    assert rescores_queued() == []
 
 
 def test_the_rescore_covers_everyone_who_shares_in_ranges_of_the_size_asked() -> None:

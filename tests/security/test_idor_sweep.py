@@ -31,7 +31,7 @@ from tests.helpers import grant, terms_of
 
 pytestmark = pytest.mark.django_db
 
-OWN_NAMESPACES = {"me", "consent", "consent_staff", "letters", "notices"}
+OWN_NAMESPACES = {"me", "consent", "consent_staff", "letters", "notices", "for_you"}
 ID_CONVERTERS = ("int", "uuid", "slug", "path", "str")
 
 
@@ -106,6 +106,25 @@ def letter_for(victim) -> Any:
     return letter
 
 
+def victim_feed_notice(victim) -> dict[str, Any]:
+    """A notice aimed at the victim's area alone, ranked into their feed: another resident must
+    neither open it from their own list nor act on it."""
+    from recommendations.services import feeds_rescore
+    from tests.factories import NoticeFactory
+
+    district = DistrictFactory.create()
+    grant(victim, "personalised_home", "places", "interactions")
+    profile_services.place_add(resident_id=victim.pk, kind="home", area_code=district.code)
+    notice = NoticeFactory.create(is_public=False, title_ja="被害者の地区だけの通知")
+    notice.areas.add(district)
+    feeds_rescore(id_range=(victim.pk, victim.pk))
+    return {"pk": notice.pk}
+
+
+def victim_feed_action(victim) -> dict[str, Any]:
+    return {**victim_feed_notice(victim), "action": "save"}
+
+
 # Each URL with the methods it answers: removing a place or child is asked (GET), then done (POST).
 OBJECT_OF_ANOTHER_RESIDENT: dict[str, tuple[Callable[[Any], dict[str, Any]], tuple[str, ...]]] = {
     "me:place_remove": (victim_place, ("get", "post")),
@@ -119,6 +138,8 @@ OBJECT_OF_ANOTHER_RESIDENT: dict[str, tuple[Callable[[Any], dict[str, Any]], tup
     # The public notice pages never open a letter meant for someone's child, nor its files.
     "notices:detail": (victim_letter, ("get",)),
     "notices:attachment": (victim_letter_attachment, ("get",)),
+    "for_you:notice": (victim_feed_notice, ("get",)),
+    "for_you:action": (victim_feed_action, ("post",)),
 }
 # Staff pages whose id is not a resident's object; tests/security/test_staff_sweep.py shows
 # that residents (and staff without the permission) are refused them.

@@ -35,6 +35,9 @@ pytestmark = pytest.mark.django_db
 # error page previews mounted only with DEBUG.
 PUBLIC_URL_NAMES = {
     "home",
+    # The home page's warnings banner: the warnings for everyone, and for a signed-in resident
+    # those of their own areas (tests/portal/test_home_page.py).
+    "home_urgent",
     "shelters",
     "shelter_map",
     "consent:privacy",
@@ -66,7 +69,7 @@ PUBLIC_URL_NAMES = {
 PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
 PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}
 # A resident's own pages: they check the resident's ownership (tests/security/test_idor_sweep.py).
-RESIDENT_NAMESPACES = {"me", "consent", "letters"}
+RESIDENT_NAMESPACES = {"me", "consent", "letters", "for_you"}
 # Every admin view goes through StaffAdminSite.admin_view; two are sampled in STAFF_PAGES.
 ADMIN_NAMESPACE = "admin"
 

@@ -25,7 +25,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from portal.notices import selectors
-from portal.notices.models import URGENCY_RANK, Category, Notice, Urgency
+from portal.notices.models import Category, Notice
+from portal.notices.pages import reading_context
 from portal.notices.rendering import render_markdown
 
 PAGE_SIZE = 20
@@ -69,23 +70,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404
         return redirect("notices:detail", pk=successor.pk)
     easy = request.GET.get("text") == "easy" and bool(notice.body_easy)
-    return render(
-        request,
-        "notices/public/detail.html",
-        {
-            "notice": notice,
-            "title": notice.title_easy if easy and notice.title_easy else notice.title,
-            "body": render_markdown(notice.body_easy if easy else notice.body),
-            # An English page may show an untranslated notice: it is marked as Japanese, so that
-            # a screen reader reads it as such (WCAG 3.1.2).
-            "title_language": "ja" if easy or notice.title == notice.title_ja else "en",
-            "body_language": "ja" if easy or notice.body == notice.body_ja else "en",
-            "easy": easy,
-            "has_easy": bool(notice.body_easy),
-            "urgent": _is_urgent(notice),
-            "attachments": notice.attachments.all(),
-        },
-    )
+    return render(request, "notices/public/detail.html", reading_context(notice, easy=easy))
 
 
 @require_GET
@@ -153,10 +138,6 @@ def _entry_language(notice: Notice) -> str:
     """English when the visitor reads English and the notice is translated, else Japanese."""
     translated = bool(notice.title_en) and (bool(notice.body_en) or not notice.body_ja)
     return "en" if (get_language() or "ja").startswith("en") and translated else "ja"
-
-
-def _is_urgent(notice: Notice) -> bool:
-    return URGENCY_RANK[notice.urgency] >= URGENCY_RANK[Urgency.WARNING]
 
 
 def _filters_query(*, category: str, area_code: str) -> str:
