@@ -114,7 +114,7 @@ def scoring_context(*, now: datetime) -> ScoringContext:
         notice_texts=[notice_text(n.title_ja, n.body_ja, n.title_en, n.body_en) for n in notices]
     )
     vocabulary = Vocabulary.load()
-    popularity, unseen_popularity = popularity_scale(_engagement_counts())
+    popularity, unseen_popularity = popularity_scale(engagement_counts())
     side = notice_side(
         notices,
         vocabulary=vocabulary,
@@ -466,7 +466,7 @@ def rescore_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
     return ranges
 
 
-def _engagement_counts() -> dict[int, tuple[float, float]]:
+def engagement_counts() -> dict[int, tuple[float, float]]:
     """Each notice's anonymous (shown, opened + 2 × saved): saving says more than opening."""
     return {
         notice_id: (float(shown), opened + 2.0 * saved)
