@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from recommendations.evaluation.mind import read_behaviors
+from recommendations.evaluation.mind import read_behaviors, write_behaviors
 from tests.recommendations.mind_data import MIND_TINY, MIND_TINY_TEST_DAY
 
 SCORERS = ("model", "random", "most-popular", "most-recent")
@@ -137,6 +138,20 @@ def test_one_file_pair_split_at_a_day_is_evaluated(tmp_path: Path) -> None:
 
     assert report["train_impressions"] == 300
     assert report["test_impressions"] == 100
+
+
+def test_an_unlabelled_test_set_gets_predictions_and_no_metrics(tmp_path: Path) -> None:
+    unlabelled = tmp_path / "behaviors.tsv"
+    test = read_behaviors(MIND_TINY / "test" / "behaviors.tsv")
+    write_behaviors(unlabelled, [replace(impression, labels=None) for impression in test])
+    arguments = list(FIXTURE_FILES)
+    arguments[arguments.index("--test-behaviors") + 1] = str(unlabelled)
+    predictions = tmp_path / "prediction.txt"
+
+    output = run(*arguments, "--predictions-out", str(predictions))
+
+    assert "no labels" in output
+    assert len(predictions.read_text(encoding="utf-8").splitlines()) == len(test)
 
 
 def test_a_missing_file_is_a_command_error() -> None:

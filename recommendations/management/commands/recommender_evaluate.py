@@ -89,14 +89,21 @@ class Command(BaseCommand):
         protocols = ("strict", "replay") if options["replay"] else ("strict",)
         try:
             model = fitted_model(catalogue, train)
-            evaluation = evaluate_all(model, train, test, protocols=protocols, seed=options["seed"])
-        except ValueError as error:  # no impression with a click and a skip, or no labels
+        except ValueError as error:  # no training impression with a click and a skip
             raise CommandError(str(error)) from error
         if options["predictions_out"] is not None:
             try:
                 write_predictions(options["predictions_out"], prediction_rows(model, test))
             except OSError as error:
                 raise CommandError(f"cannot write the predictions: {error}") from error
+        if all(impression.labels is None for impression in test):
+            # MIND's own test set: the leaderboard judges the predictions, nothing to do here.
+            self.stdout.write("The test impressions have no labels: nothing to judge.")
+            return
+        try:
+            evaluation = evaluate_all(model, train, test, protocols=protocols, seed=options["seed"])
+        except ValueError as error:  # some test impressions unlabelled, or none judgeable
+            raise CommandError(str(error)) from error
         if options["json"]:
             self.stdout.write(json.dumps(evaluation.as_dict(), indent=2))
         else:
