@@ -272,7 +272,8 @@ def rank(
 # the notice. Rendered as "why am I seeing this?" by recommendations.reasons.
 REASON_BITS = {name: 1 << index for index, name in enumerate(FEATURES)}
 REASON_BITS["for_everyone"] = 1 << len(FEATURES)
-# A notice-side feature is a reason only when strong enough to say so.
+# A notice-side feature is a reason only when strong enough to say so (popularity 0.5: opened by
+# about half of those it was shown to).
 NOTICE_REASON_THRESHOLDS = {"recency": 0.75, "urgency": 0.6, "popularity": 0.5}
 
 
