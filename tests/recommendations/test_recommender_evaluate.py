@@ -77,6 +77,7 @@ def test_the_json_report_parses_with_every_metric_of_every_scorer_in_both_protoc
     report: dict,
 ) -> None:
     assert set(report["protocols"]) == {"strict", "replay"}
+    assert report["first_shown_from"] == "all"
     for by_scorer in report["protocols"].values():
         assert set(by_scorer) == set(SCORERS)
         for metrics in by_scorer.values():
@@ -84,6 +85,13 @@ def test_the_json_report_parses_with_every_metric_of_every_scorer_in_both_protoc
             assert 0.0 <= metrics["auc"] <= 1.0
     assert report["training_pairs"] > 0
     assert all(weight >= 0 for weight in report["weights"].values())
+
+
+def test_news_can_be_dated_by_the_training_impressions_alone() -> None:
+    dated_by_train = json.loads(run(*FIXTURE_FILES, "--first-shown-from-train", "--json"))
+
+    assert dated_by_train["first_shown_from"] == "train"
+    assert set(dated_by_train["protocols"]["strict"]) == set(SCORERS)
 
 
 def test_the_model_beats_the_baselines_on_the_fixture(report: dict) -> None:
