@@ -385,6 +385,6 @@ def prediction_rows(
     model: ModelScorer, test: Sequence[Impression]
 ) -> list[tuple[str, NDArray[np.float64]]]:
     """The model's scores of each test impression, learning nothing from the test (MIND's
-    leaderboard test set has no clicks to learn from), in the file's order."""
+    leaderboard test set has no clicks to learn from), in the order given."""
     scorer = model.copy()
     return [(impression.impression_id, scorer.score(impression)) for impression in test]

@@ -14,6 +14,7 @@ from portal.models import Area, InterestTag
 from portal.notices.models import SchoolAudience
 from portal.residents import services as profile_services
 from recommendations.features import (
+    POPULARITY_PRIOR_OPTIMISM,
     Vocabulary,
     active_notices,
     notice_side,
@@ -183,7 +184,7 @@ def test_popularity_is_a_smoothed_rate_a_notice_most_viewers_opened_ranks_above_
 
     assert popularity[2] > popularity[1]
     assert 0.0 <= popularity[1] <= popularity[2] <= 1.0
-    assert unseen == pytest.approx(80 / 1040)
+    assert unseen == pytest.approx(POPULARITY_PRIOR_OPTIMISM * 80 / 1040)
     assert popularity[3] == pytest.approx(unseen)
 
 
