@@ -330,6 +330,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=RECOMMENDER_RESCORE_MINUTES),
         "options": {"expires": RECOMMENDER_RESCORE_MINUTES * 60 - 5},
     },
+    # A new ranking model from the latest consented interactions, promoted only if it beats the
+    # active one on held-out interactions (recommendations/training.py).
+    "train-recommender": {
+        "task": "recommendations.train_model",
+        "schedule": crontab(hour=3, minute=41),
+    },
     "clear-expired-sessions": {
         "task": "portal.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),

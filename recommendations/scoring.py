@@ -40,7 +40,7 @@ FEATURES = (
     "text",  # similarity of the notice's text to what the resident read and saved
     "recency",  # newness of the notice (1 just published, halving every RECENCY_HALF_LIFE)
     "urgency",  # information 0, advisory 1/3, warning 2/3, emergency 1
-    "popularity",  # how often residents opened and saved it, anonymously counted (0..1)
+    "popularity",  # how often residents opened (or saved) it when shown, smoothed (0..1)
 )
 # Features that come from the resident's own data: only these make a reason "about you".
 PERSONAL_FEATURES = frozenset({"area", "age", "school", "interest", "category", "text"})
@@ -272,7 +272,8 @@ def rank(
 # the notice. Rendered as "why am I seeing this?" by recommendations.reasons.
 REASON_BITS = {name: 1 << index for index, name in enumerate(FEATURES)}
 REASON_BITS["for_everyone"] = 1 << len(FEATURES)
-# A notice-side feature is a reason only when strong enough to say so.
+# A notice-side feature is a reason only when strong enough to say so (popularity 0.5: opened by
+# about half of those it was shown to).
 NOTICE_REASON_THRESHOLDS = {"recency": 0.75, "urgency": 0.6, "popularity": 0.5}
 
 

@@ -134,12 +134,14 @@ def scoring_context(*, now: datetime) -> ScoringContext:
         notice_texts=[notice_text(n.title_ja, n.body_ja, n.title_en, n.body_en) for n in notices]
     )
     vocabulary = Vocabulary.load()
+    popularity, unseen_popularity = popularity_scale(engagement_counts())
     side = notice_side(
         notices,
         vocabulary=vocabulary,
         text_model=model.text_model,
-        popularity=popularity_scale(_engagement_counts()),
+        popularity=popularity,
         now=now,
+        unseen_popularity=unseen_popularity,
     )
     context = ScoringContext(model, vocabulary, side, weight_vector(model.weights))
     _context.clear()
@@ -475,11 +477,12 @@ def rescore_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
     return ranges
 
 
-def _engagement_counts() -> dict[int, float]:
+def engagement_counts() -> dict[int, tuple[float, float]]:
+    """Each notice's anonymous (shown, opened + 2 × saved): saving says more than opening."""
     return {
-        notice_id: opened + 2.0 * saved
-        for notice_id, opened, saved in NoticeEngagement.objects.values_list(
-            "notice_id", "opened", "saved"
+        notice_id: (float(shown), opened + 2.0 * saved)
+        for notice_id, shown, opened, saved in NoticeEngagement.objects.values_list(
+            "notice_id", "shown", "opened", "saved"
         )
     }
 

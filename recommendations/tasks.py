@@ -80,3 +80,17 @@ def fan_out_range(notice_id: int, low: int, high: int) -> int:
     from recommendations.services import feeds_fan_out
 
     return feeds_fan_out(notice_id=notice_id, id_range=(low, high)).feeds_entered
+
+
+@shared_task(
+    name="recommendations.train_model", queue_name="scoring", base=DjangoTask, ignore_result=True
+)
+def train_model() -> bool:
+    """Periodically: a new model version from the latest interactions, promoted only if it beats
+    the active one on the same held-out pairs (the next rescore then uses it). Returns whether
+    it was promoted."""
+    from django.utils import timezone
+
+    from recommendations.training import model_train_and_promote
+
+    return model_train_and_promote(now=timezone.now()).promoted

@@ -14,9 +14,11 @@ from portal.models import Area, InterestTag
 from portal.notices.models import SchoolAudience
 from portal.residents import services as profile_services
 from recommendations.features import (
+    POPULARITY_PRIOR_OPTIMISM,
     Vocabulary,
     active_notices,
     notice_side,
+    popularity_scale,
     resident_chunks,
     resident_side,
 )
@@ -195,3 +197,31 @@ def test_the_notice_side_holds_urgency_recency_and_interests() -> None:
         ]
         == 1.0
     )
+
+
+def test_popularity_is_a_smoothed_rate_a_notice_most_viewers_opened_ranks_above_a_common_one() -> (
+    None
+):
+    popularity, unseen = popularity_scale({1: (1000.0, 50.0), 2: (40.0, 30.0), 3: (0.0, 0.0)})
+
+    assert popularity[2] > popularity[1]
+    assert 0.0 <= popularity[1] <= popularity[2] <= 1.0
+    assert unseen == pytest.approx(POPULARITY_PRIOR_OPTIMISM * 80 / 1040)
+    assert popularity[3] == pytest.approx(unseen)
+
+
+def test_a_notice_never_shown_gets_the_overall_rate_on_the_notice_side() -> None:
+    shown = NoticeFactory.create()
+    never = NoticeFactory.create()
+    now = timezone.now()
+
+    side = notice_side(
+        [shown, never],
+        vocabulary=Vocabulary.load(),
+        text_model=TextModel.fit([]),
+        popularity={shown.pk: 0.3},
+        unseen_popularity=0.1,
+        now=now,
+    )
+
+    assert side.popularity.tolist() == pytest.approx([0.3, 0.1])
