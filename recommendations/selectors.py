@@ -12,9 +12,15 @@ from consent.selectors import grant_dates
 from portal.models import Area, InterestTag, School
 from portal.notices.models import Notice
 from portal.notices.selectors import published_notices
-from recommendations.models import FEED_SIZE, FeedAddition, NoticeEngagement, StoredFeed
+from recommendations.models import (
+    FEED_SIZE,
+    FeedAddition,
+    ModelVersion,
+    NoticeEngagement,
+    StoredFeed,
+)
 from recommendations.reasons import ReasonNames, reason_lines
-from recommendations.scoring import REASON_BITS
+from recommendations.scoring import PRIOR_WEIGHTS, REASON_BITS
 
 
 @dataclass(frozen=True)
@@ -180,3 +186,21 @@ def notice_engagement(*, notice_id: int) -> Engagement:
     if row is None:
         return Engagement()
     return Engagement(row.shown, row.opened, row.saved, row.dismissed)
+
+
+@dataclass(frozen=True)
+class RankerStatus:
+    """Which model ranks the home pages now, and the latest versions trained, for staff."""
+
+    active: ModelVersion | None  # None: the prior (no model promoted yet)
+    recent: list[ModelVersion]
+    prior_weights: dict[str, float]
+
+
+def ranker_status(*, recent: int = 5) -> RankerStatus:
+    versions = ModelVersion.objects.defer("text_model")
+    return RankerStatus(
+        active=versions.filter(is_active=True).first(),
+        recent=list(versions.order_by("-created_at", "-id")[:recent]),
+        prior_weights=dict(PRIOR_WEIGHTS),
+    )

@@ -8,9 +8,14 @@ from django.views.decorators.http import require_GET
 
 from portal.staff.gate import staff_view
 from portal.staff.selectors import roles_of
+from recommendations.selectors import ranker_status
 
 
 @staff_view(permission="portal.access_staff_console")
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/staff/console.html", {"roles": roles_of(request.user)})
+    return render(
+        request,
+        "portal/staff/console.html",
+        {"roles": roles_of(request.user), "ranker": ranker_status()},
+    )
