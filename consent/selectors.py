@@ -383,3 +383,19 @@ def grant_dates(*, resident_id: int, purpose_code: str) -> dict[str, datetime]:
             active_grants_q(), resident_id=resident_id, purpose__code=purpose_code
         ).values_list("category__code", "changed_at")
     )
+
+
+def consent_changed_since(
+    *, purpose_code: str, id_range: tuple[int, int], since: datetime
+) -> set[int]:
+    """Residents in ``id_range`` whose consent for the purpose changed at or after ``since``:
+    what a writer of derived data read before then may no longer be theirs to keep."""
+    low, high = id_range
+    return set(
+        ConsentState.objects.filter(
+            purpose__code=purpose_code,
+            resident_id__gte=low,
+            resident_id__lte=high,
+            changed_at__gte=since,
+        ).values_list("resident_id", flat=True)
+    )

@@ -388,6 +388,9 @@ class ResidentInteraction(models.Model):
     shown_count = models.PositiveIntegerField(_("times shown"), default=0)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     saved_at = models.DateTimeField(_("saved"), null=True, blank=True)
+    # Kept when the notice is unsaved: a resident's save counts once in the anonymous counts,
+    # however often they save and unsave it.
+    first_saved_at = models.DateTimeField(_("first saved"), null=True, blank=True)
     dismissed_at = models.DateTimeField(_("marked not interested"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -255,6 +255,9 @@ HOME_URGENT_POLL_SECONDS = env_int("HOME_URGENT_POLL_SECONDS", 15)
 # popularity moves), one range task per RECOMMENDER_RANGE_SIZE residents.
 RECOMMENDER_RESCORE_MINUTES = env_int("RECOMMENDER_RESCORE_MINUTES", 60)
 RECOMMENDER_RANGE_SIZE = env_int("RECOMMENDER_RANGE_SIZE", 10_000)
+for _name in ("HOME_URGENT_POLL_SECONDS", "RECOMMENDER_RESCORE_MINUTES", "RECOMMENDER_RANGE_SIZE"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
 # Beat names tasks by their explicit, stable names (portal/celery.py).
 CELERY_BEAT_SCHEDULE = {
     # Often enough that /healthz turns ok within seconds of Redis coming back (an outage loses

@@ -43,6 +43,13 @@ SCORER = policy.Reader(
     name=gettext_noop("the ranking of the notices on your home page"),
     recipient=RecipientCode.OPERATOR,
 )
+# Training reads the same data for another end than ranking the resident's own page: the
+# data-use log says so.
+TRAINER = policy.Reader(
+    kind="task",
+    name=gettext_noop("training the model that ranks notices on home pages, from interactions"),
+    recipient=RecipientCode.OPERATOR,
+)
 # How much a place counts: home most, then where one works or studies, then the rest.
 PLACE_WEIGHTS = {"home": 1.0, "work": 0.8, "school": 0.8, "family": 0.6, "other": 0.6}
 RECENCY_HALF_LIFE = timedelta(hours=72)
@@ -239,12 +246,15 @@ def notice_side(
 # ------------------------------------------------------------------------------------------------
 
 
-def resident_chunks(*, id_range: tuple[int, int], chunk_size: int) -> Iterator[ProfileChunk]:
+def resident_chunks(
+    *, id_range: tuple[int, int], chunk_size: int, reader: policy.Reader = SCORER
+) -> Iterator[ProfileChunk]:
     """The residents with ids in ``id_range`` who share anything the scorer uses for the
-    personalised home page, through the gate (each read logged), ``chunk_size`` at a time."""
+    personalised home page, through the gate (each read logged under ``reader``),
+    ``chunk_size`` at a time."""
     return policy.iter_profile_chunks(
         purpose=PurposeCode.PERSONALISED_HOME,
-        reader=SCORER,
+        reader=reader,
         categories=CATEGORIES_USED,
         id_range=id_range,
         chunk_size=chunk_size,
@@ -302,6 +312,15 @@ def resident_side(
                 for row, entries in interacted.items()
                 for nid, _weight, dismissed in entries
                 if dismissed and nid in notice_row
+            ),
+            (r, len(notices)),
+        ),
+        engaged=_incidence(
+            (
+                (row, notice_row[nid])
+                for row, entries in interacted.items()
+                for nid, weight, _dismissed in entries
+                if weight and nid in notice_row
             ),
             (r, len(notices)),
         ),

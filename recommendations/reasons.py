@@ -1,10 +1,10 @@
 """“Why am I seeing this?”: a stored entry's reasons in plain words, in the page's language.
 
 A personal reason names the data the scorer used and when the resident chose to share it for
-the home page ("北会津 is one of your places, which you chose to share for your home page on
-20 November"). A reason whose category the resident no longer shares for the home page is left
-out: the rescore that follows a withdrawal drops it within seconds, and until then the page does
-not claim a use the resident has ended.
+the home page ("It is for 北会津, where one of your places is (you chose to share your places
+for your home page on November 20)"). An entry that rests on a category the resident no longer
+shares for the home page has no sentences at all, and is not shown: the feed is deleted when
+consent narrows and rescored within seconds, so this only covers the moment in between.
 """
 
 from __future__ import annotations
@@ -51,7 +51,11 @@ def reason_lines(
     names: ReasonNames,
     granted: Mapping[str, datetime],
 ) -> list[str]:
-    """The sentences for one entry, personal reasons first."""
+    """The sentences for one entry, personal reasons first; none if a personal reason rests on
+    a category no longer shared (the entry must not be shown)."""
+    personal = [name for name in REASON_CATEGORY if reasons & REASON_BITS[name]]
+    if any(REASON_CATEGORY[name] not in granted for name in personal):
+        return []
     lines = [
         line
         for name, category_code in REASON_CATEGORY.items()
@@ -74,7 +78,7 @@ def reason_lines(
         lines.append(_("It is new."))
     if reasons & REASON_BITS["popularity"]:
         lines.append(_("Many residents opened or saved it."))
-    if not lines or reasons & REASON_BITS["for_everyone"]:
+    if not personal and (not lines or reasons & REASON_BITS["for_everyone"]):
         lines.append(_("It is for everyone in the city: nothing you share was needed to show it."))
     return lines
 
@@ -83,9 +87,11 @@ def _personal_line(
     name: str, *, on: str, category: str, area: str, interest: str, school: str
 ) -> str:
     if name == "area" and area:
+        # The area is the notice's own target that one of the resident's places lies in (a
+        # district, a city), not necessarily the place itself.
         return _(
-            "%(area)s is one of your places, which you chose to share for your home page on "
-            "%(date)s."
+            "It is for %(area)s, where one of your places is (you chose to share your places "
+            "for your home page on %(date)s)."
         ) % {"area": area, "date": on}
     if name == "age":
         return _(
@@ -103,13 +109,13 @@ def _personal_line(
         ) % {"interest": interest, "date": on}
     if name == "category":
         return _(
-            "You often open notices about %(category)s (your history on this site, which you "
-            "chose to share for your home page on %(date)s)."
+            "You have opened or saved notices about %(category)s (your history on this site, "
+            "which you chose to share for your home page on %(date)s)."
         ) % {"category": _category_label(category), "date": on}
     if name == "text":
         return _(
-            "It is like notices you opened or saved (your history on this site, which you chose "
-            "to share for your home page on %(date)s)."
+            "It is like other notices you opened or saved (your history on this site, which you "
+            "chose to share for your home page on %(date)s)."
         ) % {"date": on}
     return ""
 

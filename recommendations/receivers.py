@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from consent.catalogue import PurposeCode
+from consent.catalogue import Category, PurposeCode
 from portal.infra.task_outbox import enqueue_on_commit
 from recommendations.features import CATEGORIES_USED
+from recommendations.services import feed_forget
 from recommendations.tasks import fan_out_notice, rescore_resident
 
 
@@ -19,6 +20,7 @@ def rescore_on_narrowed_consent(
     """Receiver of consent.signals.consent_narrowed, inside the transaction that narrowed it:
     the rescore is enqueued when it commits."""
     if purpose == PurposeCode.PERSONALISED_HOME:
+        feed_forget(resident_id=resident_id)
         enqueue_on_commit(rescore_resident, resident_id=resident_id)
 
 
@@ -36,8 +38,13 @@ def rescore_on_profile_change(
 ) -> None:
     """Receiver of portal.residents.signals.profile_changed. The rescore reads the new values
     through the gate: a category not shared for the home page changes nothing there."""
-    if categories & set(CATEGORIES_USED):
-        enqueue_on_commit(rescore_resident, resident_id=resident_id)
+    if not categories & set(CATEGORIES_USED):
+        return
+    # A place, age, child or interest changed: reasons may name what is no longer true. (A
+    # notice saved or set aside changes no reason; the list stays while the rescore runs.)
+    if categories - {Category.INTERACTIONS}:
+        feed_forget(resident_id=resident_id)
+    enqueue_on_commit(rescore_resident, resident_id=resident_id)
 
 
 def fan_out_on_publication(sender: object, *, notice_id: int, change: str, **kwargs: Any) -> None:

@@ -104,6 +104,9 @@ class Residents:
     category_affinity: FloatArray  # R × categories, each row summing to at most 1
     text: FloatArray  # R × d, rows of unit length (or zero)
     dismissed: Matrix  # R × N (the notices' order), 1 where marked "not interested"
+    # R × N, 1 where the resident opened or saved the notice itself: its own words and category
+    # are in their history, so "like what you read" would be the notice explaining itself.
+    engaged: Matrix | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -138,7 +141,9 @@ def eligibility(residents: Residents, notices: Notices) -> BoolArray:
         matches = _dense(mine @ theirs.T) > 0
         eligible &= matches | ~sets_part[np.newaxis, :]
     if residents.dismissed.nnz:
-        eligible &= ~(_dense(residents.dismissed) > 0)
+        # A warning or an emergency cannot be set aside: it stays eligible all the same.
+        set_aside = _dense(residents.dismissed) > 0
+        eligible &= ~(set_aside & (notices.urgency < URGENT)[np.newaxis, :])
     return eligible
 
 
@@ -171,6 +176,10 @@ def feature_matrices(residents: Residents, notices: Notices) -> Iterable[tuple[s
     yield "urgency", np.broadcast_to(notices.urgency[np.newaxis, :], (r, n))
     yield "popularity", np.broadcast_to(notices.popularity[np.newaxis, :], (r, n))
 
+
+# The urgency feature of a warning (2/3) and an emergency (1): never set aside, always eligible
+# where their targeting matches.
+URGENT = 0.6
 
 # Features of the notice alone: summed into one row first, then added to every resident's row.
 NOTICE_FEATURES = frozenset({"recency", "urgency", "popularity"})
@@ -305,6 +314,9 @@ def explain(
         else:
             strong = features[:, index] >= NOTICE_REASON_THRESHOLDS[name]
             masks |= np.where(strong & counted[:, index], REASON_BITS[name], 0)
+    if residents.engaged is not None and residents.engaged.nnz and len(resident_rows):
+        own = np.asarray(residents.engaged[resident_rows, notice_rows]).ravel() > 0
+        masks &= np.where(own, ~(REASON_BITS["category"] | REASON_BITS["text"]), -1)
     personal = sum(REASON_BITS[name] for name in PERSONAL_FEATURES)
     masks |= np.where(masks & personal, 0, REASON_BITS["for_everyone"])
     return Explained(

@@ -147,7 +147,7 @@ def explained_feed(*, resident_id: int) -> list[ExplainedItem]:
         interests=_names(InterestTag, {item.reason_interest_id for item in items}),
         schools=_names(School, {item.reason_school_id for item in items}),
     )
-    return [
+    explained = [
         ExplainedItem(
             item=item,
             reasons=reason_lines(
@@ -162,6 +162,8 @@ def explained_feed(*, resident_id: int) -> list[ExplainedItem]:
         )
         for item in items
     ]
+    # An entry whose reasons rest on data no longer shared is not shown at all.
+    return [entry for entry in explained if entry.reasons]
 
 
 def _names(model: type[Area | InterestTag | School], ids: set[int]) -> dict[int, str]:

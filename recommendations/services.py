@@ -24,8 +24,8 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from consent.catalogue import PurposeCode
-from consent.selectors import resident_id_ranges
-from portal.models import Area
+from consent.selectors import consent_changed_since, resident_id_ranges
+from portal.models import Area, User
 from recommendations.features import (
     Vocabulary,
     active_notices,
@@ -170,6 +170,7 @@ def feeds_rescore(
     low, high = id_range
     residents = entries = 0
     covered_from = low
+    read_since = timezone.now()
     for chunk in resident_chunks(id_range=id_range, chunk_size=chunk_size):
         people = resident_side(
             chunk,
@@ -182,12 +183,13 @@ def feeds_rescore(
         )
         # This chunk's feeds replace those of every id from the last chunk's end to its own.
         covered_to = chunk.resident_ids[-1]
-        _replace_feeds((covered_from, covered_to), feed, computed_at=now)
+        _replace_feeds((covered_from, covered_to), feed, computed_at=now, read_since=read_since)
         covered_from = covered_to + 1
         residents += len(people)
         entries += len(feed)
+        read_since = timezone.now()
     if covered_from <= high:
-        _replace_feeds((covered_from, high), None, computed_at=now)
+        _replace_feeds((covered_from, high), None, computed_at=now, read_since=read_since)
     return Rescored(residents=residents, entries=entries)
 
 
@@ -274,25 +276,58 @@ def _ids_of(columns: np.ndarray, by_column: dict[int, int]) -> np.ndarray:
 
 
 def _replace_feeds(
-    id_range: tuple[int, int], feed: FeedColumns | None, *, computed_at: datetime
+    id_range: tuple[int, int],
+    feed: FeedColumns | None,
+    *,
+    computed_at: datetime,
+    read_since: datetime,
 ) -> None:
-    _write_feeds(id_range, feed.feeds() if feed is not None else [], computed_at=computed_at)
+    _write_feeds(
+        id_range,
+        feed.feeds() if feed is not None else [],
+        computed_at=computed_at,
+        read_since=read_since,
+    )
 
 
 def _write_feeds(
-    id_range: tuple[int, int], rows: list[tuple[Any, ...]], *, computed_at: datetime
+    id_range: tuple[int, int],
+    rows: list[tuple[Any, ...]],
+    *,
+    computed_at: datetime,
+    read_since: datetime,
 ) -> None:
     """Replace the stored feeds of the ids in ``id_range`` with ``rows``, in one transaction;
-    the fan-outs' additions they now rank themselves go too."""
+    the fan-outs' additions they now rank themselves go too. Rows of residents whose consent
+    changed since the read began, or whose account is gone, are not written (see ``_current``).
+    """
     low, high = id_range
     with transaction.atomic():
         _derived_data_commit()
+        rows = _current(rows, id_range, read_since)
         StoredFeed.objects.filter(resident_id__gte=low, resident_id__lte=high).delete()
         FeedAddition.objects.filter(
             resident_id__gte=low, resident_id__lte=high, added_at__lte=computed_at
         ).delete()
         if rows:
             _bulk_write(StoredFeed, FEED_COLUMNS, rows)
+
+
+def _current(
+    rows: list[tuple[Any, ...]], id_range: tuple[int, int], read_since: datetime
+) -> list[tuple[Any, ...]]:
+    """The rows (resident id first) still theirs to write: a withdrawal committed after the
+    chunk was read deleted the resident's feed and queued a rescore that may already have run,
+    and a deleted account must leave no derived rows (there is no database foreign key). Two
+    range queries per chunk; the resident's own rescore writes what is left out."""
+    if not rows:
+        return rows
+    low, high = id_range
+    existing = set(User.objects.filter(pk__gte=low, pk__lte=high).values_list("pk", flat=True))
+    changed = consent_changed_since(
+        purpose_code=PurposeCode.PERSONALISED_HOME, id_range=id_range, since=read_since
+    )
+    return [row for row in rows if row[0] in existing and row[0] not in changed]
 
 
 def _derived_data_commit() -> None:
@@ -363,6 +398,7 @@ def feeds_fan_out(
     read = entered = 0
     for low, high in [id_range] if id_range is not None else fan_out_ranges():
         covered_from = low
+        read_since = timezone.now()
         for chunk in resident_chunks(id_range=(low, high), chunk_size=CHUNK_SIZE):
             people = resident_side(
                 chunk,
@@ -370,15 +406,22 @@ def feeds_fan_out(
                 vocabulary=context.vocabulary,
                 text_model=context.model.text_model,
             )
-            people = replace(people, dismissed=people.dismissed[:, [row]])
+            people = replace(
+                people,
+                dismissed=people.dismissed[:, [row]],
+                engaged=people.engaged[:, [row]] if people.engaged is not None else None,
+            )
             covered_to = chunk.resident_ids[-1]
             additions = _additions(people, one, context, now=now)
-            _replace_additions(notice_id, (covered_from, covered_to), additions)
+            _replace_additions(
+                notice_id, (covered_from, covered_to), additions, read_since=read_since
+            )
             covered_from = covered_to + 1
             read += len(people)
             entered += len(additions)
+            read_since = timezone.now()
         if covered_from <= high:
-            _replace_additions(notice_id, (covered_from, high), [])
+            _replace_additions(notice_id, (covered_from, high), [], read_since=read_since)
     return FannedOut(residents_read=read, feeds_entered=entered)
 
 
@@ -445,11 +488,12 @@ def _cutoffs(id_range: tuple[int, int]) -> dict[int, float]:
 
 
 def _replace_additions(
-    notice_id: int, id_range: tuple[int, int], rows: list[tuple[Any, ...]]
+    notice_id: int, id_range: tuple[int, int], rows: list[tuple[Any, ...]], *, read_since: datetime
 ) -> None:
     low, high = id_range
     with transaction.atomic():
         _derived_data_commit()
+        rows = _current(rows, id_range, read_since)
         FeedAddition.objects.filter(
             notice_id=notice_id, resident_id__gte=low, resident_id__lte=high
         ).delete()
@@ -531,3 +575,11 @@ def feed_drop(*, resident_id: int, notice_id: int) -> None:
     feed.entries = {key: [feed.entries[key][i] for i in keep] for key in ENTRY_LISTS}
     feed.cutoff = _cutoff(feed.entries["score"])
     feed.save(update_fields=["entries", "cutoff"])
+
+
+def feed_forget(*, resident_id: int) -> None:
+    """Delete the resident's stored feed and additions: they were ranked from data the resident
+    has just stopped sharing (or changed). Inside the transaction that changed it, so no page
+    shows them after it commits; the page shows the city's own order until the rescore."""
+    StoredFeed.objects.filter(resident_id=resident_id).delete()
+    FeedAddition.objects.filter(resident_id=resident_id).delete()

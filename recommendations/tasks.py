@@ -6,11 +6,14 @@ worker was killed leaves the same feeds.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import group, shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.signals import worker_init
+
+logger = logging.getLogger(__name__)
 
 
 @worker_init.connect
@@ -93,4 +96,7 @@ def train_model() -> bool:
 
     from recommendations.training import model_train_and_promote
 
-    return model_train_and_promote(now=timezone.now()).promoted
+    outcome = model_train_and_promote(now=timezone.now())
+    # "Too few interactions" records no version: the log is where staff see the run happened.
+    logger.info("recommender training: %s", outcome.reason)
+    return outcome.promoted

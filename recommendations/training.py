@@ -29,6 +29,7 @@ from portal.notices.models import Category, Notice
 from recommendations.features import (
     OPEN_WEIGHT,
     SAVE_WEIGHT,
+    TRAINER,
     Interacted,
     PastNotice,
     Vocabulary,
@@ -255,7 +256,7 @@ def _labelled_pairs(side: Notices, vocabulary: Vocabulary, text_model: TextModel
     for id_range in resident_id_ranges(
         purpose=PurposeCode.PERSONALISED_HOME, size=settings.RECOMMENDER_RANGE_SIZE
     ):
-        for chunk in resident_chunks(id_range=id_range, chunk_size=CHUNK_SIZE):
+        for chunk in resident_chunks(id_range=id_range, chunk_size=CHUNK_SIZE, reader=TRAINER):
             if not chunk.interaction_notice_ids:
                 continue
             residents = resident_side(
@@ -325,6 +326,7 @@ def _rows_of(residents: Residents, rows: list[int]) -> Residents:
         category_affinity=residents.category_affinity[rows],
         text=residents.text[rows],
         dismissed=residents.dismissed[rows],
+        engaged=residents.engaged[rows] if residents.engaged is not None else None,
     )
 
 

@@ -9,6 +9,7 @@ out: the warnings for everyone and the city's latest news. Nothing here scores: 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,13 @@ from consent.catalogue import Category, PurposeCode, RecipientCode
 from consent.selectors import covered_categories
 from portal.models import Shelter
 from portal.notices.models import Acknowledgement, Notice
-from portal.notices.selectors import letters_for_resident, public_notice_list, urgent_notices
+from portal.notices.selectors import (
+    URGENT,
+    letters_for_resident,
+    public_notice_list,
+    published_notices,
+    urgent_notices,
+)
 from portal.places.selectors import (
     HOME_DISTANCE_RESOLUTION_M,
     NearbyShelter,
@@ -49,6 +56,14 @@ class Urgent:
     warnings: list[Notice]
     shelters: ShelterGuidance | None = None
 
+    @property
+    def fingerprint(self) -> str:
+        """What the banner shows, in a few characters: the page sends it back with each refresh
+        and is told "nothing new" (204) while it is the same, so a screen reader does not read
+        the same warnings out again."""
+        shown = ",".join(f"{w.pk}:{w.updated_at.timestamp():.0f}" for w in self.warnings)
+        return hashlib.sha256(shown.encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class HomeItem:
@@ -57,6 +72,11 @@ class HomeItem:
     notice: Notice
     reasons: list[str]
     saved: bool
+
+    @property
+    def urgent(self) -> bool:
+        """A warning or an emergency: it cannot be set aside."""
+        return self.notice.urgency in URGENT
 
 
 @dataclass(frozen=True)
@@ -206,3 +226,11 @@ def shelter_guidance(shared: policy.ProfileProjection) -> ShelterGuidance | None
         area_ids = [place.area_id for place in shared.places]
         return ShelterGuidance(nearest=[], in_my_areas=list(shelters_near_areas(area_ids=area_ids)))
     return None
+
+
+def live_notice(*, notice_id: int) -> Notice | None:
+    """A published notice by id, for the title of one the resident set aside or brought back
+    (the caller checks it is theirs to name)."""
+    if notice_id > 2**31:
+        return None
+    return published_notices().filter(pk=notice_id).first()

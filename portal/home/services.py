@@ -11,7 +11,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from portal.residents.services import InteractionKind, interaction_record, interactions_shown
+from portal.residents.services import (
+    InteractionKind,
+    interaction_record_once,
+    interactions_shown_first,
+)
 from recommendations.services import engagement_count, feed_drop
 
 ACTIONS = {
@@ -20,8 +24,6 @@ ACTIONS = {
     "dismiss": InteractionKind.DISMISSED,
     "undismiss": InteractionKind.UNDISMISSED,
 }
-# The anonymous counts only go up: undoing is not counted.
-_COUNTED = {"save": "saved", "dismiss": "dismissed"}
 
 
 @dataclass(frozen=True)
@@ -35,23 +37,31 @@ def feed_action(*, resident_id: int, notice_id: int, action: str) -> FeedActionO
     """Record ``action`` (one of ACTIONS) on a notice the caller has checked the resident may
     see. Without the consent that lets it be stored, nothing changes."""
     kind = ACTIONS[action]
-    stored = interaction_record(resident_id=resident_id, notice_id=notice_id, kind=kind)
-    if not stored:
+    recorded = interaction_record_once(resident_id=resident_id, notice_id=notice_id, kind=kind)
+    if not recorded.stored:
         return FeedActionOutcome(action=action, stored=False)
-    if action in _COUNTED:
-        engagement_count(notice_ids=[notice_id], kind=_COUNTED[action])
+    # A resident's save counts once in the anonymous counts, however often they save again.
+    if action == "save" and recorded.first:
+        engagement_count(notice_ids=[notice_id], kind="saved")
     if action == "dismiss":
+        engagement_count(notice_ids=[notice_id], kind="dismissed")
         feed_drop(resident_id=resident_id, notice_id=notice_id)
     return FeedActionOutcome(action=action, stored=True)
 
 
 def notice_opened(*, resident_id: int, notice_id: int) -> None:
-    """The resident opened a notice from their list."""
-    interaction_record(resident_id=resident_id, notice_id=notice_id, kind=InteractionKind.OPENED)
-    engagement_count(notice_ids=[notice_id], kind="opened")
+    """The resident opened a notice from their list: counted the first time only, and only for
+    a resident who shares their history (so one account cannot inflate a notice's popularity
+    by opening it again and again)."""
+    recorded = interaction_record_once(
+        resident_id=resident_id, notice_id=notice_id, kind=InteractionKind.OPENED
+    )
+    if recorded.first:
+        engagement_count(notice_ids=[notice_id], kind="opened")
 
 
 def notices_shown(*, resident_id: int, notice_ids: list[int]) -> None:
-    """The resident's list was shown with these notices."""
-    interactions_shown(resident_id=resident_id, notice_ids=notice_ids)
-    engagement_count(notice_ids=notice_ids, kind="shown")
+    """The resident's list was shown with these notices: each counted once per resident."""
+    first = interactions_shown_first(resident_id=resident_id, notice_ids=notice_ids)
+    if first:
+        engagement_count(notice_ids=first, kind="shown")

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -45,11 +46,11 @@ def urgent(request: HttpRequest) -> HttpResponse:
     """The banner alone, fetched by htmx every HOME_URGENT_POLL_SECONDS: a new warning for the
     resident's areas appears without a reload."""
     resident_id = request.user.pk if request.user.is_authenticated else None
-    response = render(
-        request,
-        "portal/home.html#urgent",
-        {"urgent": pages.urgent_banner(resident_id=resident_id)},
-    )
+    banner = pages.urgent_banner(resident_id=resident_id)
+    if request.GET.get("shown") == banner.fingerprint:
+        response = HttpResponse(status=204)  # htmx leaves the banner as it is
+    else:
+        response = render(request, "portal/home.html#urgent", {"urgent": banner})
     response["Cache-Control"] = "no-store"
     return response
 
@@ -64,7 +65,15 @@ def for_you(request: ResidentRequest) -> HttpResponse:
         _count_shown(request.user.pk, listing.rest())
         return render(request, "portal/home/for_you.html#more-items", {"for_you": listing})
     _count_shown(request.user.pk, listing.items)
-    return render(request, "portal/home/for_you.html", {"for_you": listing})
+    hidden = request.GET.get("hidden", "")
+    context = {
+        "for_you": listing,
+        # Just set aside without JavaScript: said at the top of the list, with its "Undo".
+        "hidden": pages.live_notice(notice_id=int(hidden))
+        if hidden.isdigit() and int(hidden) in listing.dismissed
+        else None,
+    }
+    return render(request, "portal/home/for_you.html", context)
 
 
 @login_required
@@ -93,6 +102,9 @@ def for_you_action(request: ResidentRequest, pk: int, action: str) -> HttpRespon
     # Undoing "not interested" concerns a notice already gone from the list.
     if item is None and not (action == "undismiss" and pk in listing.dismissed):
         raise Http404
+    if action == "dismiss" and item is not None and item.urgent:
+        messages.error(request, _("A warning cannot be hidden while it is in force."))
+        return redirect(_back_to(request))
     outcome = services.feed_action(resident_id=request.user.pk, notice_id=pk, action=action)
     message = _outcome_message(outcome)
     if request.htmx:
@@ -103,6 +115,7 @@ def for_you_action(request: ResidentRequest, pk: int, action: str) -> HttpRespon
             "portal/home/_action_result.html",
             {
                 "entry": item,
+                "restored": pages.live_notice(notice_id=pk) if action == "undismiss" else None,
                 "outcome": outcome,
                 "message": message,
                 "notice_id": pk,
@@ -110,8 +123,11 @@ def for_you_action(request: ResidentRequest, pk: int, action: str) -> HttpRespon
                 "may_keep_history": listing.may_keep_history,
             },
         )
+    if outcome.stored and action == "dismiss":
+        # Without JavaScript: the whole list, with what was hidden and its "Undo" at the top.
+        return redirect(f"{reverse('for_you:list')}?hidden={pk}")
     (messages.success if outcome.stored else messages.error)(request, message)
-    return redirect(f"{_back_to(request)}#for-you")
+    return redirect(_back_to(request))
 
 
 def _outcome_message(outcome: services.FeedActionOutcome) -> str:
@@ -130,7 +146,7 @@ def _outcome_message(outcome: services.FeedActionOutcome) -> str:
 
 def _back_to(request: ResidentRequest) -> str:
     """Back to the list the form was on: the home page or the whole list."""
-    return "/for-you/" if request.POST.get("from") == "list" else "/"
+    return reverse("for_you:list") if request.POST.get("from") == "list" else reverse("home")
 
 
 def _count_shown(resident_id: int, items: list[pages.HomeItem]) -> None:

@@ -279,8 +279,10 @@ def urgent_notices(*, area_ids: Collection[int] = ()) -> QuerySet[Notice]:
         published_notices()
         .filter(urgency__in=URGENT)
         .exclude(category=Category.SCHOOL)
-        # A warning also aimed by age, interest or school needs what the home page does not read.
-        .filter(AIMED_BY_AREA_ALONE)
+        # A warning also aimed by age, interest or school needs what the banner does not read:
+        # a public one is shown to everyone in its areas (too many is the safe side); one kept
+        # from the public reaches its residents through their own lists.
+        .filter(AIMED_BY_AREA_ALONE | Q(is_public=True))
         .filter(Q(areas=None) | Q(areas__in=reached))
         .distinct()
         .order_by("-published_at", "-id")

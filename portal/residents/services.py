@@ -8,6 +8,7 @@ here: they go through consent.policy.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -221,41 +222,72 @@ _INTERACTION_UPDATES = {
 }
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class Recorded:
+    """What an interaction write did: whether anything was stored (the resident shares their
+    history), and whether this was the first time for this resident and notice — the only
+    time the anonymous counts may count it."""
+
+    stored: bool
+    first: bool
+
+
 def interaction_record(*, resident_id: int, notice_id: int, kind: str) -> bool:
     """Store what the resident did with a notice, if they share their interaction history.
 
     Returns whether anything was stored: without that consent nothing identifying is kept (the
     anonymous counts are the recommender's business). Opening a notice keeps its first time.
     """
+    return interaction_record_once(resident_id=resident_id, notice_id=notice_id, kind=kind).stored
+
+
+@transaction.atomic
+def interaction_record_once(*, resident_id: int, notice_id: int, kind: str) -> Recorded:
+    """``interaction_record``, telling whether the resident opened (or saved) this notice for
+    the first time."""
     if kind not in InteractionKind.ALL:
         raise ProfileError(_("Unknown kind of interaction."))
     if not _locked_may_store(resident_id, Category.INTERACTIONS):
-        return False
+        return Recorded(stored=False, first=False)
     field, setting = _INTERACTION_UPDATES[kind]
     interaction, _created = ResidentInteraction.objects.select_for_update().get_or_create(
         resident_id=resident_id, notice_id=notice_id
     )
     if kind == InteractionKind.OPENED and interaction.opened_at is not None:
-        return True
-    setattr(interaction, field, timezone.now() if setting else None)
-    interaction.save(update_fields=[field, "updated_at"])
+        return Recorded(stored=True, first=False)
+    now = timezone.now()
+    first = False
+    fields = [field, "updated_at"]
+    if kind == InteractionKind.OPENED:
+        first = True
+    elif kind == InteractionKind.SAVED and interaction.first_saved_at is None:
+        first = True
+        interaction.first_saved_at = now
+        fields.append("first_saved_at")
+    setattr(interaction, field, now if setting else None)
+    interaction.save(update_fields=fields)
     if kind != InteractionKind.OPENED:
         # Saving or setting aside says what the resident wants: their feed follows at once.
         # (Opening alone waits for the periodic rescore.)
         _changed(resident_id, Category.INTERACTIONS)
-    return True
+    return Recorded(stored=True, first=first)
 
 
-@transaction.atomic
 def interactions_shown(*, resident_id: int, notice_ids: Collection[int]) -> bool:
     """Count one showing of each of these notices to the resident, if they share their
     interaction history: one statement for the whole list, however often the page is seen."""
+    return interactions_shown_first(resident_id=resident_id, notice_ids=notice_ids) is not None
+
+
+@transaction.atomic
+def interactions_shown_first(*, resident_id: int, notice_ids: Collection[int]) -> list[int] | None:
+    """``interactions_shown``, returning the notices shown to the resident for the first time
+    (None: nothing stored)."""
     ids = sorted(set(notice_ids))
     if not ids:
-        return False
+        return None
     if not _locked_may_store(resident_id, Category.INTERACTIONS):
-        return False
+        return None
     # Raw SQL: the backend's own form of a time (SQLite stores text Django must read back).
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     table = ResidentInteraction._meta.db_table
@@ -269,11 +301,11 @@ def interactions_shown(*, resident_id: int, notice_ids: Collection[int]) -> bool
         f"VALUES {rows} ON CONFLICT (resident_id, notice_id) DO UPDATE SET "
         f"shown_count = {table}.shown_count + 1, "
         f"first_shown_at = COALESCE({table}.first_shown_at, excluded.first_shown_at), "
-        "updated_at = excluded.updated_at"
+        "updated_at = excluded.updated_at RETURNING notice_id, shown_count"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-    return True
+        return sorted(notice_id for notice_id, count in cursor.fetchall() if count == 1)
 
 
 def erase_categories(*, resident_id: int, categories: Iterable[str]) -> None:

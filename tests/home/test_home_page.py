@@ -52,26 +52,54 @@ def test_a_resident_sees_a_notice_for_their_area_with_why_naming_the_area_and_th
     assert "北会津の道路工事" in html
     assert "Why this?" in html
     assert (
-        f"Kitaaizu is one of your places, which you chose to share for your home page on {day}."
-        in html
+        f"It is for Kitaaizu, where one of your places is (you chose to share your places for "
+        f"your home page on {day})." in html
     )
 
 
-def test_a_reason_is_left_out_once_its_consent_is_withdrawn_even_before_the_rescore(
+def test_a_narrowed_consent_takes_the_list_ranked_from_it_away_before_the_rescore(
     client,
 ) -> None:
     district = DistrictFactory.create(name_en="Kitaaizu")
     resident = resident_of(district, "interests")
-    notice = NoticeFactory.create()
+    notice = NoticeFactory.create(title_ja="北会津のお知らせ")
     notice.areas.add(district)
     ranked(resident)
-    withdraw(resident, category="places")
-    # The rescore is queued, not run: the stored reasons still name the area.
-    assert "area" in stored_feed(resident_id=resident.pk)[0].reason_codes
 
+    withdraw(resident, category="places")  # the rescore is queued, not run
     html = home_of(client, resident)
 
-    assert "Kitaaizu is one of your places" not in html
+    assert stored_feed(resident_id=resident.pk) == []
+    assert "where one of your places is" not in html and "北会津のお知らせ" not in html
+    assert "the same for everyone" in html
+
+
+def test_removing_a_place_takes_the_list_ranked_from_it_away_before_the_rescore() -> None:
+    district = DistrictFactory.create()
+    resident = resident_of(district)
+    ranked(resident)
+    place = profile_services.place_add(
+        resident_id=resident.pk, kind="work", area_code=DistrictFactory.create().code
+    )
+    ranked(resident)
+    NoticeFactory.create()
+    ranked(resident)
+    assert stored_feed(resident_id=resident.pk)
+
+    profile_services.place_remove(resident_id=resident.pk, place_id=place.pk)
+
+    assert stored_feed(resident_id=resident.pk) == []
+
+
+def test_saving_a_notice_keeps_the_list_while_the_rescore_runs(client) -> None:
+    resident = resident_of(DistrictFactory.create(), "interactions")
+    notice = NoticeFactory.create()
+    ranked(resident)
+    client.force_login(resident)
+
+    client.post(f"/for-you/{notice.pk}/save/")
+
+    assert [item.notice_id for item in stored_feed(resident_id=resident.pk)] == [notice.pk]
 
 
 def test_a_resident_who_shares_nothing_for_the_home_page_sees_the_citys_latest_news(
@@ -129,7 +157,7 @@ def test_saving_without_javascript_keeps_it_marked_and_counts_it_anonymously(cli
 
     response = client.post(f"/for-you/{notice.pk}/save/", {"from": "home"})
 
-    assert response.status_code == 302 and response["Location"] == "/#for-you"
+    assert response.status_code == 302 and response["Location"] == "/"
     assert ResidentInteraction.objects.get(resident=resident, notice=notice).saved_at
     assert notice_engagement(notice_id=notice.pk).saved == 1
     assert "Saved" in client.get("/").content.decode()
@@ -220,7 +248,9 @@ def test_opening_a_notice_aimed_at_the_resident_alone_shows_it_and_why(client) -
     html = client.get(f"/for-you/{notice.pk}/").content.decode()
 
     assert "詳しい本文" in html, html[html.find("<main") :]
-    assert "Kitaaizu is one of your places" in html, html[html.find("why-title") :][:800]
+    assert "It is for Kitaaizu, where one of your places is" in html, html[
+        html.find("why-title") :
+    ][:800]
     assert ResidentInteraction.objects.get(resident=resident, notice=notice).opened_at
     assert notice_engagement(notice_id=notice.pk).opened == 1
 
@@ -235,7 +265,7 @@ def test_a_notice_not_on_the_residents_list_is_not_found(client) -> None:
     assert client.get(f"/for-you/{elsewhere.pk}/").status_code == 404
 
 
-def test_showing_the_list_counts_each_showing_only_for_a_resident_who_shares_history(
+def test_showing_the_list_counts_each_showing_only_for_a_resident_who_shares_history_and_once(
     client,
 ) -> None:
     sharing = resident_of(DistrictFactory.create(), "interactions")
@@ -247,10 +277,13 @@ def test_showing_the_list_counts_each_showing_only_for_a_resident_who_shares_his
     home_of(client, sharing)
     home_of(client, private)
 
+    home_of(client, sharing)
+
     assert list(ResidentInteraction.objects.values_list("resident_id", "shown_count")) == [
-        (sharing.pk, 1)
+        (sharing.pk, 2)
     ]
-    assert notice_engagement(notice_id=notice.pk).shown == 2
+    # Counted anonymously once per resident who shares their history, however often shown.
+    assert notice_engagement(notice_id=notice.pk).shown == 1
 
 
 def test_the_page_never_scores_a_resident_without_a_stored_feed(client) -> None:
@@ -316,3 +349,58 @@ def test_the_home_page_polls_the_banner(client, settings) -> None:
     html = client.get("/").content.decode()
 
     assert 'hx-get="/home/urgent/"' in html and 'hx-trigger="every 7s"' in html
+
+
+def test_the_banner_refresh_answers_no_content_while_nothing_changed(client) -> None:
+    NoticeFactory.create(category="disaster", urgency="emergency", title_ja="全域の緊急情報")
+    html = client.get("/").content.decode()
+    shown = html.split('name="shown" value="')[1].split('"')[0]
+
+    same = client.get("/home/urgent/", {"shown": shown}, HTTP_HX_REQUEST="true")
+    NoticeFactory.create(category="disaster", urgency="warning", title_ja="新しい警報")
+    changed = client.get("/home/urgent/", {"shown": shown}, HTTP_HX_REQUEST="true")
+
+    assert same.status_code == 204 and same.content == b""
+    assert changed.status_code == 200 and "新しい警報" in changed.content.decode()
+
+
+def test_not_interested_without_javascript_shows_the_list_with_what_was_hidden_and_undo(
+    client,
+) -> None:
+    resident = resident_of(DistrictFactory.create(), "interactions")
+    dull = NoticeFactory.create(title_ja="興味のないお知らせ")
+    ranked(resident)
+    client.force_login(resident)
+
+    response = client.post(f"/for-you/{dull.pk}/dismiss/", {"from": "home"}, follow=True)
+
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/for-you/?hidden={dull.pk}"
+    assert "Hidden." in html and "興味のないお知らせ" in html
+    assert f'action="/for-you/{dull.pk}/undismiss/"' in html
+
+
+def test_the_hidden_notice_is_named_only_if_the_resident_set_it_aside(client) -> None:
+    resident = resident_of(DistrictFactory.create(), "interactions")
+    other = NoticeFactory.create(title_ja="他人のお知らせ", is_public=False)
+    other.areas.add(DistrictFactory.create())
+    ranked(resident)
+    client.force_login(resident)
+
+    html = client.get(f"/for-you/?hidden={other.pk}").content.decode()
+
+    assert "他人のお知らせ" not in html
+
+
+def test_a_warning_on_the_list_offers_no_not_interested(client) -> None:
+    resident = resident_of(DistrictFactory.create(), "interactions")
+    warning = NoticeFactory.create(category="disaster", urgency="warning")
+    ranked(resident)
+    client.force_login(resident)
+
+    html = client.get("/").content.decode()
+    refused = client.post(f"/for-you/{warning.pk}/dismiss/", follow=True)
+
+    assert f'action="/for-you/{warning.pk}/dismiss/"' not in html
+    assert "cannot be hidden" in refused.content.decode()
+    assert not ResidentInteraction.objects.filter(dismissed_at__isnull=False).exists()

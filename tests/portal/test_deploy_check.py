@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 PRODUCTION_ENVIRONMENT = {
@@ -72,3 +73,12 @@ def test_site_refuses_to_start_without_a_secret_key_when_debug_is_off() -> None:
     result = run_manage("check", extra_env=environment)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["HOME_URGENT_POLL_SECONDS", "RECOMMENDER_RESCORE_MINUTES", "RECOMMENDER_RANGE_SIZE"]
+)
+def test_site_refuses_to_start_with_an_interval_or_size_below_one(name: str) -> None:
+    result = run_manage("check", extra_env={**PRODUCTION_ENVIRONMENT, name: "0"})
+    assert result.returncode != 0
+    assert f"{name} must be at least 1" in result.stderr

@@ -34,24 +34,26 @@ def lines(reasons: int, granted=GRANTED) -> list[str]:
 def test_an_area_reason_names_the_area_and_the_day_it_was_shared() -> None:
     with translation.override("en"):
         assert lines(REASON_BITS["area"]) == [
-            "北会津 is one of your places, which you chose to share for your home page on "
-            "November 20."
+            "It is for 北会津, where one of your places is (you chose to share your places for "
+            "your home page on November 20)."
         ]
 
 
 def test_the_reason_reads_in_japanese_with_a_japanese_date() -> None:
     with translation.override("ja"):
         (line,) = lines(REASON_BITS["area"])
-    assert line.startswith("北会津はあなたが登録した場所です") and "11月20日" in line
+    assert line.startswith("北会津向けのお知らせで") and "11月20日" in line
 
 
-def test_a_reason_whose_consent_ended_is_left_out() -> None:
+def test_an_entry_resting_on_a_category_no_longer_shared_has_no_sentences() -> None:
+    """It is not shown at all (explained_feed): claiming the rest, or "for everyone", would
+    be untrue."""
     with translation.override("en"):
         result = lines(
             REASON_BITS["area"] | REASON_BITS["interest"],
             granted={"interests": GRANTED["interests"]},
         )
-    assert len(result) == 1 and "スポーツ" in result[0]
+    assert result == []
 
 
 def test_a_notice_chosen_for_everything_but_the_resident_says_so() -> None:
@@ -63,11 +65,17 @@ def test_a_notice_chosen_for_everything_but_the_resident_says_so() -> None:
     ]
 
 
-def test_an_entry_without_any_reason_left_still_says_something_true() -> None:
+def test_an_entry_for_everyone_with_no_strong_point_still_says_why() -> None:
     with translation.override("en"):
-        assert lines(REASON_BITS["area"], granted={}) == [
+        assert lines(0) == [
             "It is for everyone in the city: nothing you share was needed to show it."
         ]
+
+
+def test_a_personal_entry_never_says_it_is_for_everyone() -> None:
+    with translation.override("en"):
+        result = lines(REASON_BITS["area"] | REASON_BITS["for_everyone"])
+    assert len(result) == 1 and "北会津" in result[0]
 
 
 @pytest.mark.django_db
