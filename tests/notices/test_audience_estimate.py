@@ -127,7 +127,7 @@ def test_a_small_audience_is_fewer_than_ten(
 
 
 def test_an_identical_targeting_is_answered_from_the_cache(
-    publisher: User, approver: User, district: Area, counted
+    publisher: User, approver: User, district: Area, counted, without_noise: None
 ) -> None:
     counted["count"] = 40
     targeting = Targeting(area_codes=[district.code], age_bands=["30-39", "40-49"])
@@ -182,7 +182,9 @@ def post(user: User, data: dict[str, Any]) -> Any:
     return estimate_view.estimate.__wrapped__(request)  # type: ignore[attr-defined]
 
 
-def test_the_view_answers_a_fragment(publisher: User, district: Area, counted) -> None:
+def test_the_view_answers_a_fragment(
+    publisher: User, district: Area, counted, without_noise: None
+) -> None:
     counted["count"] = 57
     school = SchoolFactory.create()
     response = post(
