@@ -60,9 +60,13 @@ def ensure_demo_feeds(*, now: datetime | None = None) -> int:
 
 
 def todays_snow_warning(now: datetime) -> bytes:
-    """Issued at 05:40 on the day the demo is loaded, in force for two days."""
+    """Issued at the latest 05:40 (Japan time) at or before ``now`` — that morning, or the one
+    before when the demo is loaded between midnight and 05:40 (a warning sent in the future is
+    refused) — and in force for two days."""
     day = now.astimezone(JAPAN).date()
     sent = datetime.combine(day, time(5, 40), tzinfo=JAPAN)
+    if sent > now:
+        sent -= timedelta(days=1)
     template = (DATA_DIR / "aizu_heavy_snow_cap.xml").read_text(encoding="utf-8")
     return (
         template.replace("{sent}", sent.isoformat())

@@ -462,3 +462,21 @@ def test_the_demo_superseded_notice_points_at_its_update() -> None:
 
     old = Notice.objects.get(status="superseded")
     assert old.superseded_by.get().status == "published"
+
+
+@pytest.mark.parametrize(
+    ("now", "sent"),
+    [
+        ("2026-12-03T03:00:00+00:00", "2026-12-03T05:40:00+09:00"),  # 12:00 in Japan
+        ("2026-12-03T15:30:00+00:00", "2026-12-03T05:40:00+09:00"),  # 00:30 the next day
+        ("2026-12-03T20:40:00+00:00", "2026-12-04T05:40:00+09:00"),  # 05:40 itself
+    ],
+)
+def test_the_demo_snow_warning_is_never_sent_in_the_future(now: str, sent: str) -> None:
+    from datetime import datetime
+
+    from portal.demo.feeds import todays_snow_warning
+
+    document = todays_snow_warning(datetime.fromisoformat(now)).decode()
+
+    assert f"<sent>{sent}</sent>" in document
