@@ -63,7 +63,6 @@ class Vocabulary:
     """Column of each area, age band, school audience, interest and category."""
 
     areas: dict[int, int]
-    ancestors: dict[int, tuple[int, ...]]  # each area with every area it lies in
     bands: dict[str, int]
     audiences: dict[str, int]
     interests: dict[str, int]
@@ -80,7 +79,6 @@ class Vocabulary:
         ancestors = {pk: _with_ancestors(pk, parents) for pk in parents}
         return cls(
             areas=areas,
-            ancestors=ancestors,
             covering=_covering_columns(areas, ancestors),
             bands={band: column for column, band in enumerate(AGE_BANDS)},
             audiences={},

@@ -17,7 +17,7 @@ the top), still as arrays, and only those are explained (``explain``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -119,6 +119,18 @@ class Ranked:
 
     notice_rows: IntArray  # R × slots
     scores: FloatArray  # R × slots
+
+
+def take_rows[Side: (Notices, Residents)](side: Side, rows: IntArray | list[int]) -> Side:
+    """The same side cut to these rows: every array and matrix of it is indexed by row first."""
+    return replace(
+        side,
+        **{
+            column.name: value[rows]
+            for column in fields(side)
+            if (value := getattr(side, column.name)) is not None
+        },
+    )
 
 
 def weight_vector(weights: Mapping[str, float]) -> FloatArray:

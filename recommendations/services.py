@@ -52,6 +52,7 @@ from recommendations.scoring import (
     explain,
     rank,
     score_matrix,
+    take_rows,
     weight_vector,
 )
 from recommendations.text import TextModel
@@ -282,29 +283,14 @@ def _replace_feeds(
     computed_at: datetime,
     read_since: datetime,
 ) -> None:
-    _write_feeds(
-        id_range,
-        feed.feeds() if feed is not None else [],
-        computed_at=computed_at,
-        read_since=read_since,
-    )
-
-
-def _write_feeds(
-    id_range: tuple[int, int],
-    rows: list[tuple[Any, ...]],
-    *,
-    computed_at: datetime,
-    read_since: datetime,
-) -> None:
-    """Replace the stored feeds of the ids in ``id_range`` with ``rows``, in one transaction;
+    """Replace the stored feeds of the ids in ``id_range`` with ``feed``'s, in one transaction;
     the fan-outs' additions they now rank themselves go too. Rows of residents whose consent
     changed since the read began, or whose account is gone, are not written (see ``_current``).
     """
     low, high = id_range
     with transaction.atomic():
         _derived_data_commit()
-        rows = _current(rows, id_range, read_since)
+        rows = _current(feed.feeds() if feed is not None else [], id_range, read_since)
         StoredFeed.objects.filter(resident_id__gte=low, resident_id__lte=high).delete()
         FeedAddition.objects.filter(
             resident_id__gte=low, resident_id__lte=high, added_at__lte=computed_at
@@ -370,8 +356,9 @@ class FannedOut:
     feeds_entered: int
 
 
-def fan_out_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
-    """The id ranges a fan-out covers: everyone who shares anything for the home page."""
+def sharing_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
+    """The id ranges of everyone who shares anything for the home page, what a rescore of
+    everyone and a fan-out cover, ``RECOMMENDER_RANGE_SIZE`` residents each."""
     return resident_id_ranges(
         purpose=PurposeCode.PERSONALISED_HOME, size=size or settings.RECOMMENDER_RANGE_SIZE
     )
@@ -394,9 +381,9 @@ def feeds_fan_out(
     if not len(rows):
         return FannedOut(residents_read=0, feeds_entered=0)
     row = int(rows[0])
-    one = _one_notice(context.side, row)
+    one = take_rows(context.side, [row])
     read = entered = 0
-    for low, high in [id_range] if id_range is not None else fan_out_ranges():
+    for low, high in [id_range] if id_range is not None else sharing_ranges():
         covered_from = low
         read_since = timezone.now()
         for chunk in resident_chunks(id_range=(low, high), chunk_size=CHUNK_SIZE):
@@ -423,23 +410,6 @@ def feeds_fan_out(
         if covered_from <= high:
             _replace_additions(notice_id, (covered_from, high), [], read_since=read_since)
     return FannedOut(residents_read=read, feeds_entered=entered)
-
-
-def _one_notice(side: Notices, row: int) -> Notices:
-    """The notices' side cut down to one notice (its matrices one row high)."""
-    keep = [row]
-    return Notices(
-        ids=side.ids[keep],
-        categories=side.categories[keep],
-        recency=side.recency[keep],
-        urgency=side.urgency[keep],
-        popularity=side.popularity[keep],
-        areas=side.areas[keep],
-        age_bands=side.age_bands[keep],
-        audiences=side.audiences[keep],
-        interests=side.interests[keep],
-        text=side.text[keep],
-    )
 
 
 def _additions(
@@ -510,9 +480,7 @@ def rescore_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
     """The id ranges a rescore of everyone covers (residents who share anything for the
     personalised home page, ``RECOMMENDER_RANGE_SIZE`` each); stored feeds of residents outside
     them (who stopped sharing everything) are dropped at once."""
-    ranges = resident_id_ranges(
-        purpose=PurposeCode.PERSONALISED_HOME, size=size or settings.RECOMMENDER_RANGE_SIZE
-    )
+    ranges = sharing_ranges(size=size)
     for model in (StoredFeed, FeedAddition):
         outside = model.objects.all()
         if ranges:
@@ -539,8 +507,9 @@ ENGAGEMENT_KINDS = ("shown", "opened", "saved", "dismissed")
 
 
 def engagement_count(*, notice_ids: Collection[int], kind: str) -> None:
-    """Add one to the anonymous ``kind`` count of each notice (shown, opened, saved, dismissed):
-    kept whatever the resident shares, since no resident is in it; popularity reads it."""
+    """Add one to the anonymous ``kind`` count of each notice (shown, opened, saved, dismissed),
+    which popularity reads. No resident is in it; callers count each resident's first showing,
+    opening and save only (portal/home/services.py), so one account cannot inflate it."""
     if kind not in ENGAGEMENT_KINDS:
         raise ValueError(f"unknown kind of engagement: {kind}")
     ids = sorted(set(notice_ids))

@@ -68,9 +68,9 @@ def rescore_everyone() -> int:
 def fan_out_notice(notice_id: int) -> int:
     """On a notice's publication (or a new version of it): it enters the feeds where it ranks,
     as a group of range tasks that every worker shares. Returns the number of ranges."""
-    from recommendations.services import fan_out_ranges
+    from recommendations.services import sharing_ranges
 
-    ranges = fan_out_ranges()
+    ranges = sharing_ranges()
     if ranges:
         group(fan_out_range.si(notice_id, low, high) for low, high in ranges).apply_async()
     return len(ranges)

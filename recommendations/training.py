@@ -46,7 +46,14 @@ from recommendations.features import (
     text_profiles,
 )
 from recommendations.models import ModelVersion
-from recommendations.scoring import FEATURES, Notices, Residents, pair_features, weight_vector
+from recommendations.scoring import (
+    FEATURES,
+    Notices,
+    Residents,
+    pair_features,
+    take_rows,
+    weight_vector,
+)
 from recommendations.services import CHUNK_SIZE, active_model, engagement_counts
 from recommendations.text import TextModel
 
@@ -305,28 +312,14 @@ def _add_chunk(
         ]
         rows_of_pairs.append(row)
     if rows_of_pairs:
-        pairs.attributes.append(_rows_of(residents, rows_of_pairs))
+        # The residents' shared attributes, one row per pair; the history columns are the pairs'
+        # own (``_pair_features``).
+        pairs.attributes.append(take_rows(residents, rows_of_pairs))
 
 
 def _weight_before(opened: datetime | None, saved: datetime | None, when: datetime) -> float:
     return (OPEN_WEIGHT if opened and opened < when else 0.0) + (
         SAVE_WEIGHT if saved and saved < when else 0.0
-    )
-
-
-def _rows_of(residents: Residents, rows: list[int]) -> Residents:
-    """The residents' shared attributes (places, age band, children, interests), one row per
-    pair; the history columns are the pairs' own (``_pair_features``)."""
-    return Residents(
-        ids=residents.ids[rows],
-        areas=residents.areas[rows],
-        age_bands=residents.age_bands[rows],
-        audiences=residents.audiences[rows],
-        interests=residents.interests[rows],
-        category_affinity=residents.category_affinity[rows],
-        text=residents.text[rows],
-        dismissed=residents.dismissed[rows],
-        engaged=residents.engaged[rows] if residents.engaged is not None else None,
     )
 
 

@@ -230,7 +230,5 @@ def shelter_guidance(shared: policy.ProfileProjection) -> ShelterGuidance | None
 
 def live_notice(*, notice_id: int) -> Notice | None:
     """A published notice by id, for the title of one the resident set aside or brought back
-    (the caller checks it is theirs to name)."""
-    if notice_id > 2**31:
-        return None
+    (the caller checks it is one they set aside)."""
     return published_notices().filter(pk=notice_id).first()

@@ -1,8 +1,9 @@
 """What a resident does with their "for you" list: save, set aside ("not interested") and undo.
 
 The interaction is stored only if the resident shares their history on this site for the home
-page (portal.residents.services decides); the anonymous count is kept either way, since no
-resident is in it. Setting a notice aside takes it out of the stored feed at once.
+page (portal.residents.services decides); the anonymous counts behind popularity take only each
+such resident's first showing, opening and save of a notice, so no account can inflate them.
+Setting a notice aside takes it out of the stored feed at once.
 """
 
 from __future__ import annotations

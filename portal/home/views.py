@@ -86,7 +86,7 @@ def for_you_notice(request: ResidentRequest, pk: int) -> HttpResponse:
         raise Http404
     services.notice_opened(resident_id=request.user.pk, notice_id=pk)
     easy = request.GET.get("text") == "easy" and bool(item.notice.body_easy)
-    context = reading_context(item.notice, easy=easy)
+    context = reading_context(item.notice, easy=easy, text_url=reverse("for_you:notice", args=[pk]))
     context["entry"] = item
     return render(request, "portal/home/notice.html", context)
 

@@ -214,10 +214,12 @@ def _lines(value: Any) -> list[str]:
     return str(value).splitlines() or [""]
 
 
-def reading_context(notice: Notice, *, easy: bool) -> dict[str, Any]:
-    """What a notice's reading page is given (the public page, and a resident's own list)."""
+def reading_context(notice: Notice, *, easy: bool, text_url: str) -> dict[str, Any]:
+    """What a notice's reading page is given (the public page, and a resident's own list, each
+    at its own ``text_url``)."""
     return {
         "notice": notice,
+        "text_url": text_url,
         "title": notice.title_easy if easy and notice.title_easy else notice.title,
         "body": render_markdown(notice.body_easy if easy else notice.body),
         # An English page may show an untranslated notice: it is marked as Japanese, so that

@@ -97,7 +97,6 @@ class NewsCatalogue:
         categories = sorted({item.category for item in news.values()} | {UNKNOWN_CATEGORY})
         vocabulary = Vocabulary(
             areas={},
-            ancestors={},
             bands={},
             audiences={},
             interests={},

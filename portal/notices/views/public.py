@@ -70,7 +70,11 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404
         return redirect("notices:detail", pk=successor.pk)
     easy = request.GET.get("text") == "easy" and bool(notice.body_easy)
-    return render(request, "notices/public/detail.html", reading_context(notice, easy=easy))
+    return render(
+        request,
+        "notices/public/detail.html",
+        reading_context(notice, easy=easy, text_url=reverse("notices:detail", args=[notice.pk])),
+    )
 
 
 @require_GET
