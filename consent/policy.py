@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from consent.catalogue import SUBJECT_ACCESS, Category, categories_in, category_mask
 from consent.models import ConsentState, DataCategory, DataUseEvent, Purpose, ReaderKind
-from consent.selectors import active_grants_q
+from consent.selectors import active_grants_q, usable_terms_recipients
 from portal.models import (
     Area,
     ResidentChild,
@@ -293,6 +293,116 @@ def read_profiles(
         )
         projections.update(chunk.projections())
     return projections
+
+
+@dataclass(frozen=True)
+class Need:
+    """One purpose's read among those of a page: what it needs, and who reads it for whom."""
+
+    purpose: str
+    reader: Reader
+    categories: tuple[str, ...]
+
+
+def read_profile_for_purposes(
+    *, resident_id: int, needs: Sequence[Need]
+) -> list[ProfileProjection]:
+    """One resident's projections for several purposes at once, in the order of ``needs``: what
+    one page shows (the home page's warnings, its own list and the school letters).
+
+    Each projection holds only what its own purpose may see, exactly as ``read_profile`` would
+    give it, and each purpose's use is logged under its own reader. The permissions of all of
+    them come from one query and each category any of them may read from one more, all in one
+    snapshot; the log is one write.
+    """
+    if not needs:
+        raise ValueError("name at least one purpose's need")
+    if any(need.purpose == SUBJECT_ACCESS for need in needs):
+        raise ValueError("the resident's own look at their data is read_own_data")
+    asked = [_asked(need.categories) for need in needs]
+    with _snapshot():
+        allowed = _allowed_for_needs(resident_id, needs, asked)
+        _after_permission_query()
+        everything = frozenset[str]().union(*allowed)
+        # Permission and attributes come from one snapshot of this one resident: the attribute
+        # queries need no permission condition of their own.
+        full = (
+            _load_chunk(
+                purpose="",
+                asked=everything,
+                resident_ids=[resident_id],
+                masks=[category_mask(everything)],
+                scope=_Scope.of([resident_id]),
+                permitted=_everything_of_the_subject,
+            ).projections()[resident_id]
+            if everything
+            else None
+        )
+    _log_uses(
+        resident_id,
+        [
+            (need.purpose, need.reader, category_mask(categories))
+            for need, categories in zip(needs, allowed, strict=True)
+        ],
+    )
+    return [
+        _restricted(full, resident_id=resident_id, purpose=need.purpose, categories=categories)
+        for need, categories in zip(needs, allowed, strict=True)
+    ]
+
+
+def _allowed_for_needs(
+    resident_id: int, needs: Sequence[Need], asked: list[frozenset[str]]
+) -> list[frozenset[str]]:
+    """The categories each need's purpose may read of the resident now, for its recipient."""
+    terms = usable_terms_recipients()
+    rows = ConsentState.objects.filter(
+        active_grants_q(usable_terms=terms),
+        resident_id=resident_id,
+        purpose__code__in={need.purpose for need in needs},
+        category__code__in=frozenset[str]().union(*asked),
+    ).values_list("purpose__code", "category__code", "terms_id")
+    granted = list(rows)
+    return [
+        frozenset(
+            category
+            for purpose, category, terms_id in granted
+            if purpose == need.purpose
+            and category in categories
+            and need.reader.recipient in terms[terms_id]
+        )
+        for need, categories in zip(needs, asked, strict=True)
+    ]
+
+
+# Which fields of a projection each category fills: a projection restricted to some categories
+# is built from these fields alone, so that a field is shown only where a category allows it.
+_FIELDS_OF_CATEGORY: dict[str, tuple[str, ...]] = {
+    Category.AGE: ("birth_year", "age_band"),
+    Category.LANGUAGE: ("preferred_language", "needs_large_text", "needs_easy_japanese"),
+    Category.LOCATION: ("home_location",),
+    Category.PLACES: ("places",),
+    Category.HOUSEHOLD: ("children",),
+    Category.INTERESTS: ("interests",),
+    Category.INTERACTIONS: ("interactions",),
+}
+
+
+def _restricted(
+    full: ProfileProjection | None, *, resident_id: int, purpose: str, categories: frozenset[str]
+) -> ProfileProjection:
+    kept = {
+        name: getattr(full, name)
+        for category in categories
+        for name in _FIELDS_OF_CATEGORY[category]
+        if full is not None
+    }
+    return ProfileProjection(
+        resident_id=resident_id,
+        purpose=purpose,
+        categories=categories,
+        **kept,
+    )
 
 
 @dataclass(frozen=True)
@@ -891,49 +1001,101 @@ class _Use:
     reader_name: str
     staff_account_id: int
     day: date
-    at: datetime = field(repr=False)
+    at: datetime = field(repr=False, compare=False)  # the day is what counts
 
 
 def _log_reads(chunk: ProfileChunk, *, reader: Reader) -> None:
     if not chunk.resident_ids:
         return
+    use = _use_of(chunk.purpose, reader)
+    if connection.vendor == "postgresql" and len(chunk) > COPY_THRESHOLD:
+        # No savepoint inside a caller's transaction: a failed log write fails theirs too.
+        with transaction.atomic(savepoint=False):
+            _upsert_by_copy(chunk, use)
+        return
+    rows = zip(chunk.resident_ids, chunk.allowed_masks, strict=True)
+    _upsert_rows([(use, resident_id, mask) for resident_id, mask in rows])
+
+
+def _log_uses(resident_id: int, uses: list[tuple[str, Reader, int]]) -> None:
+    """One resident's reads for several purposes, (purpose, reader, categories read as bits):
+    one write; a purpose that read nothing is not logged."""
     now = timezone.now()
-    use = _Use(
-        purpose=chunk.purpose,
+    _upsert_rows(
+        [
+            (_use_of(purpose, reader, now), resident_id, mask)
+            for purpose, reader, mask in uses
+            if mask
+        ]
+    )
+
+
+def _use_of(purpose: str, reader: Reader, now: datetime | None = None) -> _Use:
+    at = now or timezone.now()
+    return _Use(
+        purpose=purpose,
         recipient=reader.recipient,
         # Refuses an unknown kind before anything is written.
         reader_kind=ReaderKind(reader.kind).value,
         reader_name=reader.name[:100],
         staff_account_id=reader.staff_id or 0,
-        day=timezone.localdate(now),
-        at=now,
+        day=timezone.localdate(at),
+        at=at,
     )
-    # No savepoint inside a caller's transaction: a failed log write fails the caller's too.
-    with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql" and len(chunk) > COPY_THRESHOLD:
-            _upsert_by_copy(chunk, use)
-        else:
-            _upsert_row_by_row(chunk, use)
 
 
-def _upsert_row_by_row(chunk: ProfileChunk, use: _Use) -> None:
-    """INSERT … ON CONFLICT DO UPDATE, one statement per resident, sent as one batch; works on
-    PostgreSQL and on SQLite (3.24 and later)."""
+# Rows per INSERT statement of the log: within SQLite's limit of bound parameters.
+_ROWS_PER_STATEMENT = 500
+
+
+def _upsert_rows(rows: list[tuple[_Use, int, int]]) -> None:
+    """INSERT … VALUES … ON CONFLICT DO UPDATE of (use, resident, categories as bits): one
+    statement for up to 500 rows (a page's reads cost one round trip), on PostgreSQL and on
+    SQLite (3.24 and later). Rows of the same use and resident are merged first, as one
+    statement may not update a row twice."""
+    counted: dict[tuple[_Use, int], tuple[int, int]] = {}
+    for use, resident_id, mask in rows:
+        mask_before, count_before = counted.get((use, resident_id), (0, 0))
+        counted[use, resident_id] = (mask_before | mask, count_before + 1)
+    values = [
+        _log_row(use, resident_id, mask, count)
+        for (use, resident_id), (mask, count) in counted.items()
+    ]
+    batches = [
+        values[start : start + _ROWS_PER_STATEMENT]
+        for start in range(0, len(values), _ROWS_PER_STATEMENT)
+    ]
     columns = (*_KEY, *_COUNTED)
-    placeholders = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {_table()} ({_names(columns)}) VALUES ({placeholders}) {_on_conflict()}"
-    ops = connection.ops
-    at = ops.adapt_datetimefield_value(use.at)
-    day = ops.adapt_datefield_value(use.day)
-    constant = (use.purpose, use.recipient, use.reader_kind, use.reader_name, use.staff_account_id)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            sql,
-            [
-                (resident_id, *constant, day, mask, 1, at, at)
-                for resident_id, mask in zip(chunk.resident_ids, chunk.allowed_masks, strict=True)
-            ],
-        )
+    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    # One statement is atomic on its own; several go in one transaction (no savepoint inside a
+    # caller's: a failed log write fails the caller's transaction too).
+    atomic = transaction.atomic(savepoint=False) if len(batches) > 1 else nullcontext()
+    with atomic, connection.cursor() as cursor:
+        for batch in batches:
+            cursor.execute(
+                f"INSERT INTO {_table()} ({_names(columns)}) "
+                f"VALUES {', '.join([one_row] * len(batch))} {_on_conflict()}",
+                [value for row in batch for value in row],
+            )
+
+
+def _log_row(use: _Use, resident_id: int, mask: int, count: int) -> tuple[Any, ...]:
+    """A row of the log in the order of _KEY and _COUNTED."""
+    at = connection.ops.adapt_datetimefield_value(use.at)
+    day = connection.ops.adapt_datefield_value(use.day)
+    return (
+        resident_id,
+        use.purpose,
+        use.recipient,
+        use.reader_kind,
+        use.reader_name,
+        use.staff_account_id,
+        day,
+        mask,
+        count,
+        at,
+        at,
+    )
 
 
 def _upsert_by_copy(chunk: ProfileChunk, use: _Use) -> None:

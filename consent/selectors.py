@@ -6,7 +6,9 @@ These never touch resident attributes; those are read through consent.policy onl
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -52,26 +54,70 @@ def all_current_terms() -> list[ConsentTerms]:
     return sorted(newest.values(), key=lambda terms: terms.purpose.position)
 
 
-def usable_terms_ids(*, naming: str | None = None) -> set[int]:
-    """Terms whose consents still count: no later version of the purpose requires re-consent.
+# Inside terms_read_once: the terms read by the block's first consent read (empty before).
+_terms_of_this_page: ContextVar[list[dict[int, frozenset[str]]] | None] = ContextVar(
+    "usable_terms_of_this_page", default=None
+)
 
-    With ``naming``, only those of them that name this recipient.
-    """
-    usable: set[int] = set()
-    by_purpose: dict[int, list[ConsentTerms]] = defaultdict(list)
-    for terms in ConsentTerms.objects.order_by("purpose_id", "version"):
-        by_purpose[terms.purpose_id].append(terms)
+
+@contextmanager
+def terms_read_once() -> Iterator[None]:
+    """Inside the block, the usable terms are read once, at its first consent read: for a page
+    that checks several consents within a few milliseconds. A terms version published meanwhile
+    applies from the next page on."""
+    token = _terms_of_this_page.set([])
+    try:
+        yield
+    finally:
+        _terms_of_this_page.reset(token)
+
+
+def usable_terms_recipients() -> dict[int, frozenset[str]]:
+    """Terms whose consents still count (no later version of the purpose requires re-consent),
+    each with the recipients it names: one query of a few narrow columns."""
+    read_once = _terms_of_this_page.get()
+    if read_once is None:
+        return _read_usable_terms()
+    if not read_once:
+        read_once.append(_read_usable_terms())
+    return read_once[0]
+
+
+def _read_usable_terms() -> dict[int, frozenset[str]]:
+    usable: dict[int, frozenset[str]] = {}
+    by_purpose: dict[int, list[tuple[int, bool, list[str]]]] = defaultdict(list)
+    rows = ConsentTerms.objects.order_by("purpose_id", "version").values_list(
+        "purpose_id", "id", "requires_reconsent", "recipient_codes"
+    )
+    for purpose_id, terms_id, requires_reconsent, recipients in rows:
+        by_purpose[purpose_id].append((terms_id, requires_reconsent, recipients))
     for versions in by_purpose.values():
-        cut = max((i for i, t in enumerate(versions) if t.requires_reconsent), default=0)
-        usable.update(t.pk for t in versions[cut:] if naming is None or naming in t.recipient_codes)
+        cut = max((i for i, (_id, again, _r) in enumerate(versions) if again), default=0)
+        usable.update((terms_id, frozenset(names)) for terms_id, _again, names in versions[cut:])
     return usable
 
 
-def active_grants_q(*, now: datetime | None = None, recipient: str | None = None) -> Q:
+def usable_terms_ids(*, naming: str | None = None) -> set[int]:
+    """Terms whose consents still count; with ``naming``, only those naming this recipient."""
+    return {
+        terms_id
+        for terms_id, recipients in usable_terms_recipients().items()
+        if naming is None or naming in recipients
+    }
+
+
+def active_grants_q(
+    *,
+    now: datetime | None = None,
+    recipient: str | None = None,
+    usable_terms: Iterable[int] | None = None,
+) -> Q:
     """The condition for a ConsentState row that lets its purpose read its category now (on
-    behalf of ``recipient``, if named: its terms must name that recipient)."""
+    behalf of ``recipient``, if named: its terms must name that recipient). ``usable_terms``:
+    the ids ``usable_terms_ids`` gives, when the caller has them already."""
     moment = now or timezone.now()
-    return Q(status=ConsentStatus.GRANTED, terms_id__in=usable_terms_ids(naming=recipient)) & (
+    terms = usable_terms_ids(naming=recipient) if usable_terms is None else set(usable_terms)
+    return Q(status=ConsentStatus.GRANTED, terms_id__in=terms) & (
         Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
     )
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import connections, models
 from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -86,32 +86,38 @@ class LocalisedNameMixin(models.Model):
         return self.name_ja
 
 
+# One step of a walk of the area tree: the areas one level up, or down, from those reached.
+_PARENTS_OF_WALK = (
+    "SELECT a.parent_id FROM {area} a JOIN walk ON a.id = walk.id WHERE a.parent_id IS NOT NULL"
+)
+_CHILDREN_OF_WALK = "SELECT a.id FROM {area} a JOIN walk ON a.parent_id = walk.id"
+
+
 class AreaManager(models.Manager["Area"]):
-    """Walks of the area tree, one query per level (the tree is three levels deep)."""
+    """Walks of the area tree, each one recursive query (works on PostgreSQL and SQLite)."""
 
     def ids_with_ancestors(self, area_ids: Iterable[int]) -> set[int]:
         """These areas and every area they lie in (a neighbourhood's district and city)."""
-        return self._closure(
-            area_ids,
-            lambda level: self.filter(pk__in=level, parent__isnull=False).values_list(
-                "parent_id", flat=True
-            ),
-        )
+        return self._closure(area_ids, step=_PARENTS_OF_WALK)
 
     def ids_with_descendants(self, area_ids: Iterable[int]) -> set[int]:
         """These areas and every area within them (a district's neighbourhoods)."""
-        return self._closure(
-            area_ids, lambda level: self.filter(parent_id__in=level).values_list("pk", flat=True)
-        )
+        return self._closure(area_ids, step=_CHILDREN_OF_WALK)
 
-    @staticmethod
-    def _closure(area_ids: Iterable[int], step: Callable[[set[int]], Iterable[int]]) -> set[int]:
+    def _closure(self, area_ids: Iterable[int], *, step: str) -> set[int]:
         found = set(area_ids)
-        level = set(found)
-        while level:
-            level = set(step(level)) - found
-            found |= level
-        return found
+        if not found:
+            return found
+        connection = connections[self.db]
+        area = connection.ops.quote_name(self.model._meta.db_table)
+        placeholders = ", ".join(["%s"] * len(found))
+        sql = (
+            f"WITH RECURSIVE walk(id) AS (SELECT id FROM {area} WHERE id IN ({placeholders}) "
+            f"UNION {step.format(area=area)}) SELECT id FROM walk"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, sorted(found))
+            return found | {area_id for (area_id,) in cursor.fetchall()}
 
 
 class Area(LocalisedNameMixin):

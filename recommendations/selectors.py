@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from consent.catalogue import PurposeCode
 from consent.selectors import grant_dates
 from portal.models import Area, InterestTag, School
 from portal.notices.models import Notice
-from portal.notices.selectors import published_notices
+from portal.notices.selectors import NOTICE_TEXTS, published_notices
 from recommendations.models import (
     FEED_SIZE,
     FeedAddition,
@@ -61,7 +62,12 @@ def stored_feed(*, resident_id: int) -> list[FeedItem]:
         )
         entries.insert(position, _Entry.of_addition(addition))
     entries = entries[:FEED_SIZE]
-    live = published_notices(now=timezone.now()).in_bulk([entry.notice_id for entry in entries])
+    # Lists show titles: the texts stay in the database until a notice is opened.
+    live = (
+        published_notices(now=timezone.now())
+        .defer(*NOTICE_TEXTS)
+        .in_bulk([entry.notice_id for entry in entries])
+    )
     return [
         FeedItem(
             notice=live[entry.notice_id],
@@ -142,11 +148,7 @@ def explained_feed(*, resident_id: int) -> list[ExplainedItem]:
     if not items:
         return []
     granted = grant_dates(resident_id=resident_id, purpose_code=PurposeCode.PERSONALISED_HOME)
-    names = ReasonNames(
-        areas=_names(Area, {item.reason_area_id for item in items}),
-        interests=_names(InterestTag, {item.reason_interest_id for item in items}),
-        schools=_names(School, {item.reason_school_id for item in items}),
-    )
+    names = _reason_names(items)
     explained = [
         ExplainedItem(
             item=item,
@@ -166,11 +168,41 @@ def explained_feed(*, resident_id: int) -> list[ExplainedItem]:
     return [entry for entry in explained if entry.reasons]
 
 
-def _names(model: type[Area | InterestTag | School], ids: set[int]) -> dict[int, str]:
-    ids.discard(0)
-    if not ids:
-        return {}
-    return {row.pk: row.name for row in model.objects.filter(pk__in=ids)}
+# Areas, interests and schools are renamed a few times a year at most: a "why this?" sentence
+# may name one by its old name for up to ten minutes.
+NAMES_CACHE_SECONDS = 600
+
+_Named = Area | InterestTag | School
+
+
+def _reason_names(items: list[FeedItem]) -> ReasonNames:
+    """The names the reasons point at: from the cache, the rest in one query per kind."""
+    wanted: dict[type[_Named], set[int]] = {
+        Area: {item.reason_area_id for item in items},
+        InterestTag: {item.reason_interest_id for item in items},
+        School: {item.reason_school_id for item in items},
+    }
+    keys = {
+        f"reason-name:{model._meta.label_lower}:{pk}": (model, pk)
+        for model, ids in wanted.items()
+        for pk in ids - {0}
+    }
+    found: dict[str, _Named] = cache.get_many(list(keys)) if keys else {}
+    missing = {key: keys[key] for key in keys.keys() - found.keys()}
+    for model in wanted:
+        ids = [pk for kind, pk in missing.values() if kind is model]
+        if ids:
+            read = model.objects.filter(pk__in=ids).only("id", "name_ja", "name_en")
+            fetched = {f"reason-name:{model._meta.label_lower}:{row.pk}": row for row in read}
+            cache.set_many(fetched, NAMES_CACHE_SECONDS)
+            found.update(fetched)
+
+    def names_of(model: type[_Named]) -> dict[int, str]:
+        return {row.pk: row.name for row in found.values() if isinstance(row, model)}
+
+    return ReasonNames(
+        areas=names_of(Area), interests=names_of(InterestTag), schools=names_of(School)
+    )
 
 
 @dataclass(frozen=True)

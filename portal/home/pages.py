@@ -17,12 +17,14 @@ from django.utils.translation import gettext_noop
 
 from consent import policy
 from consent.catalogue import Category, PurposeCode, RecipientCode
-from consent.selectors import covered_categories
+from consent.selectors import covered_categories, terms_read_once
 from portal.models import Shelter
 from portal.notices.models import Acknowledgement, Notice
 from portal.notices.selectors import (
+    NOTICE_TEXTS,
+    SCHOOL_LETTERS_NEED,
     URGENT,
-    letters_for_resident,
+    letters_for_household,
     public_notice_list,
     published_notices,
     urgent_notices,
@@ -105,60 +107,75 @@ class SchoolLetter:
     acknowledged: bool
 
 
+# What the signed-in home page reads of the resident, one need per purpose.
+WARNINGS_NEED = policy.Need(
+    purpose=PurposeCode.DISASTER_WARNINGS,
+    reader=policy.Reader(
+        kind="view",
+        name=gettext_noop("the warnings and shelters on your home page"),
+        recipient=RecipientCode.CITY,
+    ),
+    # Their home's location and their places: the warnings in their areas, the shelters near.
+    categories=(Category.LOCATION, Category.PLACES),
+)
+HOME_PAGE_NEED = policy.Need(
+    purpose=PurposeCode.PERSONALISED_HOME,
+    reader=policy.Reader(
+        kind="view",
+        name=gettext_noop("the snow card and your saved notices on your home page"),
+        recipient=RecipientCode.CITY,
+    ),
+    # Their places (the snow card) and what they did with notices (saved ones are marked).
+    categories=(Category.PLACES, Category.INTERACTIONS),
+)
+
+
 def home_context(*, resident_id: int | None) -> dict[str, Any]:
     if resident_id is None:
         return {
             "urgent": urgent_banner(resident_id=None),
-            "city_news": list(public_notice_list()[:FIRST_FOR_YOU]),
+            "city_news": list(public_notice_list().defer(*NOTICE_TEXTS)[:FIRST_FOR_YOU]),
             "overview": city_overview(),
         }
-    shared = shared_for_home_page(resident_id=resident_id)
-    return {
-        "urgent": urgent_banner(resident_id=resident_id),
-        "for_you": for_you(resident_id=resident_id, shared=shared),
-        "snow": plow_rows_near(area_ids=[place.area_id for place in shared.places]),
-        "letters": school_letters(resident_id=resident_id),
-        "shared_category_count": len(covered_categories(resident_id=resident_id)),
-        "overview": city_overview(),
-    }
+    with terms_read_once():
+        # The page's three purposes read in one go (each logged under its own reader).
+        for_warnings, shared, household = policy.read_profile_for_purposes(
+            resident_id=resident_id, needs=[WARNINGS_NEED, HOME_PAGE_NEED, SCHOOL_LETTERS_NEED]
+        )
+        return {
+            "urgent": banner_for(for_warnings),
+            "for_you": for_you(resident_id=resident_id, shared=shared),
+            "snow": plow_rows_near(area_ids=[place.area_id for place in shared.places]),
+            "letters": school_letters(resident_id=resident_id, household=household),
+            "shared_category_count": len(covered_categories(resident_id=resident_id)),
+            "overview": city_overview(),
+        }
 
 
 def urgent_banner(*, resident_id: int | None) -> Urgent:
     """Live from the notices: what the banner (and its htmx refresh) shows."""
     if resident_id is None:
-        return Urgent(warnings=list(urgent_notices()[:5]))
-    shared = shared_for_disaster_warnings(resident_id=resident_id)
-    warnings = list(urgent_notices(area_ids=[place.area_id for place in shared.places])[:5])
+        return Urgent(warnings=urgent_notices())
+    return banner_for(_read(resident_id, WARNINGS_NEED))
+
+
+def banner_for(shared: policy.ProfileProjection) -> Urgent:
+    """The banner of a resident, from what they share for disaster warnings."""
+    warnings = urgent_notices(area_ids=[place.area_id for place in shared.places])
     return Urgent(warnings=warnings, shelters=shelter_guidance(shared))
 
 
-def shared_for_disaster_warnings(*, resident_id: int) -> policy.ProfileProjection:
-    """What the resident agreed to share for disaster warnings: their home's location and their
-    places, for the warnings in their areas and the shelters near them."""
-    return policy.read_profile(
-        resident_id=resident_id,
-        purpose=PurposeCode.DISASTER_WARNINGS,
-        reader=policy.Reader(
-            kind="view",
-            name=gettext_noop("the warnings and shelters on your home page"),
-            recipient=RecipientCode.CITY,
-        ),
-        categories=[Category.LOCATION, Category.PLACES],
-    )
-
-
 def shared_for_home_page(*, resident_id: int) -> policy.ProfileProjection:
-    """What the resident agreed to share for their home page that the page itself shows: their
-    places (the snow card) and what they did with notices (saved ones are marked)."""
+    """What the resident agreed to share for their home page that the page itself shows."""
+    return _read(resident_id, HOME_PAGE_NEED)
+
+
+def _read(resident_id: int, need: policy.Need) -> policy.ProfileProjection:
     return policy.read_profile(
         resident_id=resident_id,
-        purpose=PurposeCode.PERSONALISED_HOME,
-        reader=policy.Reader(
-            kind="view",
-            name=gettext_noop("the snow card and your saved notices on your home page"),
-            recipient=RecipientCode.CITY,
-        ),
-        categories=[Category.PLACES, Category.INTERACTIONS],
+        purpose=need.purpose,
+        reader=need.reader,
+        categories=need.categories,
     )
 
 
@@ -192,18 +209,22 @@ def for_you(*, resident_id: int, shared: policy.ProfileProjection) -> ForYou:
     return ForYou(
         items=[],
         personalised=False,
-        city_news=list(public_notice_list()[:FIRST_FOR_YOU]),
+        city_news=list(public_notice_list().defer(*NOTICE_TEXTS)[:FIRST_FOR_YOU]),
         may_keep_history=may_keep_history,
         dismissed=dismissed,
     )
 
 
-def school_letters(*, resident_id: int) -> list[SchoolLetter]:
-    """The newest letters for the resident's children (read through the gate for school
-    letters), each with whether the parent confirmed reading it."""
+def school_letters(*, resident_id: int, household: policy.ProfileProjection) -> list[SchoolLetter]:
+    """The newest letters for the resident's children (their household as read through the
+    gate for school letters), each with whether the parent confirmed reading it."""
     letters = list(
-        letters_for_resident(resident_id=resident_id).select_related("school")[:LETTERS_ON_CARD]
+        letters_for_household(household)
+        .select_related("school")
+        .defer(*NOTICE_TEXTS)[:LETTERS_ON_CARD]
     )
+    if not letters:
+        return []
     confirmed = set(
         Acknowledgement.objects.filter(resident_id=resident_id, notice__in=letters).values_list(
             "notice_id", flat=True

@@ -37,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context["poll_seconds"] = settings.HOME_URGENT_POLL_SECONDS
     response = render(request, "portal/home.html", context)
     if resident_id is not None:
-        _count_shown(resident_id, context["for_you"].first())
+        _count_shown(resident_id, context["for_you"], context["for_you"].first())
     return response
 
 
@@ -62,9 +62,9 @@ def for_you(request: ResidentRequest) -> HttpResponse:
     shared = pages.shared_for_home_page(resident_id=request.user.pk)
     listing = pages.for_you(resident_id=request.user.pk, shared=shared)
     if request.htmx and not request.htmx.history_restore_request:
-        _count_shown(request.user.pk, listing.rest())
+        _count_shown(request.user.pk, listing, listing.rest())
         return render(request, "portal/home/for_you.html#more-items", {"for_you": listing})
-    _count_shown(request.user.pk, listing.items)
+    _count_shown(request.user.pk, listing, listing.items)
     hidden = request.GET.get("hidden", "")
     context = {
         "for_you": listing,
@@ -84,9 +84,12 @@ def for_you_notice(request: ResidentRequest, pk: int) -> HttpResponse:
     item = pages.for_you(resident_id=request.user.pk, shared=shared).item(pk)
     if item is None:
         raise Http404
+    notice = pages.live_notice(notice_id=pk)  # with its texts, which the list leaves out
+    if notice is None:
+        raise Http404
     services.notice_opened(resident_id=request.user.pk, notice_id=pk)
-    easy = request.GET.get("text") == "easy" and bool(item.notice.body_easy)
-    context = reading_context(item.notice, easy=easy, text_url=reverse("for_you:notice", args=[pk]))
+    easy = request.GET.get("text") == "easy" and bool(notice.body_easy)
+    context = reading_context(notice, easy=easy, text_url=reverse("for_you:notice", args=[pk]))
     context["entry"] = item
     return render(request, "portal/home/notice.html", context)
 
@@ -149,8 +152,9 @@ def _back_to(request: ResidentRequest) -> str:
     return reverse("for_you:list") if request.POST.get("from") == "list" else reverse("home")
 
 
-def _count_shown(resident_id: int, items: list[pages.HomeItem]) -> None:
-    if items:
+def _count_shown(resident_id: int, listing: pages.ForYou, items: list[pages.HomeItem]) -> None:
+    # Kept only for a resident who shares their history here: no write for the others.
+    if items and listing.may_keep_history:
         services.notices_shown(
             resident_id=resident_id, notice_ids=[item.notice.pk for item in items]
         )

@@ -206,7 +206,18 @@ class Notice(models.Model):
                 name="notice_expires_after_it_is_published",
             ),
         ]
-        indexes = [models.Index(fields=["status", "publish_at"], name="notice_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "publish_at"], name="notice_due_idx"),
+            # "Warnings in force?", asked by every home page and its banner's refresh: a
+            # handful of rows at most, however many notices the city has sent over the years.
+            models.Index(
+                fields=["published_at"],
+                condition=Q(
+                    status=Status.PUBLISHED, urgency__in=[Urgency.WARNING, Urgency.EMERGENCY]
+                ),
+                name="notice_urgent_idx",
+            ),
+        ]
         permissions = [
             ("edit_notices", "Can write notices of their departments"),
             ("review_notices", "Can approve or send back notices"),

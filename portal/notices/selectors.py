@@ -228,23 +228,38 @@ def _iso(moment: Any) -> str:
     return timezone.localtime(moment).isoformat() if moment else ""
 
 
+# The read of a resident's children for their school letters.
+SCHOOL_LETTERS_NEED = policy.Need(
+    purpose=PurposeCode.SCHOOL_LETTERS,
+    reader=policy.Reader(
+        kind="view",
+        name=gettext_noop("your children's school letters"),
+        recipient=RecipientCode.CITY,
+    ),
+    categories=(DataCategory.HOUSEHOLD,),
+)
+
+
 def letters_for_resident(*, resident_id: int) -> QuerySet[Notice]:
     """The published school letters meant for the resident's children, newest first.
 
     The children's schools and grades are read through the consent gate for "school letters
     for my children": a resident who does not share their household for it gets no letters.
     """
+    need = SCHOOL_LETTERS_NEED
     household = policy.read_profile(
         resident_id=resident_id,
-        purpose=PurposeCode.SCHOOL_LETTERS,
-        reader=policy.Reader(
-            kind="view",
-            name=gettext_noop("your children's school letters"),
-            recipient=RecipientCode.CITY,
-        ),
-        categories=[DataCategory.HOUSEHOLD],
+        purpose=need.purpose,
+        reader=need.reader,
+        categories=need.categories,
     )
-    if not household.children:
+    return letters_for_household(household)
+
+
+def letters_for_household(household: policy.ProfileProjection) -> QuerySet[Notice]:
+    """The published school letters meant for the children of a household read through the
+    gate for school letters (``SCHOOL_LETTERS_NEED``), newest first."""
+    if household.purpose != PurposeCode.SCHOOL_LETTERS or not household.children:
         return Notice.objects.none()
     meant_for_a_child = Q()
     for child in household.children:
@@ -266,24 +281,36 @@ def letters_for_resident(*, resident_id: int) -> QuerySet[Notice]:
 
 
 URGENT = ("warning", "emergency")
+# A notice's texts, which a list of titles need not load.
+NOTICE_TEXTS = ("body_ja", "body_en", "body_easy")
 
 
-def urgent_notices(*, area_ids: Collection[int] = ()) -> QuerySet[Notice]:
-    """Warnings and emergencies in force: those for everyone, and those aimed at one of these
-    areas or at an area above one of them (a warning for a district reaches its neighbourhoods).
+def urgent_notices(*, area_ids: Collection[int] = (), limit: int = 5) -> list[Notice]:
+    """The newest ``limit`` warnings and emergencies in force: those for everyone, and those
+    aimed at one of these areas or at an area above one of them (a warning for a district
+    reaches its neighbourhoods). Without their texts: the banner shows titles.
 
-    Read from the database alone, so that they show while Redis or the worker is away.
+    Read from the database alone, so that they show while Redis or the worker is away. Most of
+    the time none is in force: one narrow query (through the index of urgent notices) says so,
+    and only when some are does their targeting get looked at.
     """
-    reached = Area.objects.ids_with_ancestors(area_ids)
-    return (
+    in_force = list(
         published_notices()
         .filter(urgency__in=URGENT)
         .exclude(category=Category.SCHOOL)
+        .values_list("pk", flat=True)
+    )
+    if not in_force:
+        return []
+    reached = Area.objects.ids_with_ancestors(area_ids)
+    return list(
+        Notice.objects.filter(pk__in=in_force)
         # A warning also aimed by age, interest or school needs what the banner does not read:
         # a public one is shown to everyone in its areas (too many is the safe side); one kept
         # from the public reaches its residents through their own lists.
         .filter(AIMED_BY_AREA_ALONE | Q(is_public=True))
         .filter(Q(areas=None) | Q(areas__in=reached))
         .distinct()
-        .order_by("-published_at", "-id")
+        .defer(*NOTICE_TEXTS)
+        .order_by("-published_at", "-id")[:limit]
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from django.core.cache import cache
 from django.db.models import (
     Count,
     FloatField,
@@ -31,7 +32,18 @@ class CityOverview:
     schools: int
 
 
+# The overview's counts change when the city's reference data is imported, a few times a year:
+# every page showing them need not count them again.
+OVERVIEW_CACHE_SECONDS = 600
+
+
 def city_overview() -> CityOverview:
+    """How many areas, shelters and schools the site knows, counted at most every ten minutes."""
+    overview = cache.get_or_set("places:city-overview", _count_overview, OVERVIEW_CACHE_SECONDS)
+    return overview if isinstance(overview, CityOverview) else _count_overview()
+
+
+def _count_overview() -> CityOverview:
     counts = dict(Area.objects.values_list("kind").annotate(n=Count("id")).order_by())
     return CityOverview(
         municipalities=counts.get(Area.Kind.MUNICIPALITY, 0),

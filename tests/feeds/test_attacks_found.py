@@ -178,7 +178,7 @@ def test_a_cap_exercise_update_does_not_hide_a_real_alert_from_residents(aizu) -
     ingest(drill_update, Kind.CAP)
 
     # The real warning is superseded by an exercise, which residents never see: nothing is left.
-    assert urgent_notices(area_ids=[aizu["city"].pk]).exists()
+    assert urgent_notices(area_ids=[aizu["city"].pk])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_an_area_limited_cap_source_cannot_warn_the_whole_city_with_an_alert_nam
 
     # Stored with no areas, i.e. for everyone: on every resident's home page, on /notices/.
     assert not public_notices().exists()
-    assert not urgent_notices(area_ids=[aizu["city"].pk]).exists()
+    assert not urgent_notices(area_ids=[aizu["city"].pk])
 
 
 # ----------------------------------------------------------------------------------------------
