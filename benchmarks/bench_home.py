@@ -5,9 +5,13 @@
 
 Setup (not timed): RESIDENTS (default 120,000) residents who share their places, age and
 interests for the home page (benchmarks/bench_rescore.py's builder, reused when as many are
-there already) and 2,000 notices, every stored feed computed; sessions for 500 of them.
+there already) and 2,000 notices, every stored feed computed. The 500 who sign in use the whole
+page (``as_they_use_it``): their home's location and places shared for disaster warnings (the
+nearest of the city's 100 shelters), their history for the home page (the Save and Not
+interested forms, what was shown written at each visit), a child at a school with three
+letters. Then the planner's statistics are brought up to date (ANALYZE).
 
-Then the site runs as in production — gunicorn (the Procfile's three processes, DEBUG off, a
+Then the site runs as in production — gunicorn (gunicorn.conf.py: a process per core, DEBUG off, a
 Redis server of its own) — and CLIENTS threads (default 20) each send requests back to back
 for SECONDS, each request signed in as one of the 500 residents, at random: first to the bare
 view (`/bench/bare/`: the same middleware, one query), then to the home page (`/`: its gate
@@ -29,6 +33,8 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +53,8 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from benchmarks.bench_policy_bulk_read import EMAIL_PREFIX, clear  # noqa: E402
 from benchmarks.bench_rescore import (  # noqa: E402
@@ -56,13 +64,21 @@ from benchmarks.bench_rescore import (  # noqa: E402
     build_residents,
     split,
 )
-from portal.models import User  # noqa: E402
-from portal.notices.models import Notice  # noqa: E402
+from consent.catalogue import Category, PurposeCode  # noqa: E402
+from consent.models import ConsentState  # noqa: E402
+from consent.selectors import current_terms  # noqa: E402
+from consent.services import Actor, consent_grant  # noqa: E402
+from portal.models import Area, School, Shelter, User  # noqa: E402
+from portal.notices.models import Category as NoticeCategory  # noqa: E402
+from portal.notices.models import Notice, Status  # noqa: E402
+from portal.residents.services import child_add, profile_set_home_location  # noqa: E402
 from recommendations.models import StoredFeed  # noqa: E402
 from recommendations.services import feeds_rescore  # noqa: E402
 from tests.resilience.processes import RedisServer, free_port, wait_for  # noqa: E402
 
 SIGNED_IN = 500
+SHELTERS = 100
+BENCH_PREFIX = "bench-home-"
 
 
 def main() -> None:
@@ -74,7 +90,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
     ids = prepare(options.residents)
-    cookies = sessions(random.Random(7).sample(ids, min(SIGNED_IN, len(ids))))
+    signed_in = random.Random(7).sample(ids, min(SIGNED_IN, len(ids)))
+    as_they_use_it(signed_in)
+    analyse()
+    cookies = sessions(signed_in)
     report: dict[str, Any] = {
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
         "residents": len(ids),
@@ -120,6 +139,96 @@ def prepare(residents: int) -> list[int]:
     return ids
 
 
+def as_they_use_it(resident_ids: list[int]) -> None:
+    """The signed-in residents use the whole page: besides what the rescore reads, they share
+    their home's location and places for disaster warnings (the shelters near home), their
+    history for the home page (saved marks, the Save and Not interested forms, and a write of
+    what was shown at each visit), and a child at a school with three letters. The city has
+    its 100 shelters. Reused when done already."""
+    if Shelter.objects.filter(source_id__startswith=BENCH_PREFIX).count() < SHELTERS:
+        build_shelters()
+    school = build_school()
+    enriched = set(
+        ConsentState.objects.filter(
+            resident_id__in=resident_ids, purpose__code=PurposeCode.SCHOOL_LETTERS
+        ).values_list("resident_id", flat=True)
+    )
+    chooser = random.Random(11)
+    to_enrich = User.objects.filter(pk__in=set(resident_ids) - enriched)
+    for user in to_enrich:
+        for purpose, categories in (
+            (PurposeCode.DISASTER_WARNINGS, [Category.LOCATION, Category.PLACES]),
+            (PurposeCode.PERSONALISED_HOME, [Category.INTERACTIONS]),
+            (PurposeCode.SCHOOL_LETTERS, [Category.HOUSEHOLD]),
+        ):
+            terms = current_terms(purpose_code=purpose)
+            assert terms is not None
+            consent_grant(
+                resident=user,
+                terms_id=terms.pk,
+                category_codes=categories,
+                actor=Actor.resident(user),
+            )
+        profile_set_home_location(
+            resident_id=user.pk,
+            latitude=Decimal(f"{37.44 + chooser.random() * 0.1:.6f}"),
+            longitude=Decimal(f"{139.88 + chooser.random() * 0.1:.6f}"),
+        )
+        child_add(resident_id=user.pk, school_code=school.code, grade=chooser.randint(1, 6))
+    # What they changed dropped their feeds; the worker ranks them again within seconds.
+    for resident_id in sorted(set(resident_ids) - enriched):
+        feeds_rescore(id_range=(resident_id, resident_id))
+
+
+def build_shelters() -> None:
+    chooser = random.Random(5)
+    area = Area.objects.filter(code__startswith="bench-d").first()
+    Shelter.objects.bulk_create(
+        Shelter(
+            source_id=f"{BENCH_PREFIX}{i}",
+            kind=Shelter.Kind.SHELTER,
+            area=area,
+            name_ja=f"ベンチ避難所{i}",
+            address="会津若松市",
+            latitude=Decimal(f"{37.40 + chooser.random() * 0.2:.6f}"),
+            longitude=Decimal(f"{139.85 + chooser.random() * 0.2:.6f}"),
+            for_earthquake=True,
+        )
+        for i in range(SHELTERS)
+    )
+
+
+def build_school() -> School:
+    """A school with three letters to its families."""
+    area = Area.objects.filter(code__startswith="bench-d").first()
+    school, _ = School.objects.get_or_create(
+        code=f"{BENCH_PREFIX}school",
+        defaults={"kind": School.Kind.ELEMENTARY, "area": area, "name_ja": "ベンチ小学校"},
+    )
+    now = timezone.now()
+    if not Notice.objects.filter(school=school).exists():
+        Notice.objects.bulk_create(
+            Notice(
+                category=NoticeCategory.SCHOOL,
+                status=Status.PUBLISHED,
+                school=school,
+                title_ja=f"{NOTICE_PREFIX}学校だより{i}",
+                body_ja="本文",
+                published_at=now - timedelta(days=i),
+            )
+            for i in range(3)
+        )
+    return school
+
+
+def analyse() -> None:
+    """ANALYZE, on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        # The planner's statistics, as autovacuum keeps them on a site that has run a while.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def sessions(resident_ids: list[int]) -> list[str]:
     """A signed-in session for each resident, as logging in leaves it."""
     keys = []
@@ -148,7 +257,7 @@ def start_gunicorn(port: int, redis_url: str, log: Path) -> subprocess.Popen[byt
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"), "portal.wsgi",
-            f"--bind=127.0.0.1:{port}", "--workers=3",
+            f"--bind=127.0.0.1:{port}", "--config=gunicorn.conf.py",
             f"--access-logfile={log}", "--access-logformat=%(U)s %(s)s %(D)s",
         ],
         cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -424,11 +424,34 @@ def ledger_head() -> HeadMark:
 def grant_dates(*, resident_id: int, purpose_code: str) -> dict[str, datetime]:
     """For each category the purpose may use now, when the resident last granted it (the time
     "why am I seeing this?" names). Consent states only: no attribute is read."""
-    return dict(
-        ConsentState.objects.filter(
-            active_grants_q(), resident_id=resident_id, purpose__code=purpose_code
-        ).values_list("category__code", "changed_at")
+    return sharing_now(resident_id=resident_id).grant_dates(purpose_code)
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """What a resident shares now, purpose by purpose: each category some purpose may use,
+    with when the resident last granted it. Consent states only: no attribute is read."""
+
+    granted: dict[str, dict[str, datetime]] = field(default_factory=dict)
+
+    @property
+    def categories(self) -> frozenset[str]:
+        """The categories some purpose may use now (as ``covered_categories``)."""
+        return frozenset(category for dates in self.granted.values() for category in dates)
+
+    def grant_dates(self, purpose_code: str) -> dict[str, datetime]:
+        return dict(self.granted.get(purpose_code, {}))
+
+
+def sharing_now(*, resident_id: int) -> Sharing:
+    """The resident's active grants, in one query: what a page says about their sharing."""
+    granted: dict[str, dict[str, datetime]] = defaultdict(dict)
+    rows = ConsentState.objects.filter(active_grants_q(), resident_id=resident_id).values_list(
+        "purpose__code", "category__code", "changed_at"
     )
+    for purpose, category, changed_at in rows:
+        granted[purpose][category] = changed_at
+    return Sharing(granted=dict(granted))
 
 
 def consent_changed_since(

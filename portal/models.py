@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import connections, models
+from django.db.models.expressions import RawSQL
 from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -104,20 +105,28 @@ class AreaManager(models.Manager["Area"]):
         """These areas and every area within them (a district's neighbourhoods)."""
         return self._closure(area_ids, step=_CHILDREN_OF_WALK)
 
+    def with_ancestors_of(self, area_ids: Iterable[int]) -> models.QuerySet[Area]:
+        """The areas ``ids_with_ancestors`` names, as a query (no query of its own)."""
+        sql, params = self._walk(set(area_ids), step=_PARENTS_OF_WALK)
+        return self.filter(pk__in=RawSQL(sql, params)) if params else self.none()
+
     def _closure(self, area_ids: Iterable[int], *, step: str) -> set[int]:
         found = set(area_ids)
         if not found:
             return found
-        connection = connections[self.db]
-        area = connection.ops.quote_name(self.model._meta.db_table)
-        placeholders = ", ".join(["%s"] * len(found))
+        sql, params = self._walk(found, step=step)
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            return found | {area_id for (area_id,) in cursor.fetchall()}
+
+    def _walk(self, start: set[int], *, step: str) -> tuple[str, list[int]]:
+        area = connections[self.db].ops.quote_name(self.model._meta.db_table)
+        placeholders = ", ".join(["%s"] * len(start))
         sql = (
             f"WITH RECURSIVE walk(id) AS (SELECT id FROM {area} WHERE id IN ({placeholders}) "
             f"UNION {step.format(area=area)}) SELECT id FROM walk"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, sorted(found))
-            return found | {area_id for (area_id,) in cursor.fetchall()}
+        return sql, sorted(start)
 
 
 class Area(LocalisedNameMixin):

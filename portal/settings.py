@@ -134,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.infra.context_processors.preferences",
+                "portal.infra.context_processors.staff_link",
             ],
         },
     }

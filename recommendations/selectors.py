@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -141,31 +142,39 @@ class ExplainedItem:
         return self.item.notice
 
 
-def explained_feed(*, resident_id: int) -> list[ExplainedItem]:
-    """The resident's feed with each entry's reasons in the page's language: the names the
-    reasons point at and the dates of the consents they rest on, in three small queries."""
+def explained_feed(
+    *,
+    resident_id: int,
+    granted: Mapping[str, datetime] | None = None,
+    limit: int | None = None,
+) -> list[ExplainedItem]:
+    """The resident's feed (its first ``limit`` entries, if given) with each entry's reasons in
+    the page's language: the names the reasons point at and the dates of the consents they rest
+    on (``granted``: the grant dates of their home page's consent, when the caller has read them
+    already)."""
     items = stored_feed(resident_id=resident_id)
     if not items:
         return []
-    granted = grant_dates(resident_id=resident_id, purpose_code=PurposeCode.PERSONALISED_HOME)
+    if granted is None:
+        granted = grant_dates(resident_id=resident_id, purpose_code=PurposeCode.PERSONALISED_HOME)
     names = _reason_names(items)
-    explained = [
-        ExplainedItem(
-            item=item,
-            reasons=reason_lines(
-                reasons=item.reasons,
-                category=item.notice.category,
-                area_id=item.reason_area_id,
-                interest_id=item.reason_interest_id,
-                school_id=item.reason_school_id,
-                names=names,
-                granted=granted,
-            ),
+    explained: list[ExplainedItem] = []
+    for item in items:
+        reasons = reason_lines(
+            reasons=item.reasons,
+            category=item.notice.category,
+            area_id=item.reason_area_id,
+            interest_id=item.reason_interest_id,
+            school_id=item.reason_school_id,
+            names=names,
+            granted=granted,
         )
-        for item in items
-    ]
-    # An entry whose reasons rest on data no longer shared is not shown at all.
-    return [entry for entry in explained if entry.reasons]
+        # An entry whose reasons rest on data no longer shared is not shown at all.
+        if reasons:
+            explained.append(ExplainedItem(item=item, reasons=reasons))
+        if limit is not None and len(explained) == limit:
+            break
+    return explained
 
 
 # Areas, interests and schools are renamed a few times a year at most: a "why this?" sentence

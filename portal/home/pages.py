@@ -13,11 +13,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_noop
 
 from consent import policy
 from consent.catalogue import Category, PurposeCode, RecipientCode
-from consent.selectors import covered_categories, terms_read_once
+from consent.selectors import Sharing, sharing_now
 from portal.models import Shelter
 from portal.notices.models import Acknowledgement, Notice
 from portal.notices.selectors import (
@@ -137,19 +138,22 @@ def home_context(*, resident_id: int | None) -> dict[str, Any]:
             "city_news": list(public_notice_list().defer(*NOTICE_TEXTS)[:FIRST_FOR_YOU]),
             "overview": city_overview(),
         }
-    with terms_read_once():
-        # The page's three purposes read in one go (each logged under its own reader).
-        for_warnings, shared, household = policy.read_profile_for_purposes(
-            resident_id=resident_id, needs=[WARNINGS_NEED, HOME_PAGE_NEED, SCHOOL_LETTERS_NEED]
-        )
-        return {
-            "urgent": banner_for(for_warnings),
-            "for_you": for_you(resident_id=resident_id, shared=shared),
-            "snow": plow_rows_near(area_ids=[place.area_id for place in shared.places]),
-            "letters": school_letters(resident_id=resident_id, household=household),
-            "shared_category_count": len(covered_categories(resident_id=resident_id)),
-            "overview": city_overview(),
-        }
+    # The page's three purposes read in one go (each logged under its own reader).
+    for_warnings, shared, household = policy.read_profile_for_purposes(
+        resident_id=resident_id, needs=[WARNINGS_NEED, HOME_PAGE_NEED, SCHOOL_LETTERS_NEED]
+    )
+    sharing = sharing_now(resident_id=resident_id)
+    return {
+        "urgent": banner_for(for_warnings),
+        # The first notices, and one more to know whether "more" has anything to show.
+        "for_you": for_you(
+            resident_id=resident_id, shared=shared, sharing=sharing, limit=FIRST_FOR_YOU + 1
+        ),
+        "snow": plow_rows_near(area_ids=[place.area_id for place in shared.places]),
+        "letters": school_letters(resident_id=resident_id, household=household),
+        "shared_category_count": len(sharing.categories),
+        "overview": city_overview(),
+    }
 
 
 def urgent_banner(*, resident_id: int | None) -> Urgent:
@@ -179,7 +183,15 @@ def _read(resident_id: int, need: policy.Need) -> policy.ProfileProjection:
     )
 
 
-def for_you(*, resident_id: int, shared: policy.ProfileProjection) -> ForYou:
+def for_you(
+    *,
+    resident_id: int,
+    shared: policy.ProfileProjection,
+    sharing: Sharing | None = None,
+    limit: int | None = None,
+) -> ForYou:
+    """The list (its first ``limit`` notices, if given); ``sharing``: the resident's grants,
+    when the caller has read them already."""
     saved = {
         interaction.notice_id
         for interaction in shared.interactions
@@ -189,7 +201,11 @@ def for_you(*, resident_id: int, shared: policy.ProfileProjection) -> ForYou:
         HomeItem(
             notice=explained.notice, reasons=explained.reasons, saved=explained.notice.pk in saved
         )
-        for explained in explained_feed(resident_id=resident_id)
+        for explained in explained_feed(
+            resident_id=resident_id,
+            granted=None if sharing is None else sharing.grant_dates(PurposeCode.PERSONALISED_HOME),
+            limit=limit,
+        )
     ]
     may_keep_history = shared.has(Category.INTERACTIONS)
     dismissed = frozenset(
@@ -218,19 +234,14 @@ def for_you(*, resident_id: int, shared: policy.ProfileProjection) -> ForYou:
 def school_letters(*, resident_id: int, household: policy.ProfileProjection) -> list[SchoolLetter]:
     """The newest letters for the resident's children (their household as read through the
     gate for school letters), each with whether the parent confirmed reading it."""
-    letters = list(
+    confirmed = Acknowledgement.objects.filter(notice=OuterRef("pk"), resident_id=resident_id)
+    letters = (
         letters_for_household(household)
         .select_related("school")
-        .defer(*NOTICE_TEXTS)[:LETTERS_ON_CARD]
+        .defer(*NOTICE_TEXTS)
+        .annotate(acknowledged=Exists(confirmed))[:LETTERS_ON_CARD]
     )
-    if not letters:
-        return []
-    confirmed = set(
-        Acknowledgement.objects.filter(resident_id=resident_id, notice__in=letters).values_list(
-            "notice_id", flat=True
-        )
-    )
-    return [SchoolLetter(notice=letter, acknowledged=letter.pk in confirmed) for letter in letters]
+    return [SchoolLetter(notice=letter, acknowledged=letter.acknowledged) for letter in letters]
 
 
 def shelter_guidance(shared: policy.ProfileProjection) -> ShelterGuidance | None:

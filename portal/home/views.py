@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from consent.selectors import terms_read_once
 from portal.home import pages, services
 from portal.models import User
 from portal.notices.pages import reading_context
@@ -33,11 +34,13 @@ class ResidentRequest(HttpRequest):
 @vary_on_headers("HX-Request")
 def home(request: HttpRequest) -> HttpResponse:
     resident_id = request.user.pk if request.user.is_authenticated else None
-    context = pages.home_context(resident_id=resident_id)
-    context["poll_seconds"] = settings.HOME_URGENT_POLL_SECONDS
-    response = render(request, "portal/home.html", context)
-    if resident_id is not None:
-        _count_shown(resident_id, context["for_you"], context["for_you"].first())
+    # The page checks consents a few times within milliseconds: the terms are read once.
+    with terms_read_once():
+        context = pages.home_context(resident_id=resident_id)
+        context["poll_seconds"] = settings.HOME_URGENT_POLL_SECONDS
+        response = render(request, "portal/home.html", context)
+        if resident_id is not None:
+            _count_shown(resident_id, context["for_you"], context["for_you"].first())
     return response
 
 

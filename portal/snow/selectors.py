@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Max, Min, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 
 from portal.models import Area
 from portal.snow.models import AreaPlowStatus, PlowPosition, Vehicle, VehicleToken
@@ -219,14 +219,13 @@ def _point(lat: float, lon: float, **properties: object) -> dict[str, object]:
 def plow_rows_near(*, area_ids: Collection[int]) -> list[AreaRow]:
     """The plow status of the districts these areas are or lie in (a neighbourhood's district),
     by area code: the snow card of a resident's places."""
-    reached = Area.objects.ids_with_ancestors(area_ids)
-    if not reached:
+    if not area_ids:
         return []
+    has_subareas = Exists(Area.objects.filter(parent=OuterRef("pk")))
     areas = (
-        Area.objects.filter(pk__in=reached)
-        .filter(Q(kind=Area.Kind.DISTRICT) | Q(kind=Area.Kind.MUNICIPALITY, subareas__isnull=True))
+        Area.objects.with_ancestors_of(area_ids)
+        .filter(Q(kind=Area.Kind.DISTRICT) | Q(Q(kind=Area.Kind.MUNICIPALITY) & ~has_subareas))
         .select_related("parent", "plow_status__vehicle")
-        .distinct()
         .order_by("code")
     )
     return [_row(area) for area in areas]

@@ -30,9 +30,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,6 +41,8 @@ from django.utils.translation import gettext as _
 # allauth's login step asks for a second factor from accounts with one of these (recovery codes
 # alone never count: allauth deletes them with the last authenticator they back up).
 SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+# The permission that opens the staff console.
+CONSOLE_PERMISSION = "portal.access_staff_console"
 # What a session may have proved its second factor with: a code from the app, a recovery code,
 # or a security key (the last only where WebAuthn is switched on).
 PROOF_TYPES = frozenset(
@@ -57,6 +60,19 @@ def has_staff_powers(user: AbstractBaseUser | AnonymousUser) -> bool:
         or user.groups.exists()  # type: ignore[attr-defined]
         or user.user_permissions.exists()  # type: ignore[attr-defined]
     )
+
+
+def shows_staff_console_link(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the navigation links to the staff console: the user holds its permission, by
+    a role or by their own. One query (a page's every visitor asks; Django's permission check
+    takes two): the console itself asks the gate as any staff page does."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:  # type: ignore[attr-defined]
+        return True
+    app_label, codename = CONSOLE_PERMISSION.split(".")
+    held = Permission.objects.filter(codename=codename, content_type__app_label=app_label)
+    return held.filter(Q(user=user) | Q(group__user=user)).exists()
 
 
 def session_passed_mfa(request: HttpRequest) -> bool:

@@ -149,6 +149,20 @@ def test_the_home_page_shows_the_first_notices_and_more_shows_the_rest(client) -
     }
 
 
+def test_with_exactly_the_first_notices_stored_the_home_page_offers_no_more(client) -> None:
+    resident = resident_of(DistrictFactory.create())
+    for n in range(8):
+        NoticeFactory.create(
+            title_ja=f"お知らせ番号{n:02d}", published_at=timezone.now() - timedelta(hours=n)
+        )
+    ranked(resident)
+
+    home = home_of(client, resident)
+
+    assert home.count("お知らせ番号") >= 8
+    assert 'href="/for-you/"' not in home
+
+
 def test_saving_without_javascript_keeps_it_marked_and_counts_it_anonymously(client) -> None:
     resident = resident_of(DistrictFactory.create(), "interactions")
     notice = NoticeFactory.create()

@@ -46,3 +46,12 @@ def test_a_walk_takes_one_query_however_deep_the_tree(tree, django_assert_num_qu
 def test_a_walk_from_nothing_reaches_nothing_without_a_query(django_assert_num_queries) -> None:
     with django_assert_num_queries(0):
         assert Area.objects.ids_with_ancestors([]) == set()
+
+
+def test_the_areas_with_ancestors_as_a_query_are_the_walk_s_areas(tree) -> None:
+    start = [tree["neighbourhood"].pk, tree["other"].pk]
+
+    query = Area.objects.with_ancestors_of(start)
+
+    assert set(query.values_list("pk", flat=True)) == Area.objects.ids_with_ancestors(start)
+    assert not Area.objects.with_ancestors_of([]).exists()

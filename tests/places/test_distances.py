@@ -50,3 +50,34 @@ def test_nearest_shelters_returns_only_the_closest_few() -> None:
 @pytest.mark.django_db
 def test_ranking_no_sites_gives_an_empty_ranking() -> None:
     assert rank_by_distance(Shelter.objects.none(), latitude=37.5, longitude=139.9).ids == []
+
+
+@pytest.mark.django_db
+def test_the_nearest_shelters_are_the_first_of_the_full_great_circle_ranking() -> None:
+    chooser = np.random.default_rng(3)
+    for latitude, longitude in zip(
+        chooser.uniform(37.3, 37.7, 60), chooser.uniform(139.7, 140.1, 60), strict=True
+    ):
+        ShelterFactory.create(
+            latitude=Decimal(f"{latitude:.6f}"), longitude=Decimal(f"{longitude:.6f}")
+        )
+    ranked = rank_by_distance(Shelter.objects.all(), latitude=37.49, longitude=139.93)
+
+    nearest = nearest_shelters(latitude=Decimal("37.49"), longitude=Decimal("139.93"), limit=5)
+
+    assert [nearby.shelter.pk for nearby in nearest] == ranked.ids[:5]
+    assert [nearby.distance_m for nearby in nearest] == [
+        ranked.distances[pk] for pk in ranked.ids[:5]
+    ]
+
+
+@pytest.mark.django_db
+def test_the_nearest_shelters_take_one_query(django_assert_num_queries) -> None:
+    ShelterFactory.create_batch(3)
+    with django_assert_num_queries(1):
+        nearest_shelters(latitude=37.49, longitude=139.93)
+
+
+@pytest.mark.django_db
+def test_no_sites_means_no_nearest_shelter() -> None:
+    assert nearest_shelters(latitude=37.49, longitude=139.93) == []

@@ -1,0 +1,54 @@
+"""What a page says about a resident's sharing: their active grants, read in one query."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from consent.models import ConsentState
+from consent.selectors import covered_categories, sharing_now
+from tests.factories import UserFactory
+from tests.helpers import grant, withdraw
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sharing_names_each_purpose_s_categories_with_when_they_were_granted() -> None:
+    resident = UserFactory.create()
+    grant(resident, "personalised_home", "places", "interests")
+    grant(resident, "disaster_warnings", "location")
+
+    sharing = sharing_now(resident_id=resident.pk)
+
+    assert set(sharing.grant_dates("personalised_home")) == {"places", "interests"}
+    assert set(sharing.grant_dates("disaster_warnings")) == {"location"}
+    assert sharing.grant_dates("school_letters") == {}
+    granted_at = ConsentState.objects.get(
+        resident=resident, purpose__code="disaster_warnings", category__code="location"
+    ).changed_at
+    assert sharing.grant_dates("disaster_warnings")["location"] == granted_at
+
+
+def test_a_withdrawn_or_expired_grant_is_not_shared() -> None:
+    resident = UserFactory.create()
+    grant(resident, "personalised_home", "places", "interests")
+    withdraw(resident, category="interests")
+    ConsentState.objects.filter(resident=resident, category__code="places").update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert sharing_now(resident_id=resident.pk).categories == frozenset()
+
+
+def test_the_categories_shared_are_those_some_purpose_may_use(django_assert_num_queries) -> None:
+    resident = UserFactory.create()
+    grant(resident, "personalised_home", "places", "interests")
+    grant(resident, "disaster_warnings", "location", "places")
+
+    with django_assert_num_queries(2):  # the usable terms, the grants
+        sharing = sharing_now(resident_id=resident.pk)
+
+    assert sharing.categories == covered_categories(resident_id=resident.pk)
+    assert sharing.categories == {"places", "interests", "location"}
