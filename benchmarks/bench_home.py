@@ -182,7 +182,8 @@ def as_they_use_it(resident_ids: list[int]) -> None:
 
 def build_shelters() -> None:
     chooser = random.Random(5)
-    area = Area.objects.filter(code__startswith="bench-d").first()
+    area = Area.objects.filter(code__startswith="bench-d").order_by("code").first()
+    assert area is not None, "the residents' districts are built first"
     Shelter.objects.bulk_create(
         Shelter(
             source_id=f"{BENCH_PREFIX}{i}",
@@ -200,7 +201,8 @@ def build_shelters() -> None:
 
 def build_school() -> School:
     """A school with three letters to its families."""
-    area = Area.objects.filter(code__startswith="bench-d").first()
+    area = Area.objects.filter(code__startswith="bench-d").order_by("code").first()
+    assert area is not None, "the residents' districts are built first"
     school, _ = School.objects.get_or_create(
         code=f"{BENCH_PREFIX}school",
         defaults={"kind": School.Kind.ELEMENTARY, "area": area, "name_ja": "ベンチ小学校"},
