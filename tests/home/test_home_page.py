@@ -5,6 +5,7 @@ city's latest news. Nothing on it is scored while the resident waits."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -14,7 +15,13 @@ from portal.residents import services as profile_services
 from portal.snow.models import AreaPlowStatus
 from recommendations.selectors import notice_engagement, stored_feed
 from recommendations.services import feeds_rescore
-from tests.factories import DistrictFactory, NoticeFactory, UserFactory
+from tests.factories import (
+    DistrictFactory,
+    NoticeFactory,
+    SchoolFactory,
+    ShelterFactory,
+    UserFactory,
+)
 from tests.helpers import grant, withdraw
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_pages")]
@@ -418,3 +425,32 @@ def test_a_warning_on_the_list_offers_no_not_interested(client) -> None:
     assert f'action="/for-you/{warning.pk}/dismiss/"' not in html
     assert "cannot be hidden" in refused.content.decode()
     assert not ResidentInteraction.objects.filter(dismissed_at__isnull=False).exists()
+
+
+def test_the_page_of_a_resident_using_all_of_it_takes_a_bounded_number_of_queries(
+    client, django_assert_max_num_queries
+) -> None:
+    """Warnings with the shelters near home, the list with its forms and its "shown" write, the
+    snow card and the school card: a fixed number of queries, however long the list."""
+    district = DistrictFactory.create()
+    resident = resident_of(district, "interactions")
+    grant(resident, "disaster_warnings", "places", "location")
+    grant(resident, "school_letters", "household")
+    profile_services.profile_set_home_location(
+        resident_id=resident.pk, latitude=Decimal("37.49"), longitude=Decimal("139.93")
+    )
+    school = SchoolFactory.create()
+    profile_services.child_add(resident_id=resident.pk, school_code=school.code, grade=2)
+    ShelterFactory.create_batch(4)
+    NoticeFactory.create_batch(12)
+    ranked(resident)
+    client.force_login(resident)
+    client.get("/")  # the names "why this?" points at and the city's counts are cached
+
+    # Session, user; the gate's one read (transaction, terms, permission, four categories, log);
+    # the grants; warnings in force; shelters; the feed (feed, additions, notices); snow; letters;
+    # the staff link; the "shown" write (transaction, lock, consent, upsert).
+    with django_assert_max_num_queries(23):
+        page = client.get("/")
+
+    assert page.status_code == 200
