@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import runpy
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from benchmarks.bench_policy_bulk_read import EMAIL_PREFIX, clear  # noqa: E402
@@ -70,7 +71,7 @@ from consent.selectors import current_terms  # noqa: E402
 from consent.services import Actor, consent_grant  # noqa: E402
 from portal.models import Area, School, Shelter, User  # noqa: E402
 from portal.notices.models import Category as NoticeCategory  # noqa: E402
-from portal.notices.models import Notice, Status  # noqa: E402
+from portal.notices.models import Notice, Status, Urgency  # noqa: E402
 from portal.residents.services import child_add, profile_set_home_location  # noqa: E402
 from recommendations.models import StoredFeed  # noqa: E402
 from recommendations.services import feeds_rescore  # noqa: E402
@@ -86,6 +87,11 @@ def main() -> None:
     parser.add_argument("residents", nargs="?", type=int, default=120_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument(
+        "--warnings",
+        action="store_true",
+        help="a warning in force in every district while the pages load (a disaster's day)",
+    )
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
@@ -99,7 +105,10 @@ def main() -> None:
         "residents": len(ids),
         "clients": options.clients,
         "seconds": options.seconds,
+        "web_processes": runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"],
     }
+    warnings = warnings_in_force() if options.warnings else []
+    report["warnings_in_force"] = len(warnings)
     with tempfile.TemporaryDirectory() as directory:
         redis_server = RedisServer(directory=Path(directory))
         redis_server.start()
@@ -114,6 +123,7 @@ def main() -> None:
             web.terminate()
             web.wait(timeout=30)
             redis_server.stop()
+            Notice.objects.filter(pk__in=warnings).delete()
     report["home_vs_bare_throughput"] = round(
         report["home_page"]["requests_per_second"] / report["bare_view"]["requests_per_second"],
         2,
@@ -142,7 +152,7 @@ def prepare(residents: int) -> list[int]:
 def as_they_use_it(resident_ids: list[int]) -> None:
     """The signed-in residents use the whole page: besides what the rescore reads, they share
     their home's location and places for disaster warnings (the shelters near home), their
-    history for the home page (saved marks, the Save and Not interested forms, and a write of
+    history for the home page (the Save and Not interested forms, and a write of
     what was shown at each visit), and a child at a school with three letters. The city has
     its 100 shelters. Reused when done already."""
     if Shelter.objects.filter(source_id__startswith=BENCH_PREFIX).count() < SHELTERS:
@@ -156,31 +166,57 @@ def as_they_use_it(resident_ids: list[int]) -> None:
     chooser = random.Random(11)
     to_enrich = User.objects.filter(pk__in=set(resident_ids) - enriched)
     for user in to_enrich:
-        for purpose, categories in (
-            (PurposeCode.DISASTER_WARNINGS, [Category.LOCATION, Category.PLACES]),
-            (PurposeCode.PERSONALISED_HOME, [Category.INTERACTIONS]),
-            (PurposeCode.SCHOOL_LETTERS, [Category.HOUSEHOLD]),
-        ):
-            terms = current_terms(purpose_code=purpose)
-            assert terms is not None
-            consent_grant(
-                resident=user,
-                terms_id=terms.pk,
-                category_codes=categories,
-                actor=Actor.resident(user),
-            )
-        profile_set_home_location(
-            resident_id=user.pk,
-            latitude=Decimal(f"{37.44 + chooser.random() * 0.1:.6f}"),
-            longitude=Decimal(f"{139.88 + chooser.random() * 0.1:.6f}"),
-        )
-        child_add(resident_id=user.pk, school_code=school.code, grade=chooser.randint(1, 6))
+        _use_all_of_it(user, school, chooser)
     # What they changed dropped their feeds; the worker ranks them again within seconds.
     for resident_id in sorted(set(resident_ids) - enriched):
         feeds_rescore(id_range=(resident_id, resident_id))
 
 
+@transaction.atomic  # a run stopped half-way leaves no resident half set up
+def _use_all_of_it(user: User, school: School, chooser: random.Random) -> None:
+    for purpose, categories in (
+        (PurposeCode.DISASTER_WARNINGS, [Category.LOCATION, Category.PLACES]),
+        (PurposeCode.PERSONALISED_HOME, [Category.INTERACTIONS]),
+        (PurposeCode.SCHOOL_LETTERS, [Category.HOUSEHOLD]),
+    ):
+        terms = current_terms(purpose_code=purpose)
+        assert terms is not None
+        consent_grant(
+            resident=user,
+            terms_id=terms.pk,
+            category_codes=categories,
+            actor=Actor.resident(user),
+        )
+    profile_set_home_location(
+        resident_id=user.pk,
+        latitude=Decimal(f"{37.44 + chooser.random() * 0.1:.6f}"),
+        longitude=Decimal(f"{139.88 + chooser.random() * 0.1:.6f}"),
+    )
+    child_add(resident_id=user.pk, school_code=school.code, grade=chooser.randint(1, 6))
+
+
+def warnings_in_force() -> list[int]:
+    """One public warning for each district of the bench city, published now."""
+    now = timezone.now()
+    ids = []
+    for district in Area.objects.filter(code__startswith="bench-d", kind=Area.Kind.DISTRICT):
+        warning = Notice.objects.create(
+            category=NoticeCategory.DISASTER,
+            urgency=Urgency.WARNING,
+            status=Status.PUBLISHED,
+            title_ja=f"{NOTICE_PREFIX}大雪警報 {district.name_ja}",
+            body_ja="本文",
+            published_at=now,
+            is_public=True,
+        )
+        warning.areas.add(district)
+        ids.append(warning.pk)
+    return ids
+
+
 def build_shelters() -> None:
+    """The city's 100 shelters (those of a run stopped half-way are replaced)."""
+    Shelter.objects.filter(source_id__startswith=BENCH_PREFIX).delete()
     chooser = random.Random(5)
     area = Area.objects.filter(code__startswith="bench-d").order_by("code").first()
     assert area is not None, "the residents' districts are built first"
@@ -308,7 +344,7 @@ def load(
     server = [
         int(line.split()[2]) / 1000
         for line in log.read_text().splitlines()
-        if line.startswith(path + " ") or line.split()[0] == path
+        if line.split()[0] == path
     ]
     return {
         "requests": len(latencies),

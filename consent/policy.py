@@ -30,6 +30,7 @@ from itertools import islice
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
+from psycopg import IsolationLevel
 from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -313,13 +314,27 @@ def read_profile_for_purposes(
     Each projection holds only what its own purpose may see, exactly as ``read_profile`` would
     give it, and each purpose's use is logged under its own reader. The permissions of all of
     them come from one query and each category any of them may read from one more, all in one
-    snapshot; the log is one write.
+    snapshot; the log is one write. Inside a caller's transaction that is no snapshot
+    (PostgreSQL's READ COMMITTED), each purpose is read by ``read_profile``.
     """
     if not needs:
         raise ValueError("name at least one purpose's need")
     if any(need.purpose == SUBJECT_ACCESS for need in needs):
         raise ValueError("the resident's own look at their data is read_own_data")
     asked = [_asked(need.categories) for need in needs]
+    if connection.in_atomic_block and not _transaction_is_a_snapshot():
+        # Inside a caller's READ COMMITTED transaction each statement sees the database anew:
+        # read each purpose on its own, its attribute queries checking its own permission,
+        # rather than trust a permission read a statement earlier.
+        return [
+            read_profile(
+                resident_id=resident_id,
+                purpose=need.purpose,
+                reader=need.reader,
+                categories=need.categories,
+            )
+            for need in needs
+        ]
     with _snapshot():
         allowed = _allowed_for_needs(resident_id, needs, asked)
         _after_permission_query()
@@ -702,6 +717,16 @@ def _snapshot() -> Iterator[None]:
         yield
 
 
+def _transaction_is_a_snapshot() -> bool:
+    """Does the transaction the connection is in see one state of the database throughout?
+    SQLite's always does; PostgreSQL's only at REPEATABLE READ or above (None: the server's
+    default, READ COMMITTED unless configured otherwise, so taken as no snapshot)."""
+    if connection.vendor == "sqlite":
+        return True
+    level = getattr(connection.connection, "isolation_level", None)
+    return level is not None and level >= IsolationLevel.REPEATABLE_READ
+
+
 def _after_permission_query() -> None:
     """Runs between a chunk's permission query and its attribute queries: the seam where a
     test commits a withdrawal from another connection to show the chunk does not see it."""
@@ -1044,7 +1069,8 @@ def _use_of(purpose: str, reader: Reader, now: datetime | None = None) -> _Use:
     )
 
 
-# Rows per INSERT statement of the log: within SQLite's limit of bound parameters.
+# Rows per INSERT statement of the log: 500 × 11 columns is 5,500 bound parameters, within
+# SQLite's limit (32,766 since 3.32).
 _ROWS_PER_STATEMENT = 500
 
 

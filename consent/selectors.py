@@ -115,6 +115,9 @@ def active_grants_q(
     """The condition for a ConsentState row that lets its purpose read its category now (on
     behalf of ``recipient``, if named: its terms must name that recipient). ``usable_terms``:
     the ids ``usable_terms_ids`` gives, when the caller has them already."""
+    if usable_terms is not None and recipient is not None:
+        # The ids given were chosen for no recipient in particular: refuse rather than ignore.
+        raise ValueError("name the recipient or pass the usable terms, not both")
     moment = now or timezone.now()
     terms = usable_terms_ids(naming=recipient) if usable_terms is None else set(usable_terms)
     return Q(status=ConsentStatus.GRANTED, terms_id__in=terms) & (

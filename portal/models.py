@@ -82,9 +82,12 @@ class LocalisedNameMixin(models.Model):
     @property
     def name(self) -> str:
         """The name in the active language, falling back to Japanese."""
-        if get_language() == "en" and self.name_en:
-            return self.name_en
-        return self.name_ja
+        return self.in_language(self.name_ja, self.name_en)
+
+    @staticmethod
+    def in_language(name_ja: str, name_en: str) -> str:
+        """Of a Japanese and an English name, the one for the active language."""
+        return name_en if get_language() == "en" and name_en else name_ja
 
 
 # One step of a walk of the area tree: the areas one level up, or down, from those reached.

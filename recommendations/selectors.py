@@ -148,10 +148,10 @@ def explained_feed(
     granted: Mapping[str, datetime] | None = None,
     limit: int | None = None,
 ) -> list[ExplainedItem]:
-    """The resident's feed (its first ``limit`` entries, if given) with each entry's reasons in
-    the page's language: the names the reasons point at and the dates of the consents they rest
-    on (``granted``: the grant dates of their home page's consent, when the caller has read them
-    already)."""
+    """The resident's feed with each entry's reasons in the page's language: the names the
+    reasons point at and the dates of the consents they rest on (``granted``: the grant dates of
+    their home page's consent, when the caller has read them already). An entry whose reasons
+    rest on data no longer shared is left out; ``limit``: stop after that many entries kept."""
     items = stored_feed(resident_id=resident_id)
     if not items:
         return []
@@ -177,40 +177,45 @@ def explained_feed(
     return explained
 
 
-# Areas, interests and schools are renamed a few times a year at most: a "why this?" sentence
-# may name one by its old name for up to ten minutes.
+# Areas, interests and schools are renamed (or removed) a few times a year at most: a "why
+# this?" sentence may name one by its old name for up to ten minutes.
 NAMES_CACHE_SECONDS = 600
 
 _Named = Area | InterestTag | School
+_KINDS: dict[str, type[_Named]] = {"area": Area, "interest": InterestTag, "school": School}
 
 
 def _reason_names(items: list[FeedItem]) -> ReasonNames:
-    """The names the reasons point at: from the cache, the rest in one query per kind."""
-    wanted: dict[type[_Named], set[int]] = {
-        Area: {item.reason_area_id for item in items},
-        InterestTag: {item.reason_interest_id for item in items},
-        School: {item.reason_school_id for item in items},
+    """The names the reasons point at, in the page's language: (Japanese, English) pairs from
+    the cache, the rest in one query per kind."""
+    wanted = {
+        "area": {item.reason_area_id for item in items} - {0},
+        "interest": {item.reason_interest_id for item in items} - {0},
+        "school": {item.reason_school_id for item in items} - {0},
     }
-    keys = {
-        f"reason-name:{model._meta.label_lower}:{pk}": (model, pk)
-        for model, ids in wanted.items()
-        for pk in ids - {0}
-    }
-    found: dict[str, _Named] = cache.get_many(list(keys)) if keys else {}
-    missing = {key: keys[key] for key in keys.keys() - found.keys()}
-    for model in wanted:
-        ids = [pk for kind, pk in missing.values() if kind is model]
-        if ids:
-            read = model.objects.filter(pk__in=ids).only("id", "name_ja", "name_en")
-            fetched = {f"reason-name:{model._meta.label_lower}:{row.pk}": row for row in read}
-            cache.set_many(fetched, NAMES_CACHE_SECONDS)
-            found.update(fetched)
+    keys = {f"reason-name:{kind}:{pk}": (kind, pk) for kind, ids in wanted.items() for pk in ids}
+    cached: dict[str, tuple[str, str]] = cache.get_many(list(keys)) if keys else {}
+    names: dict[str, dict[int, tuple[str, str]]] = {kind: {} for kind in wanted}
+    for key, pair in cached.items():
+        kind, pk = keys[key]
+        names[kind][pk] = pair
+    for kind, ids in wanted.items():
+        missing = ids - names[kind].keys()
+        if missing:
+            rows = (
+                _KINDS[kind].objects.filter(pk__in=missing).values_list("pk", "name_ja", "name_en")
+            )
+            read = {pk: (name_ja, name_en) for pk, name_ja, name_en in rows}
+            cache.set_many(
+                {f"reason-name:{kind}:{pk}": pair for pk, pair in read.items()}, NAMES_CACHE_SECONDS
+            )
+            names[kind].update(read)
 
-    def names_of(model: type[_Named]) -> dict[int, str]:
-        return {row.pk: row.name for row in found.values() if isinstance(row, model)}
+    def in_language(kind: str) -> dict[int, str]:
+        return {pk: Area.in_language(ja, en) for pk, (ja, en) in names[kind].items()}
 
     return ReasonNames(
-        areas=names_of(Area), interests=names_of(InterestTag), schools=names_of(School)
+        areas=in_language("area"), interests=in_language("interest"), schools=in_language("school")
     )
 
 

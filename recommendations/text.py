@@ -45,7 +45,10 @@ class TextModel:
         folded = min(dimensions, counts.shape[1] - 1, len(usable) - 1)
         if folded < 1:
             return cls(vectorizer=None, svd=None, dimensions=dimensions)
-        svd = TruncatedSVD(n_components=folded, random_state=0).fit(counts)
+        # Texts that differ in nothing the n-grams keep have no variance: scikit-learn then
+        # divides by zero for the explained-variance ratio, which nothing here reads.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            svd = TruncatedSVD(n_components=folded, random_state=0).fit(counts)
         return cls(vectorizer=vectorizer, svd=svd, dimensions=dimensions)
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:

@@ -1,8 +1,9 @@
 """What the home page is given.
 
 Signed in: the warnings in force for the resident's areas (read live from the notices through
-the consent gate for disaster warnings, so they show while the worker or the model is down), with
-the nearest shelters while one is in force; the "for you" list from the stored feed with why each
+the consent gate for disaster warnings, so they show while the worker or the model is down) and
+the shelters nearest their home (in the banner while a warning is in force, in a panel of their
+own otherwise); the "for you" list from the stored feed with why each
 notice is there; the plow status of their places and their children's school letters. Signed
 out: the warnings for everyone and the city's latest news. Nothing here scores: the worker did.
 """
@@ -261,6 +262,6 @@ def shelter_guidance(shared: policy.ProfileProjection) -> ShelterGuidance | None
 
 
 def live_notice(*, notice_id: int) -> Notice | None:
-    """A published notice by id, for the title of one the resident set aside or brought back
-    (the caller checks it is one they set aside)."""
+    """A published notice by id, with its texts (the caller checks the resident may see it: one
+    of their list, or one they set aside)."""
     return published_notices().filter(pk=notice_id).first()

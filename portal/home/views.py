@@ -34,13 +34,14 @@ class ResidentRequest(HttpRequest):
 @vary_on_headers("HX-Request")
 def home(request: HttpRequest) -> HttpResponse:
     resident_id = request.user.pk if request.user.is_authenticated else None
-    # The page checks consents a few times within milliseconds: the terms are read once.
+    # The page reads consents a few times within milliseconds: the terms are read once. Not
+    # the write of what was shown, which checks its consent afresh under the resident's lock.
     with terms_read_once():
         context = pages.home_context(resident_id=resident_id)
         context["poll_seconds"] = settings.HOME_URGENT_POLL_SECONDS
         response = render(request, "portal/home.html", context)
-        if resident_id is not None:
-            _count_shown(resident_id, context["for_you"], context["for_you"].first())
+    if resident_id is not None:
+        _count_shown(resident_id, context["for_you"], context["for_you"].first())
     return response
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from django.db import models, transaction
 
 from portal.models import Area, School, Shelter
+from portal.places.selectors import forget_city_overview
 
 COORDINATE_QUANTUM = Decimal("0.000001")
 # Shelter.name_en's length.
@@ -479,6 +480,8 @@ def import_places(
         schools = upsert_schools(
             records=school_records, index=index, coarse_placements=coarse_placements
         )
+        # The home page's counts of areas, shelters and schools are counted again at once.
+        transaction.on_commit(forget_city_overview)
     return PlacesReport(
         areas=areas, shelters=shelters, schools=schools, coarse_placements=coarse_placements
     )

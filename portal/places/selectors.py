@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.core.cache import cache
@@ -39,10 +39,19 @@ class CityOverview:
 OVERVIEW_CACHE_SECONDS = 600
 
 
+_OVERVIEW_KEY = "places:city-overview"
+
+
 def city_overview() -> CityOverview:
-    """How many areas, shelters and schools the site knows, counted at most every ten minutes."""
-    overview = cache.get_or_set("places:city-overview", _count_overview, OVERVIEW_CACHE_SECONDS)
-    return overview if isinstance(overview, CityOverview) else _count_overview()
+    """How many areas, shelters and schools the site knows, counted at most every ten minutes
+    (and at once after an import: ``forget_city_overview``)."""
+    return cast(
+        CityOverview, cache.get_or_set(_OVERVIEW_KEY, _count_overview, OVERVIEW_CACHE_SECONDS)
+    )
+
+
+def forget_city_overview() -> None:
+    cache.delete(_OVERVIEW_KEY)
 
 
 def _count_overview() -> CityOverview:

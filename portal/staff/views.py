@@ -6,12 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from portal.staff.gate import staff_view
+from portal.staff.gate import CONSOLE_PERMISSION, staff_view
 from portal.staff.selectors import roles_of
 from recommendations.selectors import ranker_status
 
 
-@staff_view(permission="portal.access_staff_console")
+@staff_view(permission=CONSOLE_PERMISSION)
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
     return render(

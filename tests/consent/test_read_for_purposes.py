@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -146,10 +146,14 @@ def test_a_recipient_the_consent_does_not_name_gets_nothing_beside_one_it_names(
     assert for_operator.categories == frozenset() and for_operator.places == ()
 
 
-def test_the_resident_s_own_look_and_an_empty_list_of_needs_are_refused() -> None:
+def test_the_resident_s_own_look_is_refused_here() -> None:
     resident = UserFactory.create()
     with pytest.raises(ValueError, match="read_own_data"):
         policy.read_profile_for_purposes(resident_id=resident.pk, needs=[need(SUBJECT_ACCESS)])
+
+
+def test_an_empty_list_of_needs_is_refused() -> None:
+    resident = UserFactory.create()
     with pytest.raises(ValueError, match="at least one"):
         policy.read_profile_for_purposes(resident_id=resident.pk, needs=[])
 
@@ -168,7 +172,8 @@ def test_every_field_of_a_projection_belongs_to_exactly_one_category() -> None:
     assert sum(len(fields) for fields in per_category) == len(attribute_fields)
 
 
-def test_the_reads_of_a_page_take_a_fixed_number_of_queries(
+@pytest.mark.django_db(transaction=True)  # outside any transaction, as a page reads
+def test_the_reads_of_three_purposes_take_at_most_twelve_queries(
     sharing_resident, django_assert_max_num_queries
 ) -> None:
     needs = [
@@ -209,6 +214,7 @@ needs_of_a_page = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(granted=grants, withdrawn=withdrawals, needs=needs_of_a_page)
+@pytest.mark.django_db(transaction=True)  # outside any transaction: the one-snapshot path
 def test_each_projection_is_what_the_purpose_s_own_read_gives(granted, withdrawn, needs) -> None:
     resident = UserFactory.create()
     for purpose_code, categories in granted.items():
@@ -259,3 +265,35 @@ def test_a_withdrawal_committed_during_the_read_does_not_mix_into_it(monkeypatch
     assert [place.kind for place in home.places] == ["home"]
     (after,) = policy.read_profile_for_purposes(resident_id=resident.pk, needs=[home_need])
     assert after.places == ()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs a second connection committing while the read runs (SQLite would wait)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_callers_transaction_a_withdrawal_during_the_read_does_not_mix_into_it(
+    monkeypatch,
+) -> None:
+    """A caller's READ COMMITTED transaction is no snapshot: each purpose is then read with its
+    own permission checked by its attribute queries."""
+    district = DistrictFactory.create()
+    resident = UserFactory.create()
+    grant(resident, PurposeCode.PERSONALISED_HOME, Category.PLACES)
+    grant(resident, PurposeCode.DISASTER_WARNINGS, Category.PLACES)
+    profile_services.place_add(resident_id=resident.pk, kind="home", area_code=district.code)
+
+    def withdraw_then_store() -> None:
+        withdraw(resident, purpose=PurposeCode.PERSONALISED_HOME, category=Category.PLACES)
+        profile_services.place_add(resident_id=resident.pk, kind="work", area_code=district.code)
+
+    monkeypatch.setattr(
+        policy, "_after_permission_query", in_another_connection(withdraw_then_store)
+    )
+
+    with transaction.atomic():
+        (home,) = policy.read_profile_for_purposes(
+            resident_id=resident.pk, needs=[need(PurposeCode.PERSONALISED_HOME, Category.PLACES)]
+        )
+
+    assert [place.kind for place in home.places] in (["home"], [])

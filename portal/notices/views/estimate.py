@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from portal.notices.audience import EstimateRateLimited, InvalidTargeting, estimate_audience
 from portal.notices.models import AGE_BANDS
 from portal.notices.services import Targeting
-from portal.staff.gate import staff_view
+from portal.staff.gate import CONSOLE_PERMISSION, staff_view
 
 # Any of these lets a staff member write some notice, and so estimate its audience.
 WRITING_PERMISSIONS = (
@@ -30,7 +30,7 @@ WRITING_PERMISSIONS = (
 MAX_VALUES = 200
 
 
-@staff_view(permission="portal.access_staff_console")
+@staff_view(permission=CONSOLE_PERMISSION)
 @require_POST
 def estimate(request: HttpRequest) -> HttpResponse:
     user = request.user
