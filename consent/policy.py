@@ -30,10 +30,10 @@ from itertools import islice
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
-from psycopg import IsolationLevel
 from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
+from psycopg import IsolationLevel
 
 from consent.catalogue import SUBJECT_ACCESS, Category, categories_in, category_mask
 from consent.models import ConsentState, DataCategory, DataUseEvent, Purpose, ReaderKind
