@@ -1,0 +1,1 @@
+"""The consent officers' reports: opt-in, trends, coverage of warnings, data use, the ledger."""
