@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import transaction
 
 from portal.residents.services import (
@@ -61,8 +62,29 @@ def notice_opened(*, resident_id: int, notice_id: int) -> None:
         engagement_count(notice_ids=[notice_id], kind="opened")
 
 
+# A notice shown again to a resident within this many seconds (a reload, coming back from a
+# notice or from another page) is the same visit: not a new showing.
+VISIT_SECONDS = 30 * 60
+
+
 def notices_shown(*, resident_id: int, notice_ids: list[int]) -> None:
-    """The resident's list was shown with these notices: each counted once per resident."""
-    first = interactions_shown_first(resident_id=resident_id, notice_ids=notice_ids)
+    """The resident's list was shown with these notices: each counted once per visit in their
+    history (the ranker learns from visits, not reloads) and once per resident in the anonymous
+    counts."""
+    marks = {visit_mark(resident_id, notice_id): notice_id for notice_id in notice_ids}
+    seen = cache.get_many(list(marks))
+    new = [notice_id for mark, notice_id in marks.items() if mark not in seen]
+    if not new:
+        return
+    first = interactions_shown_first(resident_id=resident_id, notice_ids=new)
+    if first is None:  # nothing stored: the resident does not share their history
+        return
+    # Marked only once stored, so a showing that could not be kept is tried again next time.
+    cache.set_many({visit_mark(resident_id, notice_id): 1 for notice_id in new}, VISIT_SECONDS)
     if first:
         engagement_count(notice_ids=first, kind="shown")
+
+
+def visit_mark(resident_id: int, notice_id: int) -> str:
+    """The cache key saying the notice was shown to the resident during the current visit."""
+    return f"home:shown:{resident_id}:{notice_id}"

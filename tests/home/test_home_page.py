@@ -8,8 +8,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
+from portal.home.services import visit_mark
 from portal.models import OutboxTask, ResidentInteraction
 from portal.residents import services as profile_services
 from portal.snow.models import AreaPlowStatus
@@ -288,7 +290,7 @@ def test_a_notice_not_on_the_residents_list_is_not_found(client) -> None:
     assert client.get(f"/for-you/{elsewhere.pk}/").status_code == 404
 
 
-def test_showing_the_list_counts_each_showing_only_for_a_resident_who_shares_history_and_once(
+def test_showing_the_list_counts_each_visit_only_for_a_resident_who_shares_history(
     client,
 ) -> None:
     sharing = resident_of(DistrictFactory.create(), "interactions")
@@ -299,12 +301,25 @@ def test_showing_the_list_counts_each_showing_only_for_a_resident_who_shares_his
 
     home_of(client, sharing)
     home_of(client, private)
+    home_of(client, sharing)  # a reload: the same visit
+
+    assert list(
+        ResidentInteraction.objects.values_list("resident_id", "notice_id", "shown_count")
+    ) == [(sharing.pk, notice.pk, 1)]
+
+
+def test_a_later_visit_counts_again_in_the_history_but_not_in_the_anonymous_count(
+    client,
+) -> None:
+    sharing = resident_of(DistrictFactory.create(), "interactions")
+    notice = NoticeFactory.create()
+    ranked(sharing)
 
     home_of(client, sharing)
+    cache.delete(visit_mark(sharing.pk, notice.pk))  # the visit is over (VISIT_SECONDS later)
+    home_of(client, sharing)
 
-    assert list(ResidentInteraction.objects.values_list("resident_id", "shown_count")) == [
-        (sharing.pk, 2)
-    ]
+    assert ResidentInteraction.objects.get(resident=sharing, notice=notice).shown_count == 2
     # Counted anonymously once per resident who shares their history, however often shown.
     assert notice_engagement(notice_id=notice.pk).shown == 1
 
@@ -445,10 +460,11 @@ def test_the_page_of_a_resident_using_all_of_it_takes_a_bounded_number_of_querie
     school = SchoolFactory.create()
     profile_services.child_add(resident_id=resident.pk, school_code=school.code, grade=2)
     ShelterFactory.create_batch(4)
-    NoticeFactory.create_batch(12)
+    notices = NoticeFactory.create_batch(12)
     ranked(resident)
     client.force_login(resident)
     client.get("/")  # the names "why this?" points at and the city's counts are cached
+    cache.delete_many([visit_mark(resident.pk, notice.pk) for notice in notices])  # a new visit
 
     # Session, user; the gate's one read (transaction and on PostgreSQL its isolation level,
     # terms, permission, four categories, log);
