@@ -493,3 +493,29 @@ class CounterDispute(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class LedgerVerification(models.Model):
+    """One run of the ledger's verification (the nightly task or ``consent_verify_ledger``):
+    the consent reports show the latest as the ledger's status."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    # The hash chain and every event's signature hold.
+    chain_intact = models.BooleanField(_("chain intact"))
+    # ... and the consent states are what replaying the ledger gives.
+    intact = models.BooleanField(_("intact"))
+    events_verified = models.PositiveBigIntegerField(_("events verified"))
+    # The hash of the last event verified: the head, when the ledger is intact.
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    accounts_checked = models.PositiveIntegerField(_("accounts whose states were checked"))
+    problem = models.TextField(_("problem"), blank=True)  # the first one found; empty if intact
+
+    class Meta:
+        verbose_name = _("ledger verification")
+        verbose_name_plural = _("ledger verifications")
+        get_latest_by = "finished_at"
+        indexes = [models.Index(fields=["-finished_at"], name="ledger_verification_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M} {'intact' if self.intact else 'NOT intact'}"

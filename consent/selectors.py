@@ -28,6 +28,7 @@ from consent.models import (
     DataCategory,
     DataUseEvent,
     LedgerHead,
+    LedgerVerification,
     PaperForm,
     PaperFormBatch,
     PaperFormStatus,
@@ -471,3 +472,8 @@ def consent_changed_since(
             changed_at__gte=since,
         ).values_list("resident_id", flat=True)
     )
+
+
+def latest_ledger_verification() -> LedgerVerification | None:
+    """The ledger's status for the reports: its latest verification run, if any ran."""
+    return LedgerVerification.objects.order_by("-finished_at", "-id").first()

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from consent.catalogue import Category
-from consent.ledger import append_event, content_hash
+from consent.ledger import append_event, content_hash, verify_chain, verify_states
 from consent.models import (
     STATUS_AFTER_EVENT,
     ActorKind,
@@ -35,6 +35,7 @@ from consent.models import (
     DataCategory,
     DataUseEvent,
     EventKind,
+    LedgerVerification,
     PaperForm,
     PaperFormBatch,
     PaperFormStatus,
@@ -872,3 +873,22 @@ def counter_dispute_resolve(
         ip_address=ip_address,
     )
     return dispute
+
+
+def ledger_verify() -> LedgerVerification:
+    """Walk the ledger's hash chain and signatures, then (if the chain holds) replay it against
+    the consent states, and record the run: its outcome is the ledger's status in the reports."""
+    started_at = timezone.now()
+    chain = verify_chain()
+    states = verify_states() if chain.intact else None
+    states_hold = states is not None and states.intact
+    return LedgerVerification.objects.create(
+        started_at=started_at,
+        finished_at=timezone.now(),
+        chain_intact=chain.intact,
+        intact=chain.intact and states_hold,
+        events_verified=chain.verified,
+        head_hash=chain.last_hash,
+        accounts_checked=states.checked if states is not None else 0,
+        problem=chain.described() if states is None else (states.problem or ""),
+    )

@@ -14,12 +14,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from consent.emails import counter_notice_send, dispute_answer_send
-from consent.ledger import verify_chain, verify_states
+from consent.ledger import HeadMark
 from consent.selectors import ledger_head
 from consent.services import (
     consents_expire,
     counter_withdrawal_holds_release,
     data_use_log_prune,
+    ledger_verify,
 )
 
 logger = logging.getLogger(__name__)
@@ -87,20 +88,20 @@ def log_ledger_head() -> str:
 )
 def verify_ledger() -> bool:
     """Check the ledger as consent_verify_ledger does, every night, so that a rewritten or
-    unsigned event is reported (as an ERROR, for whoever watches the logs) within a day."""
-    chain = verify_chain()
-    if not chain.intact:
-        logger.error("Consent ledger is NOT intact: %s", chain.described())
+    unsigned event is reported (as an ERROR, for whoever watches the logs) within a day; the
+    run is recorded for the consent reports."""
+    run = ledger_verify()
+    if not run.chain_intact:
+        logger.error("Consent ledger is NOT intact: %s", run.problem)
         return False
-    states = verify_states()
-    if not states.intact:
-        logger.error("Consent states do NOT match the ledger: %s", states.problem)
+    if not run.intact:
+        logger.error("Consent states do NOT match the ledger: %s", run.problem)
         return False
     logger.info(
         "Consent ledger intact: %d events verified, head %s; states match for %d accounts",
-        chain.verified,
-        chain.head,
-        states.checked,
+        run.events_verified,
+        HeadMark(run.head_hash, run.events_verified),
+        run.accounts_checked,
     )
     return True
 

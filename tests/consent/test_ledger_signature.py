@@ -4,6 +4,7 @@ rewrite the database, hashes and all, can no longer rewrite the ledger unseen (f
 from __future__ import annotations
 
 import logging
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from django.db.utils import DatabaseError
 
 from consent.checks import ledger_signing_key_check
 from consent.ledger import chain_hash, event_payload, verify_chain
-from consent.models import ConsentEvent, ConsentTerms
+from consent.models import ConsentEvent, ConsentTerms, LedgerVerification
+from consent.selectors import latest_ledger_verification
 from consent.signing import current_signing_key, derived_signing_key, event_signature
 from consent.tasks import verify_ledger
 from tests.factories import UserFactory
@@ -246,3 +248,52 @@ def test_postgresql_refuses_to_change_anything_else_while_filling_in_a_signature
 def test_postgresql_refuses_a_signature_that_is_not_hex_hmac_sha256(ledger) -> None:
     event = unsigned(ledger[1])
     refused("UPDATE consent_consentevent SET signature = 'x' WHERE id = %s", [event.pk])
+
+
+def test_each_verification_is_recorded_with_the_head_it_verified(ledger) -> None:
+    assert verify_ledger() is True
+
+    run = latest_ledger_verification()
+    assert run is not None
+    assert (run.intact, run.chain_intact, run.events_verified, run.head_hash, run.problem) == (
+        True,
+        True,
+        3,
+        ledger[-1].hash,
+        "",
+    )
+    assert run.accounts_checked >= 1
+    assert run.started_at <= run.finished_at
+
+
+def test_a_tampered_ledger_is_recorded_as_not_intact_with_the_event_named(ledger) -> None:
+    rewrite_recomputing_the_chain(ledger[1], kind="grant")
+
+    assert verify_ledger() is False
+
+    run = latest_ledger_verification()
+    assert run is not None
+    assert not run.intact and not run.chain_intact
+    assert run.events_verified == 1
+    assert f"event #{ledger[1].pk} its signature does not verify" in run.problem
+
+
+def test_the_command_records_its_run_too(ledger) -> None:
+    call_command("consent_verify_ledger", stdout=StringIO())
+
+    assert LedgerVerification.objects.count() == 1
+    run = latest_ledger_verification()
+    assert run is not None and run.intact
+
+
+def test_the_latest_run_is_the_one_the_reports_show(ledger) -> None:
+    verify_ledger()
+    rewrite_recomputing_the_chain(ledger[1], kind="grant")
+    verify_ledger()
+
+    run = latest_ledger_verification()
+    assert run is not None and not run.intact
+
+
+def test_no_run_yet_means_no_status() -> None:
+    assert latest_ledger_verification() is None

@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from consent.ledger import HeadMark, chain_reaches, verify_chain, verify_states
+from consent.ledger import HeadMark, chain_reaches
+from consent.services import ledger_verify
 
 
 def head_mark(text: str) -> HeadMark:
@@ -30,11 +31,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, expect_head: HeadMark | None = None, **options: Any) -> None:
-        result = verify_chain()
-        if not result.intact:
-            raise CommandError(f"Consent ledger is NOT intact: {result.described()}.")
-        self.stdout.write(f"Consent ledger intact: {result.verified} events verified.")
-        self.stdout.write(f"Consent ledger head: {result.head}")
+        run = ledger_verify()  # recorded: the consent reports show the latest run
+        if not run.chain_intact:
+            raise CommandError(f"Consent ledger is NOT intact: {run.problem}.")
+        head = HeadMark(run.head_hash, run.events_verified)
+        self.stdout.write(f"Consent ledger intact: {run.events_verified} events verified.")
+        self.stdout.write(f"Consent ledger head: {head}")
         if expect_head is not None:
             if not chain_reaches(expect_head):
                 raise CommandError(
@@ -42,7 +44,8 @@ class Command(BaseCommand):
                     "were removed or replaced since."
                 )
             self.stdout.write(f"Consent ledger reaches the expected head {expect_head}.")
-        states = verify_states()
-        if not states.intact:
-            raise CommandError(f"Consent states do NOT match the ledger: {states.problem}.")
-        self.stdout.write(f"Consent states match the ledger for all {states.checked} accounts.")
+        if not run.intact:
+            raise CommandError(f"Consent states do NOT match the ledger: {run.problem}.")
+        self.stdout.write(
+            f"Consent states match the ledger for all {run.accounts_checked} accounts."
+        )
