@@ -227,6 +227,8 @@ class ConsentEvent(models.Model):
         ordering = ["id"]
         permissions = [
             ("record_counter_consent", _("Can record a resident's paper consent at the counter")),
+            # Counts of residents only, small ones hidden: never a resident's own data.
+            ("view_consent_reports", _("Can read the consent reports")),
         ]
 
     def __str__(self) -> str:

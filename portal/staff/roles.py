@@ -59,6 +59,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
             for model in ("source", "areacode")
             for action in ("view", "add", "change", "delete")
         ),
+        # Reviews the consent reports beside the consent officers.
+        "consent.view_consent_reports",
     ],
     # Separation of duties: who supervises the register and reads the audit log does not type
     # forms in at the counter (the counter refuses them), so nobody can both try an address and
@@ -67,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "portal.access_staff_console",
         "consent.manage_paper_forms",
         "portal.view_staffauditentry",
+        "consent.view_consent_reports",
     ],
     Role.COUNTER_CLERK: ["portal.access_staff_console", "consent.record_counter_consent"],
 }
