@@ -23,7 +23,13 @@ from django.urls import reverse
 
 from consent.models import ConsentEvent, ConsentTerms
 from consent.selectors import current_terms
-from consent.services import Actor, WithdrawalOutcome, consent_grant, consent_withdraw
+from consent.services import (
+    Actor,
+    WithdrawalOutcome,
+    consent_grant,
+    consent_withdraw,
+    terms_publish,
+)
 from portal.models import User
 from tests.factories import DEFAULT_PASSWORD
 
@@ -47,6 +53,23 @@ def grant(resident: User, purpose: str, *categories: str) -> ConsentEvent:
         terms_id=terms_of(purpose).pk,
         category_codes=list(categories),
         actor=Actor.resident(resident),
+    )
+
+
+def publish_material_change(purpose: str) -> ConsentTerms:
+    """A new version of the purpose's terms that names one more recipient (the operator): a
+    material change, so consents to the earlier versions wait for the resident to agree again."""
+    old = terms_of(purpose)
+    return terms_publish(
+        purpose_code=purpose,
+        category_codes=old.category_codes,
+        recipient_codes=[*old.recipient_codes, "operator"],
+        text_ja=old.text_ja + "（委託先を追加）",
+        text_en=old.text_en + " (operator added)",
+        retention_days=old.retention_days,
+        valid_days=old.valid_days,
+        withdrawal_method_ja=old.withdrawal_method_ja,
+        withdrawal_method_en=old.withdrawal_method_en,
     )
 
 

@@ -50,18 +50,16 @@ class Overview:
 
 def overview(*, now: datetime | None = None) -> Overview:
     moment = now or timezone.now()
+    usable = usable_terms_ids()
+    active = ConsentState.objects.filter(active_grants_q(now=moment, usable_terms=usable))
     per_purpose = dict(
-        ConsentState.objects.filter(active_grants_q(now=moment))
-        .values_list("purpose__code")
+        active.values_list("purpose__code")
         .annotate(residents=Count("resident_id", distinct=True))
         .order_by()
     )
     return Overview(
         registered=_residents().count(),
-        consenting=ConsentState.objects.filter(active_grants_q(now=moment))
-        .values("resident_id")
-        .distinct()
-        .count(),
+        consenting=active.values("resident_id").distinct().count(),
         per_purpose=[
             PurposeUptake(
                 code=purpose.code, name=purpose.name, residents=per_purpose.get(purpose.code, 0)
@@ -75,7 +73,7 @@ def overview(*, now: datetime | None = None) -> Overview:
         .distinct()
         .count(),
         to_consent_again=ConsentState.objects.filter(status=ConsentStatus.GRANTED)
-        .exclude(terms_id__in=usable_terms_ids())
+        .exclude(terms_id__in=usable)
         .values("resident_id")
         .distinct()
         .count(),

@@ -176,12 +176,8 @@ def shared_for_home_page(*, resident_id: int) -> policy.ProfileProjection:
 
 
 def _read(resident_id: int, need: policy.Need) -> policy.ProfileProjection:
-    return policy.read_profile(
-        resident_id=resident_id,
-        purpose=need.purpose,
-        reader=need.reader,
-        categories=need.categories,
-    )
+    (projection,) = policy.read_profile_for_purposes(resident_id=resident_id, needs=[need])
+    return projection
 
 
 def for_you(

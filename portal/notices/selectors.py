@@ -246,12 +246,8 @@ def letters_for_resident(*, resident_id: int) -> QuerySet[Notice]:
     The children's schools and grades are read through the consent gate for "school letters
     for my children": a resident who does not share their household for it gets no letters.
     """
-    need = SCHOOL_LETTERS_NEED
-    household = policy.read_profile(
-        resident_id=resident_id,
-        purpose=need.purpose,
-        reader=need.reader,
-        categories=need.categories,
+    (household,) = policy.read_profile_for_purposes(
+        resident_id=resident_id, needs=[SCHOOL_LETTERS_NEED]
     )
     return letters_for_household(household)
 

@@ -11,10 +11,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from consent.services import Actor, consent_refuse, consents_expire, terms_publish
+from consent.services import Actor, consent_refuse, consents_expire
 from consent.signals import consent_narrowed
 from tests.factories import UserFactory
-from tests.helpers import grant, terms_of, withdraw
+from tests.helpers import grant, publish_material_change, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -98,18 +98,7 @@ def test_refusing_what_was_granted_narrows_the_purpose(narrowed) -> None:
 def test_refusing_new_terms_narrows_the_purpose_by_what_the_old_terms_granted(narrowed) -> None:
     resident = UserFactory.create()
     grant(resident, "disaster_warnings", "places", "location")
-    old = terms_of("disaster_warnings")
-    terms_publish(
-        purpose_code="disaster_warnings",
-        category_codes=old.category_codes,
-        recipient_codes=[*old.recipient_codes, "operator"],
-        text_ja=old.text_ja + "（運営事業者を追加）",
-        text_en=old.text_en + " (operator added)",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-    )
+    publish_material_change("disaster_warnings")
 
     refuse(resident, "disaster_warnings", "places", "location")
 

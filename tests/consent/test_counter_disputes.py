@@ -11,11 +11,11 @@ from django.utils import timezone
 from consent import policy
 from consent.flows import CounterRequest, counter_consent_record
 from consent.models import ConsentEvent, CounterDispute, PaperForm
-from consent.services import counter_withdrawal_holds_release, paper_form_batch_issue, terms_publish
+from consent.services import counter_withdrawal_holds_release, paper_form_batch_issue
 from portal.models import StaffAuditEntry
 from portal.residents import services as profile_services
 from tests.factories import DistrictFactory, StaffFactory, UserFactory
-from tests.helpers import grant, log_in_with_mfa, terms_of, with_totp
+from tests.helpers import grant, log_in_with_mfa, publish_material_change, terms_of, with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -53,21 +53,6 @@ def with_home(resident):
         resident_id=resident.pk, kind="home", area_code=DistrictFactory.create().code
     )
     return resident
-
-
-def publish_new_version(purpose: str) -> None:
-    old = terms_of(purpose)
-    terms_publish(
-        purpose_code=purpose,
-        category_codes=old.category_codes,
-        recipient_codes=[*old.recipient_codes, "operator"],
-        text_ja=old.text_ja + "改",
-        text_en=old.text_en + " v2",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-    )
 
 
 def dispute_url(reference: str) -> str:
@@ -158,7 +143,7 @@ def test_an_open_dispute_keeps_holding_the_data_past_the_window(client, referenc
     resident = with_home(UserFactory.create())
     record_at_counter(resident, references[0], withdraw=True)
     # Terms replaced meanwhile: the dispute cannot give the consent again under the old ones.
-    publish_new_version("disaster_warnings")
+    publish_material_change("disaster_warnings")
     client.force_login(resident)
     client.post(dispute_url(references[0]), {"reason": "Not me."})
     later = timezone.now() + timedelta(days=settings.COUNTER_WITHDRAWAL_HOLD_DAYS + 1)

@@ -19,7 +19,7 @@ from consent.services import Actor, consent_grant, terms_publish
 from portal.models import Area, School
 from portal.residents import services as profile_services
 from tests.factories import DistrictFactory, SchoolFactory, StaffFactory, UserFactory
-from tests.helpers import grant, terms_of, withdraw
+from tests.helpers import grant, publish_material_change, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -135,18 +135,7 @@ def test_recipient_not_named_in_the_terms_reads_nothing(full_resident) -> None:
 def test_materially_changed_terms_hide_the_categories_until_the_resident_agrees_again(
     full_resident,
 ) -> None:
-    old = terms_of("disaster_warnings")
-    new = terms_publish(
-        purpose_code="disaster_warnings",
-        category_codes=old.category_codes,
-        recipient_codes=[*old.recipient_codes, "operator"],
-        text_ja=old.text_ja + "（運営事業者を追加）",
-        text_en=old.text_en + " (operator added)",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-    )
+    new = publish_material_change("disaster_warnings")
     assert (
         policy.allowed_categories(resident_id=full_resident.pk, purpose="disaster_warnings")
         == frozenset()

@@ -265,7 +265,7 @@ def in_another_connection(work: Callable[[], None]) -> Callable[[], None]:
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="needs a second connection committing while the chunk reads (SQLite would wait)",
+    reason="needs a second connection committing while a read runs (SQLite would wait)",
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +17,7 @@ from consent.policy import Need, Reader
 from portal.models import Area, School
 from portal.residents import services as profile_services
 from tests.consent.test_policy import _store_what_may_be_stored, grant_everything
-from tests.consent.test_range_read import in_another_connection
+from tests.consent.test_range_read import in_another_connection, postgresql_only
 from tests.factories import DistrictFactory, NoticeFactory, SchoolFactory, UserFactory
 from tests.helpers import grant, terms_of, withdraw
 
@@ -236,15 +236,14 @@ def test_each_projection_is_what_the_purpose_s_own_read_gives(granted, withdrawn
 
 # --- one snapshot ---------------------------------------------------------------------------------
 
+HOME_PLACES = need(PurposeCode.PERSONALISED_HOME, Category.PLACES)
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs a second connection committing while the read runs (SQLite would wait)",
-)
-@pytest.mark.django_db(transaction=True)
-def test_a_withdrawal_committed_during_the_read_does_not_mix_into_it(monkeypatch) -> None:
-    """The read sees the places as of its permission query: a place stored after the
-    withdrawal (another purpose still covers places) is not read under the stale permission."""
+
+@pytest.fixture
+def withdrawn_mid_read(monkeypatch):
+    """A resident with a home place shared for the home page and for warnings, who withdraws
+    it from the home page (and stores a work place, still covered by warnings) on another
+    connection between the read's permission query and its attribute queries."""
     district = DistrictFactory.create()
     resident = UserFactory.create()
     grant(resident, PurposeCode.PERSONALISED_HOME, Category.PLACES)
@@ -258,42 +257,33 @@ def test_a_withdrawal_committed_during_the_read_does_not_mix_into_it(monkeypatch
     monkeypatch.setattr(
         policy, "_after_permission_query", in_another_connection(withdraw_then_store)
     )
-    home_need = need(PurposeCode.PERSONALISED_HOME, Category.PLACES)
+    return resident
 
-    (home,) = policy.read_profile_for_purposes(resident_id=resident.pk, needs=[home_need])
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawal_committed_during_the_read_does_not_mix_into_it(withdrawn_mid_read) -> None:
+    """The read sees the places as of its permission query: a place stored after the
+    withdrawal (another purpose still covers places) is not read under the stale permission."""
+    resident = withdrawn_mid_read
+
+    (home,) = policy.read_profile_for_purposes(resident_id=resident.pk, needs=[HOME_PLACES])
 
     assert [place.kind for place in home.places] == ["home"]
-    (after,) = policy.read_profile_for_purposes(resident_id=resident.pk, needs=[home_need])
+    (after,) = policy.read_profile_for_purposes(resident_id=resident.pk, needs=[HOME_PLACES])
     assert after.places == ()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs a second connection committing while the read runs (SQLite would wait)",
-)
+@postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_inside_a_callers_transaction_a_withdrawal_during_the_read_does_not_mix_into_it(
-    monkeypatch,
+    withdrawn_mid_read,
 ) -> None:
     """A caller's READ COMMITTED transaction is no snapshot: each purpose is then read with its
     own permission checked by its attribute queries."""
-    district = DistrictFactory.create()
-    resident = UserFactory.create()
-    grant(resident, PurposeCode.PERSONALISED_HOME, Category.PLACES)
-    grant(resident, PurposeCode.DISASTER_WARNINGS, Category.PLACES)
-    profile_services.place_add(resident_id=resident.pk, kind="home", area_code=district.code)
-
-    def withdraw_then_store() -> None:
-        withdraw(resident, purpose=PurposeCode.PERSONALISED_HOME, category=Category.PLACES)
-        profile_services.place_add(resident_id=resident.pk, kind="work", area_code=district.code)
-
-    monkeypatch.setattr(
-        policy, "_after_permission_query", in_another_connection(withdraw_then_store)
-    )
-
     with transaction.atomic():
         (home,) = policy.read_profile_for_purposes(
-            resident_id=resident.pk, needs=[need(PurposeCode.PERSONALISED_HOME, Category.PLACES)]
+            resident_id=withdrawn_mid_read.pk, needs=[HOME_PLACES]
         )
 
     assert [place.kind for place in home.places] in (["home"], [])

@@ -9,10 +9,10 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from consent.reports.selectors import overview
-from consent.services import Actor, consent_grant, terms_publish
+from consent.services import Actor, consent_grant
 from consent.tasks import verify_ledger
 from tests.factories import StaffFactory, UserFactory
-from tests.helpers import grant, terms_of, withdraw
+from tests.helpers import grant, publish_material_change, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -61,18 +61,7 @@ def test_a_withdrawal_more_than_thirty_days_ago_is_not_recent(city) -> None:
 
 
 def test_terms_changed_materially_make_their_residents_wait_to_consent_again(city) -> None:
-    old = terms_of("disaster_warnings")
-    terms_publish(
-        purpose_code="disaster_warnings",
-        category_codes=old.category_codes,
-        recipient_codes=[*old.recipient_codes, "operator"],
-        text_ja=old.text_ja + "（運営事業者を追加）",
-        text_en=old.text_en + " (operator added)",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-    )
+    publish_material_change("disaster_warnings")
 
     report = overview()
 

@@ -17,7 +17,7 @@ from consent.tasks import expire_consents
 from portal.residents import services as profile_services
 from portal.residents.services import ProfileError
 from tests.factories import DistrictFactory, SchoolFactory, StaffFactory, UserFactory
-from tests.helpers import grant, terms_of, withdraw
+from tests.helpers import grant, publish_material_change, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -281,21 +281,6 @@ def test_a_grade_outside_the_schools_range_is_refused() -> None:
     school = SchoolFactory.create(kind="junior_high")
     with pytest.raises(ProfileError, match="grades 1 to 3"):
         profile_services.child_add(resident_id=resident.pk, school_code=school.code, grade=4)
-
-
-def publish_material_change(purpose: str):
-    old = terms_of(purpose)
-    return terms_publish(
-        purpose_code=purpose,
-        category_codes=old.category_codes,
-        recipient_codes=[*old.recipient_codes, "operator"],
-        text_ja=old.text_ja + "（委託先を追加）",
-        text_en=old.text_en + " (operator added)",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-    )
 
 
 def test_data_under_replaced_terms_is_kept_unusable_during_the_retention_period() -> None:
