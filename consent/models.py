@@ -512,6 +512,8 @@ class LedgerVerification(models.Model):
     head_hash = models.CharField(_("head hash"), max_length=64)
     accounts_checked = models.PositiveIntegerField(_("accounts whose states were checked"))
     problem = models.TextField(_("problem"), blank=True)  # the first one found; empty if intact
+    # The weekly tallies equal a replay of the ledger (None: runs before they existed).
+    tallies_intact = models.BooleanField(_("weekly tallies intact"), null=True)
 
     class Meta:
         verbose_name = _("ledger verification")
@@ -521,3 +523,38 @@ class LedgerVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finished_at:%Y-%m-%d %H:%M} {'intact' if self.intact else 'NOT intact'}"
+
+
+class ConsentTally(models.Model):
+    """How many ledger events of each kind one week saw for one (purpose, category), and how
+    many consents became active or stopped being active: the weekly trends of the consent
+    reports, without reading a million events per page.
+
+    Kept by ``consent.services`` in the transaction that appends each event (so under the ledger
+    head's lock); checked against a replay of the ledger by every verification run and rebuilt
+    from it by ``consent_rebuild_tallies`` (``consent.reports.tallies``).
+    """
+
+    week = models.DateField(_("week (Monday)"))
+    purpose_code = models.CharField(_("purpose"), max_length=32)
+    category_code = models.CharField(_("data category"), max_length=32)
+    granted = models.PositiveIntegerField(_("grants"), default=0)
+    refused = models.PositiveIntegerField(_("refusals"), default=0)
+    withdrawn = models.PositiveIntegerField(_("withdrawals"), default=0)
+    expired = models.PositiveIntegerField(_("expiries"), default=0)
+    # Consents that turned active (from none, refused, withdrawn or expired) or stopped being
+    # active this week; a grant of new terms over an active consent is neither.
+    became_active = models.PositiveIntegerField(_("became active"), default=0)
+    stopped_active = models.PositiveIntegerField(_("stopped being active"), default=0)
+
+    class Meta:
+        verbose_name = _("weekly consent tally")
+        verbose_name_plural = _("weekly consent tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose_code", "category_code", "week"], name="consent_tally_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.purpose_code} {self.category_code}"

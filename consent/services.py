@@ -18,7 +18,7 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from consent.catalogue import Category
 from consent.ledger import append_event, content_hash, verify_chain, verify_states
@@ -43,6 +43,7 @@ from consent.models import (
     Recipient,
 )
 from consent.references import format_reference, parse_reference
+from consent.reports.tallies import tallies_problem, tally_event
 from consent.selectors import active_purposes_by_category, covered_categories, usable_terms_ids
 from consent.signals import categories_uncovered, consent_narrowed, consent_widened
 from portal.models import StaffAuditEntry
@@ -89,10 +90,10 @@ class Actor:
 
 
 MATERIAL_FIELDS = {
-    "category_codes": _lazy("the data categories"),
-    "recipient_codes": _lazy("the recipients"),
-    "retention_days": _lazy("the retention period"),
-    "valid_days": _lazy("how long a consent is valid"),
+    "category_codes": gettext_lazy("the data categories"),
+    "recipient_codes": gettext_lazy("the recipients"),
+    "retention_days": gettext_lazy("the retention period"),
+    "valid_days": gettext_lazy("how long a consent is valid"),
 }
 
 
@@ -471,6 +472,7 @@ def _erase_uncovered(*, resident_id: int, now: datetime | None = None) -> frozen
     return uncovered
 
 
+@transaction.atomic
 def _record(
     *,
     resident: User,
@@ -480,6 +482,8 @@ def _record(
     actor: Actor,
     now: datetime | None = None,
 ) -> ConsentEvent:
+    """Append the event, bring the consent states to it and count it in the weekly tallies,
+    in one transaction (holding the ledger head's lock to its end)."""
     moment = now or timezone.now()
     codes = sorted(set(codes))
     event = append_event(
@@ -493,6 +497,12 @@ def _record(
         paper_form_reference=actor.paper_form_reference,
         occurred_at=moment,
     )
+    before = dict.fromkeys(codes) | dict(
+        ConsentState.objects.filter(
+            resident=resident, purpose_id=terms.purpose_id, category__code__in=codes
+        ).values_list("category__code", "status")
+    )
+    tally_event(kind=kind, purpose_code=terms.purpose.code, occurred_at=moment, before=before)
     status = STATUS_AFTER_EVENT[kind]
     expires_at = (
         moment + timedelta(days=terms.valid_days)
@@ -877,18 +887,21 @@ def counter_dispute_resolve(
 
 def ledger_verify() -> LedgerVerification:
     """Walk the ledger's hash chain and signatures, then (if the chain holds) replay it against
-    the consent states, and record the run: its outcome is the ledger's status in the reports."""
+    the consent states and the weekly tallies, and record the run: its outcome is the ledger's
+    status in the reports."""
     started_at = timezone.now()
     chain = verify_chain()
     states = verify_states() if chain.intact else None
-    states_hold = states is not None and states.intact
+    tallies = tallies_problem() if chain.intact else None
+    problem = chain.described() if states is None else (states.problem or tallies or "")
     return LedgerVerification.objects.create(
         started_at=started_at,
         finished_at=timezone.now(),
         chain_intact=chain.intact,
-        intact=chain.intact and states_hold,
+        intact=chain.intact and states is not None and states.intact,
+        tallies_intact=tallies is None if chain.intact else None,
         events_verified=chain.verified,
         head_hash=chain.last_hash,
         accounts_checked=states.checked if states is not None else 0,
-        problem=chain.described() if states is None else (states.problem or ""),
+        problem=problem,
     )

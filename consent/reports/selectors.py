@@ -5,9 +5,9 @@ exports through ``consent.reports.suppression``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from consent.models import (
@@ -15,12 +15,20 @@ from consent.models import (
     ConsentEvent,
     ConsentState,
     ConsentStatus,
+    ConsentTally,
+    ConsentTerms,
+    CounterAction,
+    CounterDispute,
+    DataUseEvent,
     EventKind,
     LedgerVerification,
+    PaperForm,
+    PaperFormStatus,
     Purpose,
 )
+from consent.reports.tallies import week_of
 from consent.selectors import active_grants_q, latest_ledger_verification, usable_terms_ids
-from portal.models import User
+from portal.models import StaffAuditEntry, User
 
 # How far back "recent withdrawals" look.
 RECENT_DAYS = 30
@@ -94,3 +102,202 @@ def _residents() -> QuerySet[User]:
         groups__isnull=True,
         user_permissions__isnull=True,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Trends, from the weekly tallies (consent.reports.tallies)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekOfConsents:
+    """One week of one (purpose, category): its ledger events, and the consents active (granted
+    and not lapsed or withdrawn) at its end."""
+
+    week: date
+    granted: int
+    refused: int
+    withdrawn: int
+    expired: int
+    active: int
+
+
+def weekly_trend(
+    *, purpose_code: str, category_code: str, weeks: int, now: datetime | None = None
+) -> list[WeekOfConsents]:
+    """The last ``weeks`` weeks, the current one included, oldest first: two queries on the
+    tallies, however long the ledger."""
+    last = week_of(now or timezone.now())
+    first = last - timedelta(weeks=weeks - 1)
+    tallies = ConsentTally.objects.filter(purpose_code=purpose_code, category_code=category_code)
+    before = tallies.filter(week__lt=first).aggregate(
+        became=Sum("became_active", default=0), stopped=Sum("stopped_active", default=0)
+    )
+    active = before["became"] - before["stopped"]
+    by_week = {row.week: row for row in tallies.filter(week__gte=first, week__lte=last)}
+    trend = []
+    for n in range(weeks):
+        week = first + timedelta(weeks=n)
+        row = by_week.get(week) or ConsentTally(week=week)
+        active += row.became_active - row.stopped_active
+        trend.append(
+            WeekOfConsents(
+                week=week,
+                granted=row.granted,
+                refused=row.refused,
+                withdrawn=row.withdrawn,
+                expired=row.expired,
+                active=active,
+            )
+        )
+    return trend
+
+
+# ---------------------------------------------------------------------------------------------
+# Terms versions
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TermsUptake:
+    """One version of a purpose's terms: the residents whose consent rests on it now, and, once
+    a later version asked everyone to agree again, when consents to it lapse."""
+
+    terms: ConsentTerms
+    usable: bool  # the current version, or replaced by a change that needs no new "yes"
+    residents: int
+    lapses_on: datetime | None
+
+
+def terms_uptake() -> list[TermsUptake]:
+    usable = usable_terms_ids()
+    resting = dict(
+        ConsentState.objects.filter(status=ConsentStatus.GRANTED)
+        .values_list("terms_id")
+        .annotate(residents=Count("resident_id", distinct=True))
+        .order_by()
+    )
+    all_terms = list(
+        ConsentTerms.objects.select_related("purpose").order_by("purpose__position", "-version")
+    )
+    return [
+        TermsUptake(
+            terms=terms,
+            usable=terms.pk in usable,
+            residents=resting.get(terms.pk, 0),
+            lapses_on=None if terms.pk in usable else _lapse_of(terms, all_terms),
+        )
+        for terms in all_terms
+    ]
+
+
+def _lapse_of(terms: ConsentTerms, all_terms: list[ConsentTerms]) -> datetime | None:
+    """When consents to replaced terms lapse: the retention period after the first later
+    version that asked for a new "yes" (as consent.services.consents_expire decides)."""
+    asked_again = [
+        later.published_at
+        for later in all_terms
+        if later.purpose_id == terms.purpose_id
+        and later.version > terms.version
+        and later.requires_reconsent
+    ]
+    return min(asked_again) + timedelta(days=terms.retention_days) if asked_again else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Consents recorded at the city counter
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClerkWork:
+    """The paper forms one member of staff recorded at the counter."""
+
+    staff: str  # their email, kept when the account is deleted
+    grants: int
+    withdrawals: int
+    first_reference: str
+    last_reference: str
+    disputed: int
+
+
+def counter_work() -> list[ClerkWork]:
+    used = PaperForm.objects.filter(status=PaperFormStatus.USED)
+    return [
+        ClerkWork(
+            staff=row["used_by_email"],
+            grants=row["grants"],
+            withdrawals=row["withdrawals"],
+            first_reference=row["first"],
+            last_reference=row["last"],
+            disputed=row["disputed"],
+        )
+        for row in used.values("used_by_email")
+        .annotate(
+            grants=Count("pk", filter=Q(action=CounterAction.GRANT)),
+            withdrawals=Count("pk", filter=Q(action=CounterAction.WITHDRAW)),
+            first=Min("reference"),
+            last=Max("reference"),
+            disputed=Count("dispute"),
+        )
+        .order_by("used_by_email")
+    ]
+
+
+def counter_disputes_for_report() -> QuerySet[CounterDispute]:
+    """Every dispute, newest first, with the form and who recorded it (never the resident's
+    words: the register shows those to the officer who answers)."""
+    return CounterDispute.objects.select_related("paper_form").only(
+        "opened_at",
+        "resolved_at",
+        "resolved_by_email",
+        "paper_form__reference",
+        "paper_form__used_by_email",
+        "paper_form__action",
+        "paper_form__purpose_code",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Data use
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReaderOfPurpose:
+    """Who read residents' data for one purpose: per day, how many residents."""
+
+    purpose_code: str
+    recipient_code: str
+    reader_kind: str
+    reader_name: str
+    residents_by_day: dict[date, int]
+
+
+def data_use_by_day(
+    *, days: int, today: date | None = None
+) -> tuple[list[date], list[ReaderOfPurpose]]:
+    """The last ``days`` days (today included) of the data-use log: one row per resident,
+    purpose, recipient, reader and day, so counting rows counts residents."""
+    last = today or timezone.localdate()
+    first = last - timedelta(days=days - 1)
+    readers: dict[tuple[str, str, str, str], dict[date, int]] = {}
+    for row in (
+        DataUseEvent.objects.filter(day__gte=first, day__lte=last)
+        .values("purpose_code", "recipient_code", "reader_kind", "reader_name", "day")
+        .annotate(residents=Count("resident_id", distinct=True))
+        .order_by()
+    ):
+        key = (row["purpose_code"], row["recipient_code"], row["reader_kind"], row["reader_name"])
+        by_day = readers.setdefault(key, {})
+        by_day[row["day"]] = by_day.get(row["day"], 0) + row["residents"]
+    return [first + timedelta(days=n) for n in range(days)], [
+        ReaderOfPurpose(*key, residents_by_day=by_day) for key, by_day in sorted(readers.items())
+    ]
+
+
+def recent_report_accesses(*, limit: int = 20) -> QuerySet[StaffAuditEntry]:
+    """The latest viewings and exports of the reports, for administrators."""
+    return StaffAuditEntry.objects.filter(action__startswith="consent.reports.").order_by(
+        "-occurred_at", "-id"
+    )[:limit]

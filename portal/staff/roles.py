@@ -59,8 +59,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
             for model in ("source", "areacode")
             for action in ("view", "add", "change", "delete")
         ),
-        # Reviews the consent reports beside the consent officers.
+        # Reviews the consent reports beside the consent officers, and sees in the audit log
+        # who viewed and exported them.
         "consent.view_consent_reports",
+        "portal.view_staffauditentry",
     ],
     # Separation of duties: who supervises the register and reads the audit log does not type
     # forms in at the counter (the counter refuses them), so nobody can both try an address and

@@ -156,6 +156,12 @@ SWEPT: dict[str, str] = {
     "feeds_staff:source": "feeds staff",
     "feeds_staff:run": "feeds staff",
     "snow_staff:vehicles": "snow staff",
+    # The consent reports, for an administrator after two-factor authentication
+    "consent_staff:reports": "reports staff",
+    "consent_staff:reports_trends": "reports staff",
+    "consent_staff:reports_terms": "reports staff",
+    "consent_staff:reports_data_use": "reports staff",
+    "consent_staff:reports_counter": "reports staff",
     "snow_staff:vehicle": "snow staff",
 }
 
@@ -200,6 +206,8 @@ NOT_PAGES: dict[str, str] = {
     "as snow_staff:vehicles after registering",
     "snow_staff:token_revoke": "POST only; redirects to the vehicle's page",
     "snow_staff:operations": "POST only; redirects to the vehicles' page",
+    "consent_staff:reports_csv": "a CSV download (tests/browser/test_consent_reports.py)",
+    "consent_staff:reports_json": "a JSON download",
     "__errors__/404": "DEBUG-only preview of 404.html, which test_error_pages sweeps",
     "__errors__/500": "DEBUG-only preview of 500.html, which test_error_pages sweeps",
 }
@@ -758,6 +766,35 @@ def test_staff_pages(browser, live_server, time_machine, language) -> None:
         page.goto("/staff/consent/register/batches/1/")
         sweep.check(page, "consent_staff:register_batch")
     assert_swept(sweep, "staff")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_consent_report_pages(browser, live_server, time_machine, language) -> None:
+    administrator = with_totp(StaffFactory.create(roles=["administrator"]))
+    residents = UserFactory.create_batch(12)
+    for resident in residents:
+        grant(resident, "personalised_home", "places")
+    withdraw(residents[0], purpose="personalised_home")
+    counter_dispute_open(
+        resident=residents[1], reference=recorded_at_the_counter(residents[1]), reason="違います。"
+    )
+    sweep = Sweep(f"consent reports ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        log_in_as_staff(page, administrator, time_machine)
+        page.goto("/staff/consent/reports/")
+        sweep.check(page, "consent_staff:reports", "with the latest viewings")
+        page.goto("/staff/consent/reports/trends/")
+        sweep.check(page, "consent_staff:reports_trends", "a chart and its tables")
+        page.goto("/staff/consent/reports/trends/?weeks=7")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "consent_staff:reports_trends", "refused (error summary)")
+        page.goto("/staff/consent/reports/terms/")
+        sweep.check(page, "consent_staff:reports_terms")
+        page.goto("/staff/consent/reports/data-use/")
+        sweep.check(page, "consent_staff:reports_data_use")
+        page.goto("/staff/consent/reports/counter/")
+        sweep.check(page, "consent_staff:reports_counter", "a disputed form")
+    assert_swept(sweep, "reports staff")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -67,8 +67,10 @@ def test_expect_head_fails_when_the_ledger_is_shorter(ledger) -> None:
 
 
 def test_expect_head_fails_after_the_ledger_is_emptied_and_its_head_reset(ledger) -> None:
-    """Emptied and reset, the ledger verifies as intact; only the head kept outside shows it."""
+    """Emptied and reset with everything derived from it, the ledger verifies as intact; only
+    the head kept outside shows it."""
     tables = ["consent_consentstate", "consent_consentevent", "consent_ledgerhead"]
+    as_table_owner("DELETE FROM consent_consenttally", tables=[])
     as_table_owner("DELETE FROM consent_consentstate", tables=tables)
     as_table_owner("DELETE FROM consent_consentevent", tables=tables)
     as_table_owner(
@@ -80,6 +82,20 @@ def test_expect_head_fails_after_the_ledger_is_emptied_and_its_head_reset(ledger
 
     with pytest.raises(CommandError, match="does NOT reach the expected head"):
         verify("--expect-head", head_of(ledger))
+
+
+def test_a_ledger_emptied_behind_the_weekly_tallies_back_fails_verification(ledger) -> None:
+    tables = ["consent_consentstate", "consent_consentevent", "consent_ledgerhead"]
+    as_table_owner("DELETE FROM consent_consentstate", tables=tables)
+    as_table_owner("DELETE FROM consent_consentevent", tables=tables)
+    as_table_owner(
+        "UPDATE consent_ledgerhead SET last_hash = %s, event_count = 0",
+        [GENESIS_HASH],
+        tables=tables,
+    )
+
+    with pytest.raises(CommandError, match="tallies do NOT match"):
+        verify()
 
 
 @pytest.mark.parametrize("value", ["", "abc", f"{'a' * 64}", f"{'a' * 64}:-1", "xyz:3"])

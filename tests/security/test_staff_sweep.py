@@ -158,6 +158,23 @@ STAFF_PAGES: dict[str, StaffPage] = {
         kwargs={"number": 1},
         prepare=a_batch_of_paper_forms,
     ),
+    **{
+        f"consent_staff:{name}": StaffPage(permission="consent.view_consent_reports")
+        for name in (
+            "reports",
+            "reports_trends",
+            "reports_terms",
+            "reports_data_use",
+            "reports_counter",
+        )
+    },
+    # Without a table parameter an export answers 400, once the gate has let the request in.
+    "consent_staff:reports_csv": StaffPage(
+        permission="consent.view_consent_reports", opens_with=400
+    ),
+    "consent_staff:reports_json": StaffPage(
+        permission="consent.view_consent_reports", opens_with=400
+    ),
     "notices_staff:list": StaffPage(permission="portal.access_staff_console"),
     "notices_staff:new": StaffPage(permission="portal.access_staff_console"),
     "notices_staff:review": StaffPage(permission="notices.review_notices"),

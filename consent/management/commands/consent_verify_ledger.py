@@ -49,3 +49,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Consent states match the ledger for all {run.accounts_checked} accounts."
         )
+        if not run.tallies_intact:
+            raise CommandError(
+                f"Weekly consent tallies do NOT match the ledger: {run.problem}. "
+                "Rebuild them with consent_rebuild_tallies."
+            )
+        self.stdout.write("Weekly consent tallies match the ledger.")

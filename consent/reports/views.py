@@ -1,0 +1,129 @@
+"""The consent reports' pages and exports, for consent officers and administrators.
+
+Mounted only behind portal's staff gate (portal/staff/urls.py: login, MFA in this session and
+the permission consent.view_consent_reports). Every page viewed and every table exported is
+written to the staff audit log. The pages show counts of residents only, small ones hidden.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from consent.reports import pages, selectors
+from consent.reports.services import report_access_record
+from consent.reports.tables import as_csv, as_json
+from consent.views import _account, _client_ip
+
+# The query parameters the reports understand; only these are logged, each cut short.
+PARAMETERS = ("table", "purpose", "category", "weeks", "days")
+
+
+def _logged(request: HttpRequest, report: str, export_format: str | None = None) -> None:
+    report_access_record(
+        staff=_account(request),
+        report=report,
+        params={key: request.GET[key][:64] for key in PARAMETERS if key in request.GET},
+        export_format=export_format,
+        ip_address=_client_ip(request),
+    )
+
+
+def _page(
+    request: HttpRequest, template: str, report: str, context: dict[str, object]
+) -> HttpResponse:
+    _logged(request, report)
+    return render(request, template, {"report": report, **context})
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    report = selectors.overview()
+    show_accesses = request.user.has_perm("portal.view_staffauditentry")
+    return _page(
+        request,
+        "consent/reports/overview.html",
+        "overview",
+        {
+            "overview": report,
+            "table": pages.overview_table(report),
+            "accesses": selectors.recent_report_accesses() if show_accesses else None,
+        },
+    )
+
+
+@require_GET
+def trends(request: HttpRequest) -> HttpResponse:
+    form = pages.TrendForm(request.GET or None)
+    try:
+        trend = pages.trend(request.GET)
+    except pages.ReportError:
+        # The form, bound to the same query, lists what is wrong.
+        return render(
+            request, "consent/reports/trends.html", {"report": "trends", "form": form}, status=400
+        )
+    return _page(
+        request,
+        "consent/reports/trends.html",
+        "trends",
+        {"form": form, "trend": trend, "query": request.GET.urlencode()},
+    )
+
+
+@require_GET
+def terms(request: HttpRequest) -> HttpResponse:
+    return _page(request, "consent/reports/terms.html", "terms", {"table": pages.terms_table()})
+
+
+@require_GET
+def data_use(request: HttpRequest) -> HttpResponse:
+    form = pages.DataUseForm(request.GET or None)
+    try:
+        table = pages.data_use_table(request.GET)
+    except pages.ReportError:
+        return render(
+            request,
+            "consent/reports/data_use.html",
+            {"report": "data-use", "form": form},
+            status=400,
+        )
+    return _page(
+        request,
+        "consent/reports/data_use.html",
+        "data-use",
+        {"form": form, "table": table, "query": request.GET.urlencode()},
+    )
+
+
+@require_GET
+def counter(request: HttpRequest) -> HttpResponse:
+    return _page(
+        request,
+        "consent/reports/counter.html",
+        "counter",
+        {"table": pages.counter_table(), "disputes": selectors.counter_disputes_for_report()},
+    )
+
+
+@require_GET
+def export(request: HttpRequest, export_format: str) -> HttpResponse:
+    try:
+        table = pages.table_to_export(request.GET)
+    except pages.ReportError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    _logged(request, table.name, export_format)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if export_format == "csv":
+        # With a byte-order mark: Excel, which the city's offices use, reads UTF-8 only then.
+        response = HttpResponse("\ufeff" + as_csv(table), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            as_json(table, generated_at=timezone.now().isoformat()),
+            content_type="application/json",
+        )
+    response["Content-Disposition"] = (
+        f'attachment; filename="consent-report-{table.name}-{stamp}.{export_format}"'
+    )
+    return response
