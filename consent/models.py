@@ -558,3 +558,56 @@ class ConsentTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week} {self.purpose_code} {self.category_code}"
+
+
+class PlanningStatisticsRun(models.Model):
+    """One count of the residents who let the city use their home area and age band for
+    anonymous statistics, read through the consent gate under that purpose (nightly, or by
+    ``consent_planning_statistics``): the reports' breakdowns by area and age and the coverage
+    of warnings come from the latest finished run, never from a resident's data on a page."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Counted without any attribute, at the time of the run: the totals of every breakdown.
+    registered = models.PositiveIntegerField(_("registered residents"), default=0)
+    # "purpose/category" -> residents with an active consent to it.
+    consenting = models.JSONField(_("residents consenting"), default=dict)
+    residents_read = models.PositiveIntegerField(_("residents read"), default=0)
+
+    class Meta:
+        verbose_name = _("planning statistics run")
+        verbose_name_plural = _("planning statistics runs")
+        get_latest_by = "finished_at"
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}"
+
+
+class PlanningStatisticsCount(models.Model):
+    """How many residents read by a run live in one area (the lowest one their home is in) and
+    are in one age band (blank: not shared for statistics) and, where a purpose is named, have
+    an active consent to it covering the category. Blank purpose: all residents read there."""
+
+    run = models.ForeignKey(PlanningStatisticsRun, on_delete=models.CASCADE, related_name="counts")
+    # Null: the resident did not share their places for statistics (or has no home place).
+    area = models.ForeignKey(
+        "portal.Area", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    age_band = models.CharField(_("age band"), max_length=8, blank=True)
+    purpose_code = models.CharField(_("purpose"), max_length=32, blank=True)
+    category_code = models.CharField(_("data category"), max_length=32, blank=True)
+    residents = models.PositiveIntegerField(_("residents"))
+
+    class Meta:
+        verbose_name = _("planning statistics count")
+        verbose_name_plural = _("planning statistics counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "area", "age_band", "purpose_code", "category_code"],
+                name="planning_count_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.age_band} {self.purpose_code}: {self.residents}"

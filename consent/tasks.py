@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from consent.emails import counter_notice_send, dispute_answer_send
 from consent.ledger import HeadMark
+from consent.reports.statistics import planning_statistics_compute
 from consent.selectors import ledger_head
 from consent.services import (
     consents_expire,
@@ -131,3 +132,17 @@ def release_counter_withdrawal_holds() -> int:
 def send_dispute_answer(dispute_id: int) -> bool:
     """Email a consent officer's answer to the resident who disputed a paper form."""
     return dispute_answer_send(dispute_id=dispute_id)
+
+
+@shared_task(
+    name="consent.count_planning_statistics",
+    queue_name="default",
+    base=DjangoTask,
+    ignore_result=True,
+)
+def count_planning_statistics() -> int:
+    """Count the residents by home area and age band, through the consent gate, for the
+    reports' breakdowns and the coverage of warnings; returns how many were read."""
+    run = planning_statistics_compute()
+    logger.info("Anonymous statistics: %d of %d residents read", run.residents_read, run.registered)
+    return run.residents_read

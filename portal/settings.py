@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.verify_ledger",
         "schedule": crontab(hour=2, minute=53),
     },
+    # The consent reports' breakdowns by area and age and the coverage of warnings.
+    "count-planning-statistics": {
+        "task": "consent.count_planning_statistics",
+        "schedule": crontab(hour=3, minute=23),
+    },
     # Erases what counter withdrawals left uncovered once their dispute window has passed.
     "release-counter-withdrawal-holds": {
         "task": "consent.release_counter_withdrawal_holds",

@@ -13,11 +13,13 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from consent.models import DataCategory, Purpose, ReaderKind
+from consent.catalogue import Category, PurposeCode
+from consent.models import DataCategory, PlanningStatisticsRun, Purpose, ReaderKind
 from consent.reports import selectors
 from consent.reports.charts import Chart, line_chart
 from consent.reports.suppression import Hidden
 from consent.reports.tables import Table, share
+from portal.models import Area
 
 
 class ReportError(ValueError):
@@ -236,6 +238,122 @@ def data_use_table(params: Mapping[str, str]) -> Table:
 
 
 # ---------------------------------------------------------------------------------------------
+# Breakdowns by area and age band, and the coverage of warnings
+# ---------------------------------------------------------------------------------------------
+
+AGE = "age"
+
+
+def _dimension_choices() -> list[tuple[str, str]]:
+    return [
+        *(
+            (f"area-{kind}", _("By area: %(level)s") % {"level": label})
+            for kind, label in Area.Kind.choices
+        ),
+        (AGE, _("By age band")),
+    ]
+
+
+class BreakdownForm(TrendForm):
+    by = forms.ChoiceField(label=gettext_lazy("Breakdown"))
+    weeks = None  # type: ignore[assignment]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        by = self.fields["by"]
+        assert isinstance(by, forms.ChoiceField)
+        by.choices = _dimension_choices()
+        by.initial = f"area-{Area.Kind.DISTRICT}"
+
+
+class CoverageForm(forms.Form):
+    level = forms.ChoiceField(
+        label=gettext_lazy("Areas"), choices=Area.Kind.choices, initial=Area.Kind.DISTRICT
+    )
+
+
+@dataclass(frozen=True)
+class BreakdownPage:
+    run: PlanningStatisticsRun | None
+    table: Table | None
+
+
+def breakdown(params: Mapping[str, str]) -> BreakdownPage:
+    form = BreakdownForm(_with_defaults(params, BreakdownForm))
+    if not form.is_valid():
+        raise ReportError(_errors(form))
+    run = selectors.latest_planning_statistics()
+    if run is None:
+        return BreakdownPage(run=None, table=None)
+    purpose = Purpose.objects.get(code=form.cleaned_data["purpose"])
+    category = DataCategory.objects.get(code=form.cleaned_data["category"])
+    by = form.cleaned_data["by"]
+    codes = {"purpose_code": purpose.code, "category_code": category.code}
+    if by == AGE:
+        result = selectors.breakdown_by_age(run, **codes)
+        heading, unplaced = _("Age band"), _("Age not shared for statistics")
+    else:
+        result = selectors.breakdown_by_area(run, **codes, kind=by.removeprefix("area-"))
+        heading = _("Area")
+        unplaced = _("Home area not shared for statistics, or above this level")
+    groups = [*result.groups, selectors.Group(unplaced, *_counts(result.unplaced))]
+    return BreakdownPage(
+        run=run,
+        table=Table(
+            name="breakdown",
+            title=_("Residents with an active consent to %(purpose)s / %(category)s")
+            % {"purpose": purpose.name, "category": category.name},
+            row_heading=heading,
+            rows=[group.label for group in groups],
+            columns=[_("Consent active"), _("No active consent")],
+            counts=[[g.consenting, g.known - g.consenting] for g in groups],
+        ),
+    )
+
+
+def coverage(params: Mapping[str, str]) -> BreakdownPage:
+    form = CoverageForm(_with_defaults(params, CoverageForm))
+    if not form.is_valid():
+        raise ReportError(_errors(form))
+    run = selectors.latest_planning_statistics()
+    if run is None:
+        return BreakdownPage(run=None, table=None)
+    result = selectors.breakdown_by_area(
+        run,
+        purpose_code=WARNINGS_COVERAGE[0],
+        category_code=WARNINGS_COVERAGE[1],
+        kind=form.cleaned_data["level"],
+    )
+    unplaced = selectors.Group(
+        _("Home area not shared for statistics, or above this level"), *_counts(result.unplaced)
+    )
+    groups = [*result.groups, unplaced]
+    return BreakdownPage(
+        run=run,
+        table=Table(
+            name="coverage",
+            title=_("Residents who will receive disaster warnings for the area they live in"),
+            row_heading=_("Area"),
+            rows=[group.label for group in groups],
+            columns=[_("Will receive warnings"), _("Will not")],
+            counts=[[g.consenting, g.known - g.consenting] for g in groups],
+            note_columns=[_("Share receiving")],
+            notes=[
+                [share(g.consenting, g.known) or "—" if g is not unplaced else "—"] for g in groups
+            ],
+        ),
+    )
+
+
+# Warnings reach a resident for an area when they agreed to disaster warnings using their places.
+WARNINGS_COVERAGE = (PurposeCode.DISASTER_WARNINGS, Category.PLACES)
+
+
+def _counts(group: selectors.Group) -> tuple[int, int]:
+    return group.known, group.consenting
+
+
+# ---------------------------------------------------------------------------------------------
 # Exports
 # ---------------------------------------------------------------------------------------------
 
@@ -248,6 +366,20 @@ def _trend_active(params: Mapping[str, str]) -> Table:
     return trend(params).active
 
 
+def _breakdown(params: Mapping[str, str]) -> Table:
+    return _computed(breakdown(params))
+
+
+def _coverage(params: Mapping[str, str]) -> Table:
+    return _computed(coverage(params))
+
+
+def _computed(page: BreakdownPage) -> Table:
+    if page.table is None:
+        raise ReportError(_("The anonymous statistics have not been computed yet."))
+    return page.table
+
+
 EXPORTS: dict[str, Callable[[Mapping[str, str]], Table]] = {
     "overview": lambda params: overview_table(selectors.overview()),
     "trend-events": _trend_events,
@@ -255,6 +387,8 @@ EXPORTS: dict[str, Callable[[Mapping[str, str]], Table]] = {
     "terms": lambda params: terms_table(),
     "counter": lambda params: counter_table(),
     "data-use": data_use_table,
+    "breakdown": _breakdown,
+    "coverage": _coverage,
 }
 
 

@@ -4,8 +4,10 @@ exports through ``consent.reports.suppression``."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
@@ -24,11 +26,13 @@ from consent.models import (
     LedgerVerification,
     PaperForm,
     PaperFormStatus,
+    PlanningStatisticsCount,
+    PlanningStatisticsRun,
     Purpose,
 )
 from consent.reports.tallies import week_of
 from consent.selectors import active_grants_q, latest_ledger_verification, usable_terms_ids
-from portal.models import StaffAuditEntry, User
+from portal.models import Area, StaffAuditEntry, User
 
 # How far back "recent withdrawals" look.
 RECENT_DAYS = 30
@@ -66,7 +70,7 @@ def overview(*, now: datetime | None = None) -> Overview:
         .order_by()
     )
     return Overview(
-        registered=_residents().count(),
+        registered=resident_accounts().count(),
         consenting=active.values("resident_id").distinct().count(),
         per_purpose=[
             PurposeUptake(
@@ -92,7 +96,7 @@ def overview(*, now: datetime | None = None) -> Overview:
     )
 
 
-def _residents() -> QuerySet[User]:
+def resident_accounts() -> QuerySet[User]:
     """Active accounts without a staff power (a flag, a role or a permission of their own):
     the people the portal is for."""
     return User.objects.filter(
@@ -301,3 +305,112 @@ def recent_report_accesses(*, limit: int = 20) -> QuerySet[StaffAuditEntry]:
     return StaffAuditEntry.objects.filter(action__startswith="consent.reports.").order_by(
         "-occurred_at", "-id"
     )[:limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# Breakdowns by area and age band, from the latest anonymous statistics run
+# (consent.reports.statistics): counts only, made through the consent gate.
+# ---------------------------------------------------------------------------------------------
+
+
+def latest_planning_statistics() -> PlanningStatisticsRun | None:
+    return (
+        PlanningStatisticsRun.objects.filter(finished_at__isnull=False)
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Group:
+    """One row of a breakdown: residents known to live there (or to be in that band), and how
+    many of them have the consent counted."""
+
+    label: str
+    known: int
+    consenting: int
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The rows of a breakdown, then what no attribute places: residents who did not share the
+    attribute for statistics are counted only here, as the totals less the rows."""
+
+    run: PlanningStatisticsRun
+    groups: list[Group]
+    registered: int
+    consenting: int
+
+    @property
+    def unplaced(self) -> Group:
+        known = sum(group.known for group in self.groups)
+        consenting = sum(group.consenting for group in self.groups)
+        return Group("", self.registered - known, self.consenting - consenting)
+
+
+def breakdown_by_age(
+    run: PlanningStatisticsRun, *, purpose_code: str, category_code: str
+) -> Breakdown:
+    known, consenting = _grouped_counts(run, purpose_code, category_code, key="age_band")
+    bands = sorted((band for band in known if band), key=lambda band: int(band.split("-")[0]))
+    return Breakdown(
+        run=run,
+        groups=[Group(band, known[band], consenting.get(band, 0)) for band in bands],
+        registered=run.registered,
+        consenting=run.consenting.get(f"{purpose_code}/{category_code}", 0),
+    )
+
+
+def breakdown_by_area(
+    run: PlanningStatisticsRun, *, purpose_code: str, category_code: str, kind: str
+) -> Breakdown:
+    """Rows: every area of ``kind`` (a district takes in its neighbourhoods); a home in an area
+    above that level counts where no attribute places it."""
+    known, consenting = _grouped_counts(run, purpose_code, category_code, key="area_id")
+    areas = list(Area.objects.only("id", "parent_id", "kind", "name_ja", "name_en"))
+    parent = {area.pk: area.parent_id for area in areas}
+    of_kind = {area.pk: area for area in areas if area.kind == kind}
+    known_in: Counter[int] = Counter()
+    consenting_in: Counter[int] = Counter()
+    for area_id in known:
+        if area_id is None:
+            continue
+        if (reached := _ancestor_in(area_id, of_kind, parent)) is not None:
+            known_in[reached] += known[area_id]
+            consenting_in[reached] += consenting.get(area_id, 0)
+    return Breakdown(
+        run=run,
+        groups=[
+            Group(area.name, known_in[area.pk], consenting_in[area.pk])
+            for area in sorted(of_kind.values(), key=lambda area: (area.name_ja, area.pk))
+        ],
+        registered=run.registered,
+        consenting=run.consenting.get(f"{purpose_code}/{category_code}", 0),
+    )
+
+
+def _ancestor_in(
+    area_id: int, wanted: dict[int, Area], parent: dict[int, int | None]
+) -> int | None:
+    reached: int | None = area_id
+    while reached is not None and reached not in wanted:
+        reached = parent.get(reached)
+    return reached
+
+
+def _grouped_counts(
+    run: PlanningStatisticsRun, purpose_code: str, category_code: str, *, key: str
+) -> tuple[Counter[Any], Counter[Any]]:
+    """Residents read per ``key`` value, and those of them with the consent."""
+    known: Counter[Any] = Counter()
+    consenting: Counter[Any] = Counter()
+    rows = (
+        PlanningStatisticsCount.objects.filter(run=run)
+        .filter(Q(purpose_code="") | Q(purpose_code=purpose_code, category_code=category_code))
+        .values_list(key, "purpose_code")
+        .annotate(residents=Sum("residents"))
+        .order_by()
+    )
+    for value, purpose, residents in rows:
+        (consenting if purpose else known)[value] += residents
+    return known, consenting

@@ -7,7 +7,10 @@ written to the staff audit log. The pages show counts of residents only, small o
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from collections.abc import Callable
+
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -18,7 +21,7 @@ from consent.reports.tables import as_csv, as_json
 from consent.views import _account, _client_ip
 
 # The query parameters the reports understand; only these are logged, each cut short.
-PARAMETERS = ("table", "purpose", "category", "weeks", "days")
+PARAMETERS = ("table", "purpose", "category", "weeks", "days", "by", "level")
 
 
 def _logged(request: HttpRequest, report: str, export_format: str | None = None) -> None:
@@ -104,6 +107,40 @@ def counter(request: HttpRequest) -> HttpResponse:
         "consent/reports/counter.html",
         "counter",
         {"table": pages.counter_table(), "disputes": selectors.counter_disputes_for_report()},
+    )
+
+
+@require_GET
+def breakdown(request: HttpRequest) -> HttpResponse:
+    return _statistics_page(
+        request, pages.BreakdownForm, pages.breakdown, "breakdown", "consent/reports/breakdown.html"
+    )
+
+
+@require_GET
+def coverage(request: HttpRequest) -> HttpResponse:
+    return _statistics_page(
+        request, pages.CoverageForm, pages.coverage, "coverage", "consent/reports/coverage.html"
+    )
+
+
+def _statistics_page(
+    request: HttpRequest,
+    form_class: type[Form],
+    build: Callable[[QueryDict], pages.BreakdownPage],
+    report: str,
+    template: str,
+) -> HttpResponse:
+    form = form_class(request.GET or None)
+    try:
+        page = build(request.GET)
+    except pages.ReportError:
+        return render(request, template, {"report": report, "form": form}, status=400)
+    return _page(
+        request,
+        template,
+        report,
+        {"form": form, "run": page.run, "table": page.table, "query": request.GET.urlencode()},
     )
 
 

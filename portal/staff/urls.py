@@ -45,6 +45,8 @@ consent_urlpatterns: list[URLPattern] = [
     path("reports/terms/", _report(report_views.terms), name="reports_terms"),
     path("reports/data-use/", _report(report_views.data_use), name="reports_data_use"),
     path("reports/counter/", _report(report_views.counter), name="reports_counter"),
+    path("reports/breakdown/", _report(report_views.breakdown), name="reports_breakdown"),
+    path("reports/coverage/", _report(report_views.coverage), name="reports_coverage"),
     path(
         "reports/export.csv",
         _report(report_views.export),

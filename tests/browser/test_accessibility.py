@@ -35,6 +35,7 @@ from playwright.sync_api import expect
 
 from consent.flows import CounterRequest, counter_consent_record
 from consent.models import PaperForm
+from consent.reports.statistics import planning_statistics_compute
 from consent.services import counter_dispute_open, paper_form_batch_issue
 from portal.feeds.models import Run, Source
 from portal.notices.models import Department, SchoolStaffMembership
@@ -162,6 +163,8 @@ SWEPT: dict[str, str] = {
     "consent_staff:reports_terms": "reports staff",
     "consent_staff:reports_data_use": "reports staff",
     "consent_staff:reports_counter": "reports staff",
+    "consent_staff:reports_breakdown": "reports staff",
+    "consent_staff:reports_coverage": "reports staff",
     "snow_staff:vehicle": "snow staff",
 }
 
@@ -772,8 +775,11 @@ def test_staff_pages(browser, live_server, time_machine, language) -> None:
 def test_consent_report_pages(browser, live_server, time_machine, language) -> None:
     administrator = with_totp(StaffFactory.create(roles=["administrator"]))
     residents = UserFactory.create_batch(12)
+    district = district_with_shelters()
     for resident in residents:
         grant(resident, "personalised_home", "places")
+        grant(resident, "planning_statistics", "places", "age")
+        profile_services.place_add(resident_id=resident.pk, kind="home", area_code=district.code)
     withdraw(residents[0], purpose="personalised_home")
     counter_dispute_open(
         resident=residents[1], reference=recorded_at_the_counter(residents[1]), reason="違います。"
@@ -794,6 +800,16 @@ def test_consent_report_pages(browser, live_server, time_machine, language) -> N
         sweep.check(page, "consent_staff:reports_data_use")
         page.goto("/staff/consent/reports/counter/")
         sweep.check(page, "consent_staff:reports_counter", "a disputed form")
+        page.goto("/staff/consent/reports/coverage/")
+        sweep.check(page, "consent_staff:reports_coverage", "not computed yet")
+        planning_statistics_compute()
+        page.goto("/staff/consent/reports/coverage/")
+        sweep.check(page, "consent_staff:reports_coverage", "a table of areas")
+        page.goto("/staff/consent/reports/breakdown/?by=age")
+        sweep.check(page, "consent_staff:reports_breakdown", "by age band")
+        page.goto("/staff/consent/reports/breakdown/?by=area-nowhere")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "consent_staff:reports_breakdown", "refused (error summary)")
     assert_swept(sweep, "reports staff")
 
 

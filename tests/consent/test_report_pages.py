@@ -25,6 +25,8 @@ PAGES = [
     "consent_staff:reports_terms",
     "consent_staff:reports_data_use",
     "consent_staff:reports_counter",
+    "consent_staff:reports_breakdown",
+    "consent_staff:reports_coverage",
 ]
 
 

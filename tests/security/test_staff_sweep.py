@@ -166,6 +166,8 @@ STAFF_PAGES: dict[str, StaffPage] = {
             "reports_terms",
             "reports_data_use",
             "reports_counter",
+            "reports_breakdown",
+            "reports_coverage",
         )
     },
     # Without a table parameter an export answers 400, once the gate has let the request in.
