@@ -601,11 +601,11 @@ class PlanningStatisticsCount(models.Model):
     class Meta:
         verbose_name = _("planning statistics count")
         verbose_name_plural = _("planning statistics counts")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["run", "area", "age_band", "purpose_code", "category_code"],
-                name="planning_count_unique",
-                nulls_distinct=False,
+        # A page reads one run's rows of one purpose and category (and the blank ones). Each
+        # (area, age band, purpose, category) is written once per run by one Counter.
+        indexes = [
+            models.Index(
+                fields=["run", "purpose_code", "category_code"], name="planning_count_of_run"
             )
         ]
 
