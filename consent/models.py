@@ -611,3 +611,24 @@ class PlanningStatisticsCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.age_band} {self.purpose_code}: {self.residents}"
+
+
+class DataUseCheck(models.Model):
+    """The outcome of checking one day of the data-use log against the consent ledger
+    (``consent.reports.data_use_check``): every logged read must lie within an active consent."""
+
+    day = models.DateField(_("day"), unique=True)
+    checked_at = models.DateTimeField(_("checked at"))
+    rows_checked = models.PositiveIntegerField(_("log rows checked"))
+    # The first and the last read of each row, for each category read.
+    moments_checked = models.PositiveIntegerField(_("reads checked"))
+    outside_consent = models.PositiveIntegerField(_("reads outside an active consent"))
+    problems = models.TextField(_("problems"), blank=True)  # the first 20, one per line
+
+    class Meta:
+        verbose_name = _("data-use check")
+        verbose_name_plural = _("data-use checks")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.outside_consent} outside consent"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from consent.emails import counter_notice_send, dispute_answer_send
 from consent.ledger import HeadMark
+from consent.reports.data_use_check import data_use_check, days_to_check
 from consent.reports.statistics import planning_statistics_compute
 from consent.selectors import ledger_head
 from consent.services import (
@@ -146,3 +147,24 @@ def count_planning_statistics() -> int:
     run = planning_statistics_compute()
     logger.info("Anonymous statistics: %d of %d residents read", run.residents_read, run.registered)
     return run.residents_read
+
+
+@shared_task(
+    name="consent.check_data_use", queue_name="default", base=DjangoTask, ignore_result=True
+)
+def check_data_use(days: int = 2) -> int:
+    """Check the data-use log of the last ``days`` days (those not checked since they ended)
+    against the consent ledger; returns how many reads lay outside an active consent (it must
+    be none: any is logged as an ERROR)."""
+    outside = 0
+    for day in days_to_check(today=timezone.localdate(), days=days):
+        check = data_use_check(day=day)
+        outside += check.outside_consent
+        if check.outside_consent:
+            logger.error(
+                "Data-use log of %s: %d reads outside an active consent; first: %s",
+                day,
+                check.outside_consent,
+                check.problems.splitlines()[0],
+            )
+    return outside

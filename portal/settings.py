@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.verify_ledger",
         "schedule": crontab(hour=2, minute=53),
     },
+    # Yesterday's and today's data-use log against the ledger, for the data-use report.
+    "check-data-use": {
+        "task": "consent.check_data_use",
+        "schedule": crontab(hour=0, minute=17),
+    },
     # The consent reports' breakdowns by area and age and the coverage of warnings.
     "count-planning-statistics": {
         "task": "consent.count_planning_statistics",

@@ -21,6 +21,7 @@ from consent.models import (
     ConsentTerms,
     CounterAction,
     CounterDispute,
+    DataUseCheck,
     DataUseEvent,
     EventKind,
     LedgerVerification,
@@ -414,3 +415,9 @@ def _grouped_counts(
     for value, purpose, residents in rows:
         (consenting if purpose else known)[value] += residents
     return known, consenting
+
+
+def data_use_checks(*, days: list[date]) -> list[tuple[date, DataUseCheck | None]]:
+    """Each day with the outcome of its latest check against the ledger, if any."""
+    checks = {check.day: check for check in DataUseCheck.objects.filter(day__in=days)}
+    return [(day, checks.get(day)) for day in days]

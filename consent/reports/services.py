@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.db import transaction
+
+from consent.tasks import check_data_use
+from portal.infra.task_outbox import enqueue_on_commit
 from portal.models import StaffAuditEntry, User
 
 VIEWED = "consent.reports.view"
+CHECK_REQUESTED = "consent.reports.check_data_use"
 EXPORTED = "consent.reports.export"
 
 
@@ -31,3 +36,17 @@ def report_access_record(
         detail=detail,
         ip_address=ip_address,
     )
+
+
+@transaction.atomic
+def data_use_check_request(*, staff: User, days: int, ip_address: str | None = None) -> None:
+    """Have the worker check the data-use log of the last ``days`` days against the ledger now
+    (the check takes seconds per day for a city: not in a request)."""
+    StaffAuditEntry.objects.record(
+        actor=staff,
+        action=CHECK_REQUESTED,
+        reference="data-use",
+        detail={"days": days},
+        ip_address=ip_address,
+    )
+    enqueue_on_commit(check_data_use, days=days)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from consent.reports import pages, selectors
-from consent.reports.services import report_access_record
+from consent.reports.data_use_check import SNAPSHOT_SLACK
+from consent.reports.services import data_use_check_request, report_access_record
 from consent.reports.tables import as_csv, as_json
 from consent.views import _account, _client_ip
 
@@ -80,11 +83,14 @@ def terms(request: HttpRequest) -> HttpResponse:
     return _page(request, "consent/reports/terms.html", "terms", {"table": pages.terms_table()})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def data_use(request: HttpRequest) -> HttpResponse:
-    form = pages.DataUseForm(request.GET or None)
+    """The log's counts per day, and the check of each day against the ledger; a POST has the
+    worker check the period now."""
+    params = request.POST if request.method == "POST" else request.GET
+    form = pages.DataUseForm(params or None)
     try:
-        table = pages.data_use_table(request.GET)
+        table = pages.data_use_table(params)
     except pages.ReportError:
         return render(
             request,
@@ -92,11 +98,29 @@ def data_use(request: HttpRequest) -> HttpResponse:
             {"report": "data-use", "form": form},
             status=400,
         )
+    days = int(params.get("days") or pages.DataUseForm.base_fields["days"].initial)
+    if request.method == "POST":
+        data_use_check_request(staff=_account(request), days=days, ip_address=_client_ip(request))
+        messages.info(
+            request,
+            _(
+                "The check of these days has started; it takes about a minute for a city. "
+                "Reload this page to see its outcome."
+            ),
+        )
+        return redirect(f"{request.path}?days={days}")
     return _page(
         request,
         "consent/reports/data_use.html",
         "data-use",
-        {"form": form, "table": table, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "table": table,
+            "query": request.GET.urlencode(),
+            "days": days,
+            "checks": selectors.data_use_checks(days=pages.days_of(days)),
+            "slack": int(SNAPSHOT_SLACK.total_seconds()),
+        },
     )
 
 

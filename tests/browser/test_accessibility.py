@@ -35,6 +35,7 @@ from playwright.sync_api import expect
 
 from consent.flows import CounterRequest, counter_consent_record
 from consent.models import PaperForm
+from consent.reports.data_use_check import data_use_check
 from consent.reports.statistics import planning_statistics_compute
 from consent.services import counter_dispute_open, paper_form_batch_issue
 from portal.feeds.models import Run, Source
@@ -797,7 +798,10 @@ def test_consent_report_pages(browser, live_server, time_machine, language) -> N
         page.goto("/staff/consent/reports/terms/")
         sweep.check(page, "consent_staff:reports_terms")
         page.goto("/staff/consent/reports/data-use/")
-        sweep.check(page, "consent_staff:reports_data_use")
+        sweep.check(page, "consent_staff:reports_data_use", "nothing checked yet")
+        data_use_check(day=timezone.localdate())
+        page.goto("/staff/consent/reports/data-use/")
+        sweep.check(page, "consent_staff:reports_data_use", "today checked")
         page.goto("/staff/consent/reports/counter/")
         sweep.check(page, "consent_staff:reports_counter", "a disputed form")
         page.goto("/staff/consent/reports/coverage/")
