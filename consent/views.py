@@ -95,7 +95,7 @@ PROFILE_PATH = "/me/profile/"
 MY_DATA_PATH = "/me/"
 
 
-def _account(request: HttpRequest) -> User:
+def account_of(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User), "behind login_required"
     return user
@@ -123,7 +123,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def setup_step(request: HttpRequest, category: str) -> HttpResponse:
-    resident = _account(request)
+    resident = account_of(request)
     page = setup_step_page(resident_id=resident.pk, category_code=category)
     if page is None:
         raise Http404(_("Unknown data category."))
@@ -147,7 +147,7 @@ def setup_step(request: HttpRequest, category: str) -> HttpResponse:
 @require_GET
 @login_required
 def setup_done(request: HttpRequest) -> HttpResponse:
-    resident = _account(request)
+    resident = account_of(request)
     return render(
         request,
         "consent/setup_done.html",
@@ -167,7 +167,7 @@ def setup_done(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    resident = _account(request)
+    resident = account_of(request)
     return render(
         request,
         "consent/overview.html",
@@ -188,7 +188,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def purpose_terms(request: HttpRequest, purpose: str) -> HttpResponse:
-    resident = _account(request)
+    resident = account_of(request)
     page = purpose_page(resident_id=resident.pk, purpose_code=purpose)
     if page is None:
         raise Http404(_("Unknown purpose."))
@@ -227,7 +227,7 @@ def purpose_terms(request: HttpRequest, purpose: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def withdraw_purpose(request: HttpRequest, purpose: str) -> HttpResponse:
-    resident = _account(request)
+    resident = account_of(request)
     purpose_row = purpose_by_code(code=purpose)
     if purpose_row is None:
         raise Http404(_("Unknown purpose."))
@@ -251,7 +251,7 @@ def withdraw_purpose(request: HttpRequest, purpose: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def withdraw_category(request: HttpRequest, category: str) -> HttpResponse:
-    resident = _account(request)
+    resident = account_of(request)
     category_row = category_by_code(code=category)
     if category_row is None:
         raise Http404(_("Unknown data category."))
@@ -279,7 +279,7 @@ def withdraw_category(request: HttpRequest, category: str) -> HttpResponse:
 
 def _own_event_or_404(request: HttpRequest, public_id: UUID) -> ConsentEvent:
     # 404, not 403, for another resident's receipt: its existence is not revealed either.
-    event = receipt_event(public_id=public_id, pseudonym=_account(request).pseudonym)
+    event = receipt_event(public_id=public_id, pseudonym=account_of(request).pseudonym)
     if event is None:
         raise Http404(_("No such receipt."))
     return event
@@ -314,7 +314,7 @@ def receipt_json(request: HttpRequest, public_id: UUID) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
-def _client_ip(request: HttpRequest) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     # allauth's adapter knows the trusted proxies (BEHIND_PROXY), as its rate limits do.
     ip: str | None = get_account_adapter(request).get_client_ip(request)
     return ip
@@ -324,7 +324,7 @@ def _client_ip(request: HttpRequest) -> str | None:
 def counter(request: HttpRequest) -> HttpResponse:
     """Mounted only behind portal's staff gate (portal/staff/urls.py), which demands a login,
     MFA in this session and the permission consent.record_counter_consent."""
-    staff = _account(request)
+    staff = account_of(request)
     if staff.has_perm("consent.manage_paper_forms") or staff.has_perm(
         "portal.view_staffauditentry"
     ):
@@ -349,7 +349,7 @@ def counter(request: HttpRequest) -> HttpResponse:
                     category_codes=form.chosen_categories(),
                     withdraw=form.cleaned_data["action"] == CounterAction.WITHDRAW,
                 ),
-                ip_address=_client_ip(request),
+                ip_address=client_ip(request),
             )
         except ConsentError as error:
             form.add_error("paper_form_reference", str(error))
@@ -371,7 +371,7 @@ def counter(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     """Mounted behind the staff gate with the permission consent.manage_paper_forms."""
-    officer = _account(request)
+    officer = account_of(request)
     action = request.POST.get("action") if request.method == "POST" else None
     data = request.POST if request.method == "POST" else None
     issue_form = PaperFormBatchForm(data if action == "issue" else None, prefix="issue")
@@ -403,7 +403,7 @@ def register(request: HttpRequest) -> HttpResponse:
 def _register_action(
     request: HttpRequest, officer: User, action: str, cleaned: dict[str, Any]
 ) -> FlashMessage:
-    ip_address = _client_ip(request)
+    ip_address = client_ip(request)
     if action == "issue":
         batch = paper_form_batch_issue(
             officer=officer,
@@ -450,7 +450,7 @@ def register_batch(request: HttpRequest, number: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def dispute(request: HttpRequest, reference: str) -> HttpResponse:
-    resident = _account(request)
+    resident = account_of(request)
     paper_form = paper_form_recorded_for(reference=reference, pseudonym=resident.pseudonym)
     if paper_form is None:  # 404 for another resident's form too: its existence is not told
         raise Http404(_("No paper form with this reference was recorded for you."))

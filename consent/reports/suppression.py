@@ -70,7 +70,10 @@ def suppress(cells: Sequence[Sequence[int]]) -> Published:
         for j in range(grid.shape[1])
         if grid[i, j] < SMALL
     }
-    while exposed := _first_exposed(grid, hidden):
+    # Hiding one more count only widens what every hidden count could be (a fixed value becomes
+    # a range that holds it), so a count found safe stays safe: each is checked once.
+    safe: set[Position] = set()
+    while exposed := _first_exposed(grid, hidden, safe):
         hidden[_protector(grid, hidden, exposed)] = Hidden.PROTECTING
     return _published(grid, hidden)
 
@@ -110,12 +113,31 @@ def _with_margins(cells: Sequence[Sequence[int]]) -> NDArray[np.int64]:
     return grid
 
 
-def _first_exposed(grid: NDArray[np.int64], hidden: dict[Position, Hidden]) -> Position | None:
-    """A hidden count that could be worked out to fewer than MIN_POSSIBLE values, if any."""
-    known = np.where(_mask(grid.shape, hidden), 0, grid)
-    for position, (low, high) in _ranges(known, hidden).items():
-        if high is not None and high - low + 1 < MIN_POSSIBLE:
+def _first_exposed(
+    grid: NDArray[np.int64], hidden: dict[Position, Hidden], safe: set[Position]
+) -> Position | None:
+    """A hidden count that could be worked out to fewer than MIN_POSSIBLE values, if any;
+    ``safe`` holds counts already found safe, and gains those found safe now."""
+    if (alone := _alone_in_a_line(grid.shape, hidden)) is not None:
+        return alone  # its line's total less the rest: no programme needed
+    system = _System(np.where(_mask(grid.shape, hidden), 0, grid), hidden)
+    for position in sorted(hidden.keys() - safe):
+        if not system.leaves_open(position, truth=int(grid[position])):
             return position
+        safe.add(position)
+    return None
+
+
+def _alone_in_a_line(shape: tuple[int, ...], hidden: dict[Position, Hidden]) -> Position | None:
+    rows, columns = shape
+    in_row: dict[int, list[Position]] = {}
+    in_column: dict[int, list[Position]] = {}
+    for position in sorted(hidden):
+        in_row.setdefault(position[0], []).append(position)
+        in_column.setdefault(position[1], []).append(position)
+    for line in (*in_row.values(), *in_column.values()):
+        if len(line) == 1:
+            return line[0]
     return None
 
 
@@ -157,40 +179,67 @@ def _mask(shape: tuple[int, ...], hidden: dict[Position, Hidden]) -> NDArray[np.
     return mask
 
 
+class _System:
+    """What is published of a table, as a linear programme over its hidden counts: each row's
+    cells sum to its total, each column's to its total; "<10" is 0–9, "×" at least 10."""
+
+    def __init__(self, known: NDArray[np.int64], hidden: dict[Position, Hidden]) -> None:
+        self.order = sorted(hidden)
+        self.column_of = {position: k for k, position in enumerate(self.order)}
+        rows, columns = known.shape
+        lines = [[(i, j) for j in range(columns - 1)] + [(i, columns - 1)] for i in range(rows)]
+        lines += [[(i, j) for i in range(rows - 1)] + [(rows - 1, j)] for j in range(columns)]
+        # Lines without a hidden count constrain nothing hidden: left out, the programme shrinks.
+        lines = [line for line in lines if any(p in self.column_of for p in line)]
+        self.equations = np.zeros((len(lines), len(self.order)))
+        self.targets = np.zeros(len(lines))
+        for e, line in enumerate(lines):
+            # The parts of a line minus its total (the line's last position) make nothing.
+            *parts, total = line
+            for position, sign in [*((p, 1.0) for p in parts), (total, -1.0)]:
+                if position in self.column_of:
+                    self.equations[e, self.column_of[position]] += sign
+                else:
+                    self.targets[e] -= sign * known[position]
+        self.bounds = [
+            (0, SMALL - 1) if hidden[position] is Hidden.SMALL else (SMALL, None)
+            for position in self.order
+        ]
+
+    def least(self, position: Position) -> int:
+        least = _optimum(self._objective(position), self.equations, self.targets, self.bounds)
+        assert least is not None  # every count is at least 0
+        return round(least)
+
+    def greatest(self, position: Position) -> int | None:
+        greatest = _optimum(-self._objective(position), self.equations, self.targets, self.bounds)
+        return None if greatest is None else round(-greatest)
+
+    def leaves_open(self, position: Position, *, truth: int) -> bool:
+        """Could the count be any of at least MIN_POSSIBLE values? One programme settles it
+        when the greatest lies far enough above the true count; else two."""
+        greatest = self.greatest(position)
+        if greatest is None or greatest - truth + 1 >= MIN_POSSIBLE:
+            return True
+        return greatest - self.least(position) + 1 >= MIN_POSSIBLE
+
+    def _objective(self, position: Position) -> NDArray[np.float64]:
+        objective = np.zeros(len(self.order))
+        objective[self.column_of[position]] = 1.0
+        return objective
+
+
 def _ranges(
     known: NDArray[np.int64], hidden: dict[Position, Hidden]
 ) -> dict[Position, tuple[int, int | None]]:
     """Least and greatest value of each hidden count: ``known`` holds the published counts
-    (0 where hidden); each row's cells sum to its total, each column's to its total."""
+    (0 where hidden)."""
     if not hidden:
         return {}
-    order = sorted(hidden)
-    column_of = {position: k for k, position in enumerate(order)}
-    rows, columns = known.shape
-    lines = [[(i, j) for j in range(columns - 1)] + [(i, columns - 1)] for i in range(rows)]
-    lines += [[(i, j) for i in range(rows - 1)] + [(rows - 1, j)] for j in range(columns)]
-    equations = np.zeros((len(lines), len(order)))
-    targets = np.zeros(len(lines))
-    for e, line in enumerate(lines):
-        # The parts of a line minus its total (the line's last position) make nothing.
-        *parts, total = line
-        for position, sign in [*((p, 1.0) for p in parts), (total, -1.0)]:
-            if position in column_of:
-                equations[e, column_of[position]] += sign
-            else:
-                targets[e] -= sign * known[position]
-    bounds = [
-        (0, SMALL - 1) if hidden[position] is Hidden.SMALL else (SMALL, None) for position in order
-    ]
-    ranges: dict[Position, tuple[int, int | None]] = {}
-    for k, position in enumerate(order):
-        objective = np.zeros(len(order))
-        objective[k] = 1.0
-        least = _optimum(objective, equations, targets, bounds)
-        greatest = _optimum(-objective, equations, targets, bounds)
-        assert least is not None  # every count is at least 0
-        ranges[position] = (round(least), None if greatest is None else round(-greatest))
-    return ranges
+    system = _System(known, hidden)
+    return {
+        position: (system.least(position), system.greatest(position)) for position in system.order
+    }
 
 
 def _optimum(

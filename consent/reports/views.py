@@ -21,7 +21,7 @@ from consent.reports import pages, selectors
 from consent.reports.data_use_check import SNAPSHOT_SLACK
 from consent.reports.services import data_use_check_request, report_access_record
 from consent.reports.tables import as_csv, as_json
-from consent.views import _account, _client_ip
+from consent.views import account_of, client_ip
 
 # The query parameters the reports understand; only these are logged, each cut short.
 PARAMETERS = ("table", "purpose", "category", "weeks", "days", "by", "level")
@@ -29,11 +29,11 @@ PARAMETERS = ("table", "purpose", "category", "weeks", "days", "by", "level")
 
 def _logged(request: HttpRequest, report: str, export_format: str | None = None) -> None:
     report_access_record(
-        staff=_account(request),
+        staff=account_of(request),
         report=report,
         params={key: request.GET[key][:64] for key in PARAMETERS if key in request.GET},
         export_format=export_format,
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
     )
 
 
@@ -100,7 +100,7 @@ def data_use(request: HttpRequest) -> HttpResponse:
         )
     days = int(params.get("days") or pages.DataUseForm.base_fields["days"].initial)
     if request.method == "POST":
-        data_use_check_request(staff=_account(request), days=days, ip_address=_client_ip(request))
+        data_use_check_request(staff=account_of(request), days=days, ip_address=client_ip(request))
         messages.info(
             request,
             _(

@@ -329,6 +329,12 @@ def load_demo(*, data_dir: Path = DATA_DIR, totp_secret: str = DEMO_TOTP_SECRET)
             notices += ensure_demo_feeds()
     except PlaceDataError as exc:
         raise DemoDataError(str(exc)) from exc
+    # What the consent reports show at once rather than after the first night.
+    from consent.reports.statistics import planning_statistics_compute
+    from consent.services import ledger_verify
+
+    ledger_verify()
+    planning_statistics_compute()
     return DemoReport(
         areas=places.areas,
         shelters=places.shelters,

@@ -190,14 +190,18 @@ def test_healthz_is_never_cached(client) -> None:
 
 
 def test_a_database_that_never_answers_is_down_within_the_budget(client, monkeypatch) -> None:
+    hang = health.DATABASE_CHECK_SECONDS + 4
+
     def hangs(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(health.DATABASE_CHECK_SECONDS + 1)
+        time.sleep(hang)
         raise OperationalError("too late")
 
     monkeypatch.setattr(type(connections["default"]), "cursor", hangs)
     started = time.monotonic()
     response = details(client)
-    assert time.monotonic() - started < health.DATABASE_CHECK_SECONDS + 0.5
+    # The answer comes at the budget, long before the database would: the margin is for a CI
+    # machine busy with other tests (0.5 s was too little there), not for the check itself.
+    assert time.monotonic() - started < health.DATABASE_CHECK_SECONDS + 2.5 < hang
     assert response.status_code == 503
     assert response.json()["database"] == "error: no answer within 1.5 s"
 

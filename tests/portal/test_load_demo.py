@@ -480,3 +480,15 @@ def test_the_demo_snow_warning_is_never_sent_in_the_future(now: str, sent: str) 
     document = todays_snow_warning(datetime.fromisoformat(now)).decode()
 
     assert f"<sent>{sent}</sent>" in document
+
+
+def test_the_consent_reports_have_a_verified_ledger_and_statistics_at_once() -> None:
+    from consent.reports.selectors import latest_planning_statistics
+    from consent.selectors import latest_ledger_verification
+
+    run_load_demo()
+
+    verification = latest_ledger_verification()
+    assert verification is not None and verification.intact and verification.tallies_intact
+    statistics = latest_planning_statistics()
+    assert statistics is not None and statistics.registered >= 1
