@@ -93,11 +93,13 @@ def main() -> None:
     empty_the_consent_tables()
     clear()
     ids = build_residents(residents)
+    stage("residents", started)
     build_ledger(ids, events)
+    stage("ledger", started)
     build_data_use_log(ids)
     build_counter()
     analyse()
-    print(f"setup: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    stage("setup", started)
 
     figures: dict[str, Any] = {"residents": residents, "ledger_events": events}
     figures["nightly"] = {
@@ -110,6 +112,10 @@ def main() -> None:
     client = officer_client()
     figures["pages"] = {name: timed(partial(_get, client, url)) for name, url in PAGES.items()}
     print(json.dumps(figures, ensure_ascii=False, indent=2))
+
+
+def stage(name: str, started: float) -> None:
+    print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
 
 PAGES = {
@@ -396,8 +402,7 @@ def build_counter() -> None:
         number=1, first_serial=1, last_serial=FORMS, issued_to="窓口", issued_at=timezone.now()
     )
     now = timezone.now()
-    insert(
-        PaperForm,
+    PaperForm.objects.bulk_create(
         [
             PaperForm(
                 reference=f"MP-{serial:06d}",

@@ -67,7 +67,8 @@ def line_chart(
         height=HEIGHT,
         lines=lines,
         x_ticks=[Tick(x(i), label) for i, label in enumerate(x_labels) if i % every == 0],
-        y_ticks=[Tick(y(top * k // 4), f"{top * k // 4:,}") for k in range(5)],
+        # Five steps: a top of 1, 2 or 5 times a power of ten (10 at least) divides into them.
+        y_ticks=[Tick(y(top * k // 5), f"{top * k // 5:,}") for k in range(6)],
         plot_left=LEFT,
         plot_right=WIDTH - RIGHT,
         plot_top=TOP,

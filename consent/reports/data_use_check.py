@@ -167,9 +167,11 @@ def _check_row(
                 for at in (moment, moment - SNAPSHOT_SLACK)
             ):
                 outcome.outside += 1
+                # Never the resident: the report is for officers; the log itself names them
+                # to whoever investigates, by the time and reader given here.
                 outcome.problems.append(
                     f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S} {purpose}/{category} for "
-                    f"{recipient} by {reader_kind} “{reader_name}”, resident {pseudonym}"
+                    f"{recipient} by {reader_kind} “{reader_name}”"
                 )
 
 
@@ -181,7 +183,7 @@ def _covered(
     asked_again: dict[int, list[tuple[int, datetime]]],
 ) -> bool:
     """Did the last decision at ``moment`` let the purpose read the category then?"""
-    index = bisect_right([d.at for d in decisions], moment)
+    index = bisect_right(decisions, moment, key=lambda decision: decision.at)
     if index == 0:
         return False
     decision = decisions[index - 1]

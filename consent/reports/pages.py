@@ -5,16 +5,16 @@ and all)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from django import forms
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from consent.catalogue import Category, PurposeCode
-from consent.models import DataCategory, PlanningStatisticsRun, Purpose, ReaderKind
+from consent.models import DataCategory, PlanningStatisticsRun, Purpose, ReaderKind, Recipient
 from consent.reports import selectors
 from consent.reports.charts import Chart, line_chart
 from consent.reports.suppression import Hidden
@@ -32,10 +32,10 @@ class ReportError(ValueError):
 
 
 def overview_table(report: selectors.Overview) -> Table:
-    """The overview's counts, each on its own (they do not add up), with the share of the
-    registered residents where showing it reveals no small count."""
-    measures = [
-        (_("Registered residents"), report.registered),
+    """The overview's counts of residents: the registered, then parts of them, each on its own
+    (they do not add up). A part is hidden when it, or the rest of the registered residents,
+    is under ten: registered less sharing would otherwise give away how few share nothing."""
+    parts = [
         (_("Residents sharing something for at least one purpose"), report.consenting),
         *(
             (_("Sharing for: %(purpose)s") % {"purpose": purpose.name}, purpose.residents)
@@ -43,18 +43,19 @@ def overview_table(report: selectors.Overview) -> Table:
         ),
         (_("Residents who withdrew a consent in the last 30 days"), report.withdrew_recently),
         (_("Residents asked to agree again after a change of terms"), report.to_consent_again),
-        (_("Consents given or withdrawn at the city counter"), report.at_the_counter),
     ]
+    measures = [(_("Registered residents"), report.registered), *parts]
     return Table(
         name="overview",
         title=_("Overview"),
         row_heading=_("Measure"),
         rows=[label for label, _count in measures],
-        columns=[_("Count")],
+        columns=[pgettext("how many", "Residents")],
         counts=[[count] for _label, count in measures],
         totals=False,
+        parts_of_first_row=True,
         note_columns=[_("Share of registered residents")],
-        notes=[[share(count, report.registered) or "—"] for _label, count in measures],
+        notes=[["—"], *([share(count, report.registered) or "—"] for _label, count in parts)],
     )
 
 
@@ -69,12 +70,11 @@ WEEKS_CHOICES = [
 ]
 
 
-class TrendForm(forms.Form):
+class PurposeCategoryForm(forms.Form):
+    """A purpose and a data category, chosen from the catalogue."""
+
     purpose = forms.ChoiceField(label=gettext_lazy("Purpose"))
     category = forms.ChoiceField(label=gettext_lazy("Data category"))
-    weeks = forms.TypedChoiceField(
-        label=gettext_lazy("Period"), choices=WEEKS_CHOICES, coerce=int, initial=26
-    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -82,6 +82,12 @@ class TrendForm(forms.Form):
         assert isinstance(purposes, forms.ChoiceField) and isinstance(categories, forms.ChoiceField)
         purposes.choices = [(p.code, p.name) for p in Purpose.objects.all()]
         categories.choices = [(c.code, c.name) for c in DataCategory.objects.all()]
+
+
+class TrendForm(PurposeCategoryForm):
+    weeks = forms.TypedChoiceField(
+        label=gettext_lazy("Period"), choices=WEEKS_CHOICES, coerce=int, initial=26
+    )
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class Trend:
 
 
 def trend(params: Mapping[str, str]) -> Trend:
-    form = TrendForm(_with_defaults(params, TrendForm))
+    form = report_form(TrendForm, params)
     if not form.is_valid():
         raise ReportError(_errors(form))
     purpose = Purpose.objects.get(code=form.cleaned_data["purpose"])
@@ -112,6 +118,9 @@ def trend(params: Mapping[str, str]) -> Trend:
         rows=labels,
         columns=[_("Grants"), _("Refusals"), _("Withdrawals"), _("Expiries")],
         counts=[[w.granted, w.refused, w.withdrawn, w.expired] for w in weeks],
+        # Without totals: the weeks of one period and of the next would otherwise be protected
+        # by different complementary counts, and the two exports together give a count away.
+        totals=False,
     )
     active = Table(
         name="trend-active",
@@ -172,7 +181,7 @@ def terms_table() -> Table:
         columns=[_("Residents whose consent rests on it")],
         counts=[[v.residents] for v in versions],
         totals=False,
-        note_columns=[_("Published"), _("Status"), _("Consents to it lapse")],
+        note_columns=[pgettext("date", "Published"), _("Status"), _("Consents to it lapse")],
         notes=[
             [
                 formats.date_format(v.terms.published_at, "Y-m-d"),
@@ -190,14 +199,12 @@ def counter_table() -> Table:
         name="counter",
         title=_("Consents recorded at the city counter, by member of staff"),
         row_heading=_("Member of staff"),
-        rows=[clerk.staff or _("(account deleted)") for clerk in work],
+        rows=[clerk.staff for clerk in work],
         columns=[_("Consents given"), _("Consents withdrawn")],
         counts=[[clerk.grants, clerk.withdrawals] for clerk in work],
-        note_columns=[_("Form references"), _("Disputed")],
-        notes=[
-            [f"{clerk.first_reference} – {clerk.last_reference}", str(clerk.disputed)]
-            for clerk in work
-        ],
+        # How many were disputed is in the list of disputed forms below the table.
+        note_columns=[_("Form references")],
+        notes=[[f"{clerk.first_reference} – {clerk.last_reference}"] for clerk in work],
     )
 
 
@@ -221,19 +228,26 @@ def days_of(period: int) -> list[date]:
 
 
 def data_use_table(params: Mapping[str, str]) -> Table:
-    form = DataUseForm(_with_defaults(params, DataUseForm))
+    form = report_form(DataUseForm, params)
     if not form.is_valid():
         raise ReportError(_errors(form))
     days, readers = selectors.data_use_by_day(days=form.cleaned_data["days"])
     purposes = {p.code: p.name for p in Purpose.objects.all()}
+    recipients = {r.code: r.name for r in Recipient.objects.all()}
     kinds = dict(ReaderKind.choices)
     return Table(
         name="data-use",
         title=_("Residents whose data was read, per day, by purpose and reader"),
         row_heading=_("Purpose — reader"),
         rows=[
-            f"{purposes.get(r.purpose_code, r.purpose_code)} — {kinds.get(r.reader_kind, '')}: "
-            f"{r.reader_name}"
+            _("%(purpose)s for %(recipient)s — %(kind)s: %(reader)s")
+            % {
+                "purpose": purposes.get(r.purpose_code, r.purpose_code),
+                "recipient": recipients.get(r.recipient_code, r.recipient_code),
+                "kind": kinds.get(r.reader_kind, r.reader_kind),
+                # Readers' names are marked for translation where they are declared.
+                "reader": _(r.reader_name),
+            }
             for r in readers
         ],
         columns=[formats.date_format(day, "n/j") for day in days],
@@ -260,9 +274,8 @@ def _dimension_choices() -> list[tuple[str, str]]:
     ]
 
 
-class BreakdownForm(TrendForm):
+class BreakdownForm(PurposeCategoryForm):
     by = forms.ChoiceField(label=gettext_lazy("Breakdown"))
-    weeks = None  # type: ignore[assignment]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -285,7 +298,7 @@ class BreakdownPage:
 
 
 def breakdown(params: Mapping[str, str]) -> BreakdownPage:
-    form = BreakdownForm(_with_defaults(params, BreakdownForm))
+    form = report_form(BreakdownForm, params)
     if not form.is_valid():
         raise ReportError(_errors(form))
     run = selectors.latest_planning_statistics()
@@ -302,7 +315,7 @@ def breakdown(params: Mapping[str, str]) -> BreakdownPage:
         result = selectors.breakdown_by_area(run, **codes, kind=by.removeprefix("area-"))
         heading = _("Area")
         unplaced = _("Home area not shared for statistics, or above this level")
-    groups = [*result.groups, selectors.Group(unplaced, *_counts(result.unplaced))]
+    groups = [*result.groups, replace(result.unplaced, label=unplaced)]
     return BreakdownPage(
         run=run,
         table=Table(
@@ -318,7 +331,7 @@ def breakdown(params: Mapping[str, str]) -> BreakdownPage:
 
 
 def coverage(params: Mapping[str, str]) -> BreakdownPage:
-    form = CoverageForm(_with_defaults(params, CoverageForm))
+    form = report_form(CoverageForm, params)
     if not form.is_valid():
         raise ReportError(_errors(form))
     run = selectors.latest_planning_statistics()
@@ -326,14 +339,13 @@ def coverage(params: Mapping[str, str]) -> BreakdownPage:
         return BreakdownPage(run=None, table=None)
     result = selectors.breakdown_by_area(
         run,
-        purpose_code=WARNINGS_COVERAGE[0],
-        category_code=WARNINGS_COVERAGE[1],
+        # Warnings reach a resident for an area when they agreed to them using their places.
+        purpose_code=PurposeCode.DISASTER_WARNINGS,
+        category_code=Category.PLACES,
         kind=form.cleaned_data["level"],
     )
-    unplaced = selectors.Group(
-        _("Home area not shared for statistics, or above this level"), *_counts(result.unplaced)
-    )
-    groups = [*result.groups, unplaced]
+    unplaced = _("Home area not shared for statistics, or above this level")
+    groups = [*result.groups, replace(result.unplaced, label=unplaced)]
     return BreakdownPage(
         run=run,
         table=Table(
@@ -343,20 +355,12 @@ def coverage(params: Mapping[str, str]) -> BreakdownPage:
             rows=[group.label for group in groups],
             columns=[_("Will receive warnings"), _("Will not")],
             counts=[[g.consenting, g.known - g.consenting] for g in groups],
-            note_columns=[_("Share receiving")],
-            notes=[
-                [share(g.consenting, g.known) or "—" if g is not unplaced else "—"] for g in groups
-            ],
+            # Only where both counts of the row are shown: a share beside hidden counts and a
+            # shown total would give them back. None for the last row: its areas are unknown.
+            row_share=_("Share receiving"),
+            row_share_skips_last=True,
         ),
     )
-
-
-# Warnings reach a resident for an area when they agreed to disaster warnings using their places.
-WARNINGS_COVERAGE = (PurposeCode.DISASTER_WARNINGS, Category.PLACES)
-
-
-def _counts(group: selectors.Group) -> tuple[int, int]:
-    return group.known, group.consenting
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,19 +412,19 @@ def table_to_export(params: Mapping[str, str]) -> Table:
     return EXPORTS[name](params)
 
 
-def _with_defaults(params: Mapping[str, str], form_class: type[forms.Form]) -> dict[str, object]:
-    """The query's values, the form's initial values where the query says nothing (a report
-    opened from a link shows its default view), and the first choice otherwise."""
+def report_form[F: forms.Form](form_class: type[F], params: Mapping[str, str]) -> F:
+    """The report's form bound to the query, the form's initial values where the query says
+    nothing (a report opened from a link shows its default view), else the first choice. The
+    page shows this same form, so what it says is wrong is what the report refused."""
     values: dict[str, object] = {}
-    form = form_class()
-    for name, field in form.fields.items():
-        if name in params:
+    for name, field in form_class().fields.items():
+        if params.get(name):
             values[name] = params[name]
         elif field.initial is not None:
             values[name] = field.initial
         elif isinstance(field, forms.ChoiceField) and field.choices:
             values[name] = next(iter(field.choices))[0]  # type: ignore[arg-type]
-    return values
+    return form_class(values)
 
 
 def _errors(form: forms.Form) -> str:

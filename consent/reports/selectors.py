@@ -64,7 +64,9 @@ class Overview:
 def overview(*, now: datetime | None = None) -> Overview:
     moment = now or timezone.now()
     usable = usable_terms_ids()
-    active = ConsentState.objects.filter(active_grants_q(now=moment, usable_terms=usable))
+    # Residents only: a member of staff who tried a consent out is not one of the city's.
+    states = ConsentState.objects.filter(resident__in=resident_accounts())
+    active = states.filter(active_grants_q(now=moment, usable_terms=usable))
     per_purpose = dict(
         active.values_list("purpose__code")
         .annotate(residents=Count("resident_id", distinct=True))
@@ -85,7 +87,7 @@ def overview(*, now: datetime | None = None) -> Overview:
         .values("subject_pseudonym")
         .distinct()
         .count(),
-        to_consent_again=ConsentState.objects.filter(status=ConsentStatus.GRANTED)
+        to_consent_again=states.filter(status=ConsentStatus.GRANTED)
         .exclude(terms_id__in=usable)
         .values("resident_id")
         .distinct()
@@ -368,7 +370,7 @@ def breakdown_by_area(
     """Rows: every area of ``kind`` (a district takes in its neighbourhoods); a home in an area
     above that level counts where no attribute places it."""
     known, consenting = _grouped_counts(run, purpose_code, category_code, key="area_id")
-    areas = list(Area.objects.only("id", "parent_id", "kind", "name_ja", "name_en"))
+    areas = list(Area.objects.only("id", "code", "parent_id", "kind", "name_ja", "name_en"))
     parent = {area.pk: area.parent_id for area in areas}
     of_kind = {area.pk: area for area in areas if area.kind == kind}
     known_in: Counter[int] = Counter()
@@ -383,7 +385,8 @@ def breakdown_by_area(
         run=run,
         groups=[
             Group(area.name, known_in[area.pk], consenting_in[area.pk])
-            for area in sorted(of_kind.values(), key=lambda area: (area.name_ja, area.pk))
+            # By code: the national area codes put neighbours together, in any language.
+            for area in sorted(of_kind.values(), key=lambda area: (area.code, area.pk))
         ],
         registered=run.registered,
         consenting=run.consenting.get(f"{purpose_code}/{category_code}", 0),

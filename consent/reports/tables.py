@@ -37,19 +37,44 @@ class Table:
     columns: Sequence[str]
     counts: Sequence[Sequence[int]]
     totals: bool = True  # publish row and column totals (the counts add up)
+    # Without totals: the first row is a whole and the others parts of it; a part is hidden
+    # also when the rest of the whole is under ten.
+    parts_of_first_row: bool = False
     note_columns: Sequence[str] = ()
     notes: Sequence[Sequence[str]] = field(default_factory=tuple)
+    # The heading of a last column giving each row's first count as a share of its two
+    # counts, shown only where both are shown (``share``'s rule besides).
+    row_share: str | None = None
+    row_share_skips_last: bool = False
 
     @cached_property
     def published(self) -> Published:
         if self.totals and self.rows and self.columns:
             return suppress(self.counts)
+        whole = self.counts[0][0] if self.parts_of_first_row and self.counts else None
         return Published(
-            cells=tuple(tuple(hide_small(count) for count in row) for row in self.counts),
+            cells=tuple(
+                tuple(
+                    Hidden.PROTECTING
+                    if i and whole is not None and count >= SMALL and whole - count < SMALL
+                    else hide_small(count)
+                    for count in row
+                )
+                for i, row in enumerate(self.counts)
+            ),
             row_totals=(),
             column_totals=(),
             total=0,
         )
+
+    @property
+    def width(self) -> int:
+        """How many columns the table shows, its row headings included."""
+        return 1 + len(self.columns) + int(self.totals) + len(self.note_headings)
+
+    @property
+    def note_headings(self) -> list[str]:
+        return [*self.note_columns, *([self.row_share] if self.row_share else [])]
 
     def shown_rows(self) -> list[tuple[str, list[Shown], Shown | None, list[str]]]:
         """(label, shown counts, shown row total or None, notes) per row."""
@@ -59,10 +84,19 @@ class Table:
                 label,
                 list(published.cells[i]),
                 published.row_totals[i] if self.totals else None,
-                list(self.notes[i]) if self.notes else [],
+                [*(self.notes[i] if self.notes else []), *self._share_note(i)],
             )
             for i, label in enumerate(self.rows)
         ]
+
+    def _share_note(self, row: int) -> list[str]:
+        if self.row_share is None:
+            return []
+        part, rest = self.published.cells[row][:2]
+        last = self.row_share_skips_last and row == len(self.rows) - 1
+        if last or isinstance(part, Hidden) or isinstance(rest, Hidden):
+            return ["—"]
+        return [share(part, part + rest) or "—"]
 
     def shown_totals(self) -> tuple[list[Shown], Shown] | None:
         """The column totals and the grand total, when the table has totals."""
@@ -95,14 +129,22 @@ def as_csv(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     total_heading = [_("Total")] if table.totals else []
-    writer.writerow([table.row_heading, *table.columns, *total_heading, *table.note_columns])
+    writer.writerow(
+        _safe([table.row_heading, *table.columns, *total_heading, *table.note_headings])
+    )
     for label, cells, row_total, notes in table.shown_rows():
         total_cell = [str(row_total)] if row_total is not None else []
-        writer.writerow([label, *map(str, cells), *total_cell, *notes])
+        writer.writerow(_safe([label, *map(str, cells), *total_cell, *notes]))
     if (totals := table.shown_totals()) is not None:
         column_totals, grand_total = totals
         writer.writerow([_("Total"), *map(str, column_totals), str(grand_total)])
     return out.getvalue()
+
+
+def _safe(cells: list[str]) -> list[str]:
+    """Cells a spreadsheet would take for a formula (a staff email or an area name starting with
+    = + - @, a tab or a carriage return) made plain text with a leading apostrophe (OWASP)."""
+    return [f"'{cell}" if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell for cell in cells]
 
 
 def as_json(table: Table, **about: Any) -> str:
@@ -115,7 +157,7 @@ def as_json(table: Table, **about: Any) -> str:
         **about,
         "row_heading": table.row_heading,
         "columns": list(table.columns),
-        "note_columns": list(table.note_columns),
+        "note_columns": table.note_headings,
         "rows": [
             {
                 "label": label,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -41,6 +41,9 @@ KIND_COLUMN: dict[str, str] = {
 COLUMNS = (*KIND_COLUMN.values(), "became_active", "stopped_active")
 
 TallyKey = tuple[date, str, str]  # (week, purpose code, category code)
+# What of each event the replay reads, in this order.
+EVENT_FIELDS = ("subject_pseudonym", "kind", "purpose_code", "category_codes", "occurred_at")
+EventRow = tuple[UUID, str, str, list[str], datetime]
 
 
 def week_of(moment: datetime) -> date:
@@ -93,11 +96,6 @@ def replayed_tallies() -> dict[TallyKey, Counter[str]]:
     )
 
 
-# What of each event the replay reads, in this order.
-EVENT_FIELDS = ("subject_pseudonym", "kind", "purpose_code", "category_codes", "occurred_at")
-EventRow = tuple[UUID, str, str, list[str], datetime]
-
-
 def tallies_from(events: Iterable[EventRow]) -> dict[TallyKey, Counter[str]]:
     """The tallies of these events, given resident by resident, each resident's in chain order
     (a pure function: migration 0011 builds the first tallies with it)."""
@@ -108,6 +106,7 @@ def tallies_from(events: Iterable[EventRow]) -> dict[TallyKey, Counter[str]]:
     for pseudonym, kind, purpose_code, category_codes, occurred_at in events:
         if pseudonym != current:
             current, status = pseudonym, {}
+        # week_of, with each day's Monday remembered: a million events fall on a few hundred days.
         day = timezone.localtime(occurred_at).date()
         week = weeks.setdefault(day, day - timedelta(days=day.weekday()))
         for category in category_codes:
@@ -127,8 +126,16 @@ def stored_tallies() -> dict[TallyKey, Counter[str]]:
 
 
 def tallies_problem() -> str | None:
-    """The first week whose stored tally differs from the ledger's replay; None if all agree."""
-    stored, replayed = stored_tallies(), replayed_tallies()
+    """The first week whose stored tally differs from the ledger's replay; None if all agree.
+
+    Both are read in one snapshot (PostgreSQL: REPEATABLE READ), so an event appended between
+    the two reads cannot look like a difference."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        stored, replayed = stored_tallies(), replayed_tallies()
     for key in sorted(stored.keys() | replayed.keys()):
         if stored.get(key, Counter()) != replayed.get(key, Counter()):
             week, purpose_code, category_code = key

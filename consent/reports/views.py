@@ -17,10 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from consent.catalogue import PurposeCode
 from consent.reports import pages, selectors
 from consent.reports.data_use_check import SNAPSHOT_SLACK
 from consent.reports.services import data_use_check_request, report_access_record
-from consent.reports.tables import as_csv, as_json
+from consent.reports.tables import as_csv, as_json, hide_small
+from consent.selectors import purpose_by_code
 from consent.views import account_of, client_ip
 
 # The query parameters the reports understand; only these are logged, each cut short.
@@ -31,7 +33,12 @@ def _logged(request: HttpRequest, report: str, export_format: str | None = None)
     report_access_record(
         staff=account_of(request),
         report=report,
-        params={key: request.GET[key][:64] for key in PARAMETERS if key in request.GET},
+        # Cut short, and without NUL, which PostgreSQL's text columns refuse.
+        params={
+            key: request.GET[key][:64].replace("\x00", "")
+            for key in PARAMETERS
+            if key in request.GET
+        },
         export_format=export_format,
         ip_address=client_ip(request),
     )
@@ -55,6 +62,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "overview": report,
             "table": pages.overview_table(report),
+            "at_the_counter": hide_small(report.at_the_counter),
             "accesses": selectors.recent_report_accesses() if show_accesses else None,
         },
     )
@@ -62,7 +70,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def trends(request: HttpRequest) -> HttpResponse:
-    form = pages.TrendForm(request.GET or None)
+    form = pages.report_form(pages.TrendForm, request.GET)
     try:
         trend = pages.trend(request.GET)
     except pages.ReportError:
@@ -88,8 +96,10 @@ def data_use(request: HttpRequest) -> HttpResponse:
     """The log's counts per day, and the check of each day against the ledger; a POST has the
     worker check the period now."""
     params = request.POST if request.method == "POST" else request.GET
-    form = pages.DataUseForm(params or None)
+    form = pages.report_form(pages.DataUseForm, params)
     try:
+        if not form.is_valid():
+            raise pages.ReportError(form.errors.as_text())
         table = pages.data_use_table(params)
     except pages.ReportError:
         return render(
@@ -98,7 +108,7 @@ def data_use(request: HttpRequest) -> HttpResponse:
             {"report": "data-use", "form": form},
             status=400,
         )
-    days = int(params.get("days") or pages.DataUseForm.base_fields["days"].initial)
+    days: int = form.cleaned_data["days"]  # valid: the table was built from the same form
     if request.method == "POST":
         data_use_check_request(staff=account_of(request), days=days, ip_address=client_ip(request))
         messages.info(
@@ -143,8 +153,14 @@ def breakdown(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def coverage(request: HttpRequest) -> HttpResponse:
+    warnings = purpose_by_code(code=PurposeCode.DISASTER_WARNINGS)
     return _statistics_page(
-        request, pages.CoverageForm, pages.coverage, "coverage", "consent/reports/coverage.html"
+        request,
+        pages.CoverageForm,
+        pages.coverage,
+        "coverage",
+        "consent/reports/coverage.html",
+        warnings=warnings.name if warnings else "",
     )
 
 
@@ -154,17 +170,24 @@ def _statistics_page(
     build: Callable[[QueryDict], pages.BreakdownPage],
     report: str,
     template: str,
+    **context: object,
 ) -> HttpResponse:
-    form = form_class(request.GET or None)
+    form = pages.report_form(form_class, request.GET)
     try:
         page = build(request.GET)
     except pages.ReportError:
-        return render(request, template, {"report": report, "form": form}, status=400)
+        return render(request, template, {"report": report, "form": form, **context}, status=400)
     return _page(
         request,
         template,
         report,
-        {"form": form, "run": page.run, "table": page.table, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "run": page.run,
+            "table": page.table,
+            "query": request.GET.urlencode(),
+            **context,
+        },
     )
 
 
