@@ -632,3 +632,20 @@ class DataUseCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.outside_consent} outside consent"
+
+
+class ReportSnapshot(models.Model):
+    """Counts a consent report keeps rather than counting them again on every page: the
+    overview's (refreshed every few minutes by beat) and each past day's data use (a day's log
+    no longer changes once it has ended). Counts only, never a resident."""
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    computed_at = models.DateTimeField(_("computed at"))
+    data = models.JSONField(_("counts"))
+
+    class Meta:
+        verbose_name = _("report snapshot")
+        verbose_name_plural = _("report snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.computed_at:%Y-%m-%d %H:%M})"

@@ -16,6 +16,7 @@ from django.utils import timezone
 from consent.emails import counter_notice_send, dispute_answer_send
 from consent.ledger import HeadMark
 from consent.reports.data_use_check import data_use_check, days_to_check
+from consent.reports.services import data_use_days_roll_up, overview_snapshot_refresh
 from consent.reports.statistics import planning_statistics_compute
 from consent.selectors import ledger_head
 from consent.services import (
@@ -168,3 +169,22 @@ def check_data_use(days: int = 2) -> int:
                 check.problems.splitlines()[0],
             )
     return outside
+
+
+@shared_task(
+    name="consent.refresh_report_overview",
+    queue_name="default",
+    base=DjangoTask,
+    ignore_result=True,
+)
+def refresh_report_overview() -> None:
+    """Count the consent reports' overview again (a page reads the counts kept)."""
+    overview_snapshot_refresh()
+
+
+@shared_task(
+    name="consent.roll_up_data_use", queue_name="default", base=DjangoTask, ignore_result=True
+)
+def roll_up_data_use() -> int:
+    """Keep each ended day's data-use counts for the report; returns how many days."""
+    return data_use_days_roll_up()

@@ -320,6 +320,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.verify_ledger",
         "schedule": crontab(hour=2, minute=53),
     },
+    # The consent reports' overview, counted again (pages read the counts kept).
+    "refresh-report-overview": {
+        "task": "consent.refresh_report_overview",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Each ended day's data-use counts, kept for the data-use report.
+    "roll-up-data-use": {
+        "task": "consent.roll_up_data_use",
+        "schedule": crontab(hour=0, minute=12),
+    },
     # Yesterday's and today's data-use log against the ledger, for the data-use report.
     "check-data-use": {
         "task": "consent.check_data_use",

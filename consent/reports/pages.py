@@ -31,6 +31,11 @@ class ReportError(ValueError):
 # ---------------------------------------------------------------------------------------------
 
 
+def current_overview() -> selectors.Overview:
+    """The counts beat keeps; counted now only when beat has not for a while."""
+    return selectors.overview_snapshot() or selectors.overview()
+
+
 def overview_table(report: selectors.Overview) -> Table:
     """The overview's counts of residents: the registered, then parts of them, each on its own
     (they do not add up). A part is hidden when it, or the rest of the registered residents,
@@ -391,7 +396,7 @@ def _computed(page: BreakdownPage) -> Table:
 
 
 EXPORTS: dict[str, Callable[[Mapping[str, str]], Table]] = {
-    "overview": lambda params: overview_table(selectors.overview()),
+    "overview": lambda params: overview_table(current_overview()),
     "trend-events": _trend_events,
     "trend-active": _trend_active,
     "terms": lambda params: terms_table(),

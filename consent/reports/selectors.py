@@ -30,6 +30,7 @@ from consent.models import (
     PlanningStatisticsCount,
     PlanningStatisticsRun,
     Purpose,
+    ReportSnapshot,
 )
 from consent.reports.tallies import week_of
 from consent.selectors import active_grants_q, latest_ledger_verification, usable_terms_ids
@@ -59,6 +60,53 @@ class Overview:
     to_consent_again: int  # residents whose consent waits on terms that changed materially
     at_the_counter: int  # consents given or withdrawn on a paper form at the city counter
     ledger: LedgerVerification | None  # the latest verification run
+    counted_at: datetime | None = None  # when the counts were taken, if not just now
+
+    def counts(self) -> dict[str, Any]:
+        """The counts alone, as a snapshot keeps them."""
+        return {
+            "registered": self.registered,
+            "consenting": self.consenting,
+            "per_purpose": {purpose.code: purpose.residents for purpose in self.per_purpose},
+            "withdrew_recently": self.withdrew_recently,
+            "to_consent_again": self.to_consent_again,
+            "at_the_counter": self.at_the_counter,
+        }
+
+
+OVERVIEW_SNAPSHOT = "overview"
+# A snapshot older than this is not shown: the overview is counted again instead (beat
+# refreshes it every 10 minutes, so this happens only when beat is down).
+OVERVIEW_MAX_AGE = timedelta(minutes=30)
+
+
+def overview_snapshot(*, now: datetime | None = None) -> Overview | None:
+    """The overview as last counted by beat, with the ledger's status read now; None when there
+    is no snapshot young enough."""
+    moment = now or timezone.now()
+    snapshot = ReportSnapshot.objects.filter(
+        name=OVERVIEW_SNAPSHOT, computed_at__gt=moment - OVERVIEW_MAX_AGE
+    ).first()
+    if snapshot is None:
+        return None
+    counts = snapshot.data
+    return Overview(
+        registered=counts["registered"],
+        consenting=counts["consenting"],
+        per_purpose=[
+            PurposeUptake(
+                code=purpose.code,
+                name=purpose.name,
+                residents=counts["per_purpose"].get(purpose.code, 0),
+            )
+            for purpose in Purpose.objects.order_by("position")
+        ],
+        withdrew_recently=counts["withdrew_recently"],
+        to_consent_again=counts["to_consent_again"],
+        at_the_counter=counts["at_the_counter"],
+        ledger=latest_ledger_verification(),
+        counted_at=snapshot.computed_at,
+    )
 
 
 def overview(*, now: datetime | None = None) -> Overview:
@@ -284,23 +332,57 @@ class ReaderOfPurpose:
 def data_use_by_day(
     *, days: int, today: date | None = None
 ) -> tuple[list[date], list[ReaderOfPurpose]]:
-    """The last ``days`` days (today included) of the data-use log: one row per resident,
-    purpose, recipient, reader and day, so counting rows counts residents."""
+    """The last ``days`` days (today included) of the data-use log, oldest first: each ended
+    day from its snapshot (``consent.reports.services.data_use_days_roll_up``), the others
+    counted now."""
     last = today or timezone.localdate()
-    first = last - timedelta(days=days - 1)
+    period = [last - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    kept = data_use_day_snapshots(period)
     readers: dict[tuple[str, str, str, str], dict[date, int]] = {}
-    for row in (
-        DataUseEvent.objects.filter(day__gte=first, day__lte=last)
-        .values("purpose_code", "recipient_code", "reader_kind", "reader_name", "day")
+    for day in period:
+        rows = kept.get(day)
+        for purpose, recipient, kind, name, residents in (
+            data_use_of_day(day) if rows is None else rows
+        ):
+            readers.setdefault((purpose, recipient, kind, name), {})[day] = residents
+    return period, [
+        ReaderOfPurpose(
+            purpose_code=purpose,
+            recipient_code=recipient,
+            reader_kind=kind,
+            reader_name=name,
+            residents_by_day=by_day,
+        )
+        for (purpose, recipient, kind, name), by_day in sorted(readers.items())
+    ]
+
+
+def data_use_of_day(day: date) -> list[tuple[str, str, str, str, int]]:
+    """(purpose, recipient, reader kind, reader name, residents) of one day of the log: a row
+    per resident, purpose, recipient, reader and staff account, so residents are counted
+    distinct (two staff members reading under one reader name read some residents twice)."""
+    return [
+        (purpose, recipient, kind, name, residents)
+        for purpose, recipient, kind, name, residents in DataUseEvent.objects.filter(day=day)
+        .values_list("purpose_code", "recipient_code", "reader_kind", "reader_name")
         .annotate(residents=Count("resident_id", distinct=True))
         .order_by()
-    ):
-        key = (row["purpose_code"], row["recipient_code"], row["reader_kind"], row["reader_name"])
-        by_day = readers.setdefault(key, {})
-        by_day[row["day"]] = by_day.get(row["day"], 0) + row["residents"]
-    return [first + timedelta(days=n) for n in range(days)], [
-        ReaderOfPurpose(*key, residents_by_day=by_day) for key, by_day in sorted(readers.items())
     ]
+
+
+def data_use_day_name(day: date) -> str:
+    return f"data-use/{day.isoformat()}"
+
+
+def data_use_day_snapshots(days: list[date]) -> dict[date, list[tuple[str, str, str, str, int]]]:
+    """The snapshots of these days taken after the day ended (a day's log is then final)."""
+    names = {data_use_day_name(day): day for day in days}
+    kept = {}
+    for snapshot in ReportSnapshot.objects.filter(name__in=names):
+        day = names[snapshot.name]
+        if timezone.localtime(snapshot.computed_at).date() > day:
+            kept[day] = [tuple(row) for row in snapshot.data]
+    return kept
 
 
 def recent_report_accesses(*, limit: int = 20) -> QuerySet[StaffAuditEntry]:

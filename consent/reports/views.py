@@ -53,7 +53,7 @@ def _page(
 
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    report = selectors.overview()
+    report = pages.current_overview()
     show_accesses = request.user.has_perm("portal.view_staffauditentry")
     return _page(
         request,

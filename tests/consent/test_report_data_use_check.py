@@ -196,7 +196,7 @@ def test_the_officer_has_the_worker_check_the_period_now(
 
     with (
         mock.patch(
-            "consent.reports.services.check_data_use.apply_async",
+            "consent.tasks.check_data_use.apply_async",
             side_effect=lambda kwargs, **options: check_data_use(**kwargs),
         ),
         django_capture_on_commit_callbacks(execute=True),

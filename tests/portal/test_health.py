@@ -190,7 +190,8 @@ def test_healthz_is_never_cached(client) -> None:
 
 
 def test_a_database_that_never_answers_is_down_within_the_budget(client, monkeypatch) -> None:
-    hang = health.DATABASE_CHECK_SECONDS + 4
+    # Not longer: later tests' checks would find this one still in flight.
+    hang = health.DATABASE_CHECK_SECONDS + 1
 
     def hangs(*args: Any, **kwargs: Any) -> Any:
         time.sleep(hang)
@@ -199,9 +200,9 @@ def test_a_database_that_never_answers_is_down_within_the_budget(client, monkeyp
     monkeypatch.setattr(type(connections["default"]), "cursor", hangs)
     started = time.monotonic()
     response = details(client)
-    # The answer comes at the budget, long before the database would: the margin is for a CI
-    # machine busy with other tests (0.5 s was too little there), not for the check itself.
-    assert time.monotonic() - started < health.DATABASE_CHECK_SECONDS + 2.5 < hang
+    # The answer comes at the budget, before the database would: the page does not wait for a
+    # hung database (a fixed 0.5 s margin over the budget flaked on a CI machine under load).
+    assert time.monotonic() - started < hang
     assert response.status_code == 503
     assert response.json()["database"] == "error: no answer within 1.5 s"
 
