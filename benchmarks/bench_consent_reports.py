@@ -25,6 +25,7 @@ best and the worst are printed. Target: every report under 2 s.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import sys
@@ -83,6 +84,8 @@ from portal.staff.roles import Role  # noqa: E402
 from tests.factories import DEFAULT_PASSWORD  # noqa: E402
 from tests.helpers import log_in_with_mfa, with_totp  # noqa: E402
 
+logger = logging.getLogger("bench_consent_reports")
+
 REPEATS = 3
 DAYS_OF_LOG = 31
 CLERKS = 20
@@ -90,6 +93,7 @@ FORMS = 2000
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
     residents = int(arguments[0]) if arguments else 20_000
     events = int(arguments[1]) if len(arguments) > 1 else residents * 8
@@ -130,11 +134,12 @@ def measure(residents: int, events: int) -> None:
     }
     client = officer_client()
     figures["pages"] = {name: timed(partial(_get, client, url)) for name, url in PAGES.items()}
-    print(json.dumps(figures, ensure_ascii=False, indent=2))
+    # The figures are the script's output, as JSON on standard output.
+    sys.stdout.write(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
 
 
 def stage(name: str, started: float) -> None:
-    print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    logger.info("%s: %.0f s", name, time.perf_counter() - started)
 
 
 PAGES = {

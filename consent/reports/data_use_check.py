@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from consent.catalogue import categories_in
 from consent.models import ConsentEvent, ConsentTerms, DataUseCheck, DataUseEvent, EventKind
+from consent.reports.selectors import last_days
 
 SNAPSHOT_SLACK = timedelta(seconds=5)
 # Residents whose rows and ledger are read at a time.
@@ -201,7 +202,7 @@ def _covered(
 def days_to_check(*, today: date, days: int) -> list[date]:
     """The days of a period of ``days`` days ending today whose outcome is missing or was
     recorded before the day ended (today's rows still grow, so today is always among them)."""
-    period = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    period = last_days(days, today=today)
     checked_after_the_day = {
         check.day
         for check in DataUseCheck.objects.filter(day__in=period)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -224,12 +224,6 @@ class DataUseForm(forms.Form):
     days = forms.TypedChoiceField(
         label=gettext_lazy("Period"), choices=DAYS_CHOICES, coerce=int, initial=7
     )
-
-
-def days_of(period: int) -> list[date]:
-    """The last ``period`` days, today included, newest first."""
-    today = timezone.localdate()
-    return [today - timedelta(days=n) for n in range(period)]
 
 
 def data_use_table(params: Mapping[str, str]) -> Table:

@@ -335,8 +335,7 @@ def data_use_by_day(
     """The last ``days`` days (today included) of the data-use log, oldest first: each ended
     day from its snapshot (``consent.reports.services.data_use_days_roll_up``), the others
     counted now."""
-    last = today or timezone.localdate()
-    period = [last - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    period = last_days(days, today=today)
     kept = data_use_day_snapshots(period)
     readers: dict[tuple[str, str, str, str], dict[date, int]] = {}
     for day in period:
@@ -355,6 +354,13 @@ def data_use_by_day(
         )
         for (purpose, recipient, kind, name), by_day in sorted(readers.items())
     ]
+
+
+def last_days(days: int, *, today: date | None = None) -> list[date]:
+    """The last ``days`` days, today included, oldest first: the period of the data-use report,
+    its checks and its roll-up."""
+    last = today or timezone.localdate()
+    return [last - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
 def data_use_of_day(day: date) -> list[tuple[str, str, str, str, int]]:

@@ -4,7 +4,7 @@ exported, so administrators can see who looked at what, and when."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -70,8 +70,7 @@ def overview_snapshot_refresh() -> None:
 def data_use_days_roll_up(*, today: date | None = None, days: int = 31) -> int:
     """Keep the counts of each ended day of the last ``days`` days not kept yet (nightly);
     returns how many days were counted."""
-    last = today or timezone.localdate()
-    ended = [last - timedelta(days=n) for n in range(1, days)]
+    ended = selectors.last_days(days, today=today)[:-1]
     kept = selectors.data_use_day_snapshots(ended)
     counted = 0
     for day in ended:

@@ -128,7 +128,7 @@ def data_use(request: HttpRequest) -> HttpResponse:
             "table": table,
             "query": request.GET.urlencode(),
             "days": days,
-            "checks": selectors.data_use_checks(days=pages.days_of(days)),
+            "checks": selectors.data_use_checks(days=selectors.last_days(days)),
             "slack": int(SNAPSHOT_SLACK.total_seconds()),
         },
     )
