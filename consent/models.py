@@ -573,6 +573,10 @@ class PlanningStatisticsRun(models.Model):
     # "purpose/category" -> residents with an active consent to it.
     consenting = models.JSONField(_("residents consenting"), default=dict)
     residents_read = models.PositiveIntegerField(_("residents read"), default=0)
+    # How each count of the run's breakdowns that may not be shown is hidden ("<10" or "×"), by
+    # the count's key (consent.reports.breakdowns): decided for all of the run's tables
+    # together, once, so that no two of them give a count away. Null until then.
+    hidden = models.JSONField(_("hidden counts"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("planning statistics run")

@@ -4,7 +4,7 @@ and all)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -15,9 +15,20 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from consent.catalogue import Category, PurposeCode
 from consent.models import DataCategory, PlanningStatisticsRun, Purpose, ReaderKind, Recipient
-from consent.reports import selectors
+from consent.reports import breakdowns, selectors
 from consent.reports.charts import Chart, line_chart
-from consent.reports.suppression import Hidden
+from consent.reports.suppression import (
+    SMALL,
+    CannotProtect,
+    Equation,
+    Hidden,
+    Key,
+    Linked,
+    Published,
+    Shown,
+    suppress_linked,
+    suppress_linked_or_all,
+)
 from consent.reports.tables import Table, share
 from portal.models import Area
 
@@ -38,8 +49,8 @@ def current_overview() -> selectors.Overview:
 
 def overview_table(report: selectors.Overview) -> Table:
     """The overview's counts of residents: the registered, then parts of them, each on its own
-    (they do not add up). A part is hidden when it, or the rest of the registered residents,
-    is under ten: registered less sharing would otherwise give away how few share nothing."""
+    (they do not add up), hidden together with the terms report's counts of the same moment
+    (``overview_and_terms``)."""
     parts = [
         (_("Residents sharing something for at least one purpose"), report.consenting),
         *(
@@ -50,6 +61,7 @@ def overview_table(report: selectors.Overview) -> Table:
         (_("Residents asked to agree again after a change of terms"), report.to_consent_again),
     ]
     measures = [(_("Registered residents"), report.registered), *parts]
+    shown, _versions = overview_and_terms(report)
     return Table(
         name="overview",
         title=_("Overview"),
@@ -58,10 +70,76 @@ def overview_table(report: selectors.Overview) -> Table:
         columns=[pgettext("how many", "Residents")],
         counts=[[count] for _label, count in measures],
         totals=False,
-        parts_of_first_row=True,
         note_columns=[_("Share of registered residents")],
-        notes=[["—"], *([share(count, report.registered) or "—"] for _label, count in parts)],
+        notes=[
+            ["—"],
+            *(
+                # Only beside a shown count: a share of a shown total gives the count back.
+                ["—" if isinstance(shown[i], Hidden) else share(count, report.registered) or "—"]
+                for i, (_label, count) in enumerate(parts, start=1)
+            ),
+        ],
+        protected=_column(shown),
     )
+
+
+def overview_and_terms(
+    report: selectors.Overview,
+) -> tuple[list[Shown], list[tuple[selectors.TermsUptake, Shown]]]:
+    """The overview's measures and each terms version's residents, as published.
+
+    They are protected together: a purpose's residents are its versions' residents (less those
+    resting on two, taken as known), those asked to agree again the replaced versions'. A part
+    of the registered is hidden also when the rest of them is under ten ("registered less
+    sharing" would tell how few share nothing)."""
+    versions = selectors.terms_uptake(report.terms)
+    measures = [
+        report.registered,
+        report.consenting,
+        *(purpose.residents for purpose in report.per_purpose),
+        report.withdrew_recently,
+        report.to_consent_again,
+    ]
+    counts: dict[Key, int] = {("measure", i): count for i, count in enumerate(measures)}
+    counts |= {("version", j): v.residents for j, v in enumerate(versions)}
+    equations = []
+    rests: dict[Key, Hidden] = {}
+    for i, part in enumerate(measures[1:], start=1):
+        if report.registered - part < SMALL:
+            counts[("rest", i)] = report.registered - part
+            rests[("rest", i)] = Hidden.SMALL
+            equations.append(Equation.total(("measure", 0), [("measure", i), ("rest", i)]))
+    groups = [
+        (2 + n, [j for j, v in enumerate(versions) if v.terms.purpose.code == purpose.code])
+        for n, purpose in enumerate(report.per_purpose)
+    ]
+    groups.append((len(measures) - 1, [j for j, v in enumerate(versions) if not v.usable]))
+    for measure, group in groups:
+        if not group:
+            continue  # no version to set the count against
+        keys = [("version", j) for j in group]
+        rest = measures[measure] - sum(counts[key] for key in keys)
+        equations.append(Equation.total(("measure", measure), keys, rest))
+    hidden = suppress_linked_or_all(
+        Linked(
+            counts=counts,
+            equations=equations,
+            margins=frozenset({("measure", 0)}),
+            hidden_from_start=rests,
+        )
+    )
+
+    def shown(key: Key) -> Shown:
+        return hidden.get(key, counts[key])
+
+    return (
+        [shown(("measure", i)) for i in range(len(measures))],
+        [(v, shown(("version", j))) for j, v in enumerate(versions)],
+    )
+
+
+def _column(shown: Sequence[Shown]) -> Published:
+    return Published(cells=tuple((s,) for s in shown), row_totals=(), column_totals=(), total=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,52 +183,129 @@ class Trend:
     chart: Chart
 
 
+# The trends of every period are protected over the same weeks (the longest period's), so that
+# two periods' tables show each week the same way.
+PROTECTED_WEEKS = max(weeks for weeks, _label in WEEKS_CHOICES)
+# Active consents are shown rounded to this: exact, two weeks' difference would tell how many
+# consents the week's decisions added, and so a small count of them.
+ACTIVE_ROUNDING = 10
+
+
 def trend(params: Mapping[str, str]) -> Trend:
     form = report_form(TrendForm, params)
     if not form.is_valid():
         raise ReportError(_errors(form))
     purpose = Purpose.objects.get(code=form.cleaned_data["purpose"])
     category = DataCategory.objects.get(code=form.cleaned_data["category"])
-    weeks = selectors.weekly_trend(
-        purpose_code=purpose.code, category_code=category.code, weeks=form.cleaned_data["weeks"]
+    protected = selectors.weekly_trend(
+        purpose_code=purpose.code, category_code=category.code, weeks=PROTECTED_WEEKS
     )
+    events, active = trend_published(protected)
+    shown = slice(PROTECTED_WEEKS - form.cleaned_data["weeks"], None)
+    weeks = protected[shown]
     labels = [_week_label(week.week) for week in weeks]
     subject = f"{purpose.name} / {category.name}"
-    events = Table(
+    events_table = Table(
         name="trend-events",
         title=_("Consent decisions per week: %(subject)s") % {"subject": subject},
         row_heading=_("Week starting"),
         rows=labels,
         columns=[_("Grants"), _("Refusals"), _("Withdrawals"), _("Expiries")],
         counts=[[w.granted, w.refused, w.withdrawn, w.expired] for w in weeks],
-        # Without totals: the weeks of one period and of the next would otherwise be protected
-        # by different complementary counts, and the two exports together give a count away.
+        # Without totals: a week's decisions do not add up to anything published.
         totals=False,
+        protected=Published(cells=events[shown], row_totals=(), column_totals=(), total=0),
     )
-    active = Table(
+    active_table = Table(
         name="trend-active",
         title=_("Active consents at the end of each week: %(subject)s") % {"subject": subject},
         row_heading=_("Week starting"),
         rows=labels,
-        columns=[_("Active consents")],
+        columns=[_("Active consents, to the nearest ten")],
         counts=[[w.active] for w in weeks],
         totals=False,
+        protected=Published(cells=active[shown], row_totals=(), column_totals=(), total=0),
     )
     return Trend(
         purpose=purpose.name,
         category=category.name,
         weeks=weeks,
-        events=events,
-        active=active,
+        events=events_table,
+        active=active_table,
         chart=line_chart(
             [_short_week(week.week) for week in weeks],
             [
-                (_("Active consents"), "line-active", _visible(active, 0)),
-                (_("Grants"), "line-granted", _visible(events, 0)),
-                (_("Withdrawals"), "line-withdrawn", _visible(events, 2)),
+                (_("Active consents"), "line-active", _visible(active_table, 0)),
+                (_("Grants"), "line-granted", _visible(events_table, 0)),
+                (_("Withdrawals"), "line-withdrawn", _visible(events_table, 2)),
             ],
         ),
     )
+
+
+EVENTS = ("granted", "refused", "withdrawn", "expired")
+Cells = tuple[tuple[Shown, ...], ...]
+
+
+def trend_published(weeks: list[selectors.WeekOfConsents]) -> tuple[Cells, Cells]:
+    """Each week's decisions and its active consents as published: active consents rounded,
+    decisions hidden under ten and, where the rounded active consents of two weeks would still
+    tell a hidden one, more decisions hidden (each week's change of active consents is its
+    grants less its withdrawals and expiries, give or take what else changed, which is taken as
+    known)."""
+    active = tuple((_rounded(week.active),) for week in weeks)
+    linked = Linked(
+        counts={
+            (event, i): getattr(week, event) for i, week in enumerate(weeks) for event in EVENTS
+        },
+        equations=[
+            Equation(
+                {
+                    ("active", i): 1,
+                    ("active", i - 1): -1,
+                    ("granted", i): -1,
+                    ("withdrawn", i): 1,
+                    ("expired", i): 1,
+                },
+                (week.became_active - week.stopped_active)
+                - (week.granted - week.withdrawn - week.expired),
+            )
+            for i, week in enumerate(weeks)
+        ],
+        latent={
+            ("active", -1): (0, None),
+            **{("active", i): _rounding_bounds(shown) for i, (shown,) in enumerate(active)},
+        },
+    )
+    try:
+        hidden = suppress_linked(linked)
+    except CannotProtect:
+        # Nothing left to hide among the decisions: the active consents go instead.
+        active = tuple(
+            (Hidden.PROTECTING if week.active >= SMALL else Hidden.SMALL,) for week in weeks
+        )
+        hidden = suppress_linked(replace(linked, equations=[], latent={}))
+    events = tuple(
+        tuple(hidden.get((event, i), getattr(week, event)) for event in EVENTS)
+        for i, week in enumerate(weeks)
+    )
+    return events, active
+
+
+def _rounded(count: int) -> Shown:
+    """A count of ten or more to the nearest ACTIVE_ROUNDING (halves up); under ten, hidden."""
+    if count < SMALL:
+        return Hidden.SMALL
+    return (count + ACTIVE_ROUNDING // 2) // ACTIVE_ROUNDING * ACTIVE_ROUNDING
+
+
+def _rounding_bounds(shown: Shown) -> tuple[int, int | None]:
+    """What a rounded count could be."""
+    if shown is Hidden.SMALL:
+        return (0, SMALL - 1)
+    assert isinstance(shown, int)
+    half = ACTIVE_ROUNDING // 2
+    return (max(SMALL, shown - half), shown + half - 1)
 
 
 def _visible(table: Table, column: int) -> list[int | None]:
@@ -172,8 +327,10 @@ def _short_week(week: date) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def terms_table() -> Table:
-    versions = selectors.terms_uptake()
+def terms_table(report: selectors.Overview) -> Table:
+    """Each version of the terms with the residents whose consent rests on it, counted with
+    the overview (``report``) and protected with it."""
+    _measures, versions = overview_and_terms(report)
     return Table(
         name="terms",
         title=_("Versions of the terms"),
@@ -181,10 +338,10 @@ def terms_table() -> Table:
         rows=[
             _("%(purpose)s, version %(version)s")
             % {"purpose": v.terms.purpose.name, "version": v.terms.version}
-            for v in versions
+            for v, _shown in versions
         ],
         columns=[_("Residents whose consent rests on it")],
-        counts=[[v.residents] for v in versions],
+        counts=[[v.residents] for v, _shown in versions],
         totals=False,
         note_columns=[pgettext("date", "Published"), _("Status"), _("Consents to it lapse")],
         notes=[
@@ -193,8 +350,9 @@ def terms_table() -> Table:
                 _("in force") if v.usable else _("replaced: residents must agree again"),
                 formats.date_format(v.lapses_on, "Y-m-d") if v.lapses_on else "—",
             ]
-            for v in versions
+            for v, _shown in versions
         ],
+        protected=_column([shown for _v, shown in versions]),
     )
 
 
@@ -260,13 +418,13 @@ def data_use_table(params: Mapping[str, str]) -> Table:
 # Breakdowns by area and age band, and the coverage of warnings
 # ---------------------------------------------------------------------------------------------
 
-AGE = "age"
+AGE = breakdowns.AGE
 
 
 def _dimension_choices() -> list[tuple[str, str]]:
     return [
         *(
-            (f"area-{kind}", _("By area: %(level)s") % {"level": label})
+            (breakdowns.area_grouping(kind), _("By area: %(level)s") % {"level": label})
             for kind, label in Area.Kind.choices
         ),
         (AGE, _("By age band")),
@@ -281,7 +439,7 @@ class BreakdownForm(PurposeCategoryForm):
         by = self.fields["by"]
         assert isinstance(by, forms.ChoiceField)
         by.choices = _dimension_choices()
-        by.initial = f"area-{Area.Kind.DISTRICT}"
+        by.initial = breakdowns.area_grouping(Area.Kind.DISTRICT)
 
 
 class CoverageForm(forms.Form):
@@ -294,6 +452,16 @@ class CoverageForm(forms.Form):
 class BreakdownPage:
     run: PlanningStatisticsRun | None
     table: Table | None
+    # Why there is no table although the run is there.
+    note: str = ""
+
+
+def _too_few(run: PlanningStatisticsRun) -> BreakdownPage:
+    return BreakdownPage(
+        run=run,
+        table=None,
+        note=_("Fewer than ten residents have this consent: there is nothing to break down."),
+    )
 
 
 def breakdown(params: Mapping[str, str]) -> BreakdownPage:
@@ -307,6 +475,8 @@ def breakdown(params: Mapping[str, str]) -> BreakdownPage:
     category = DataCategory.objects.get(code=form.cleaned_data["category"])
     by = form.cleaned_data["by"]
     codes = {"purpose_code": purpose.code, "category_code": category.code}
+    if run.consenting.get(breakdowns.pair_of(purpose.code, category.code), 0) < SMALL:
+        return _too_few(run)
     if by == AGE:
         result = selectors.breakdown_by_age(run, **codes)
         heading, unplaced = _("Age band"), _("Age not shared for statistics")
@@ -325,7 +495,40 @@ def breakdown(params: Mapping[str, str]) -> BreakdownPage:
             rows=[group.label for group in groups],
             columns=[_("Consent active"), _("No active consent")],
             counts=[[g.consenting, g.known - g.consenting] for g in groups],
+            protected=_as_run_published(result, groups, by, **codes),
         ),
+    )
+
+
+def _as_run_published(
+    result: selectors.Breakdown,
+    groups: list[selectors.Group],
+    grouping: str,
+    *,
+    purpose_code: str,
+    category_code: str,
+) -> Published:
+    """A breakdown's counts hidden as its run decided for all of its tables together."""
+    hidden = result.run.hidden or {}
+    pair = breakdowns.pair_of(purpose_code, category_code)
+
+    def shown(key: str, count: int) -> Shown:
+        return breakdowns.shown(hidden, key, count)
+
+    return Published(
+        cells=tuple(
+            (
+                shown(breakdowns.consenting_key(pair, grouping, g.key), g.consenting),
+                shown(breakdowns.not_consenting_key(pair, grouping, g.key), g.known - g.consenting),
+            )
+            for g in groups
+        ),
+        row_totals=tuple(shown(breakdowns.known_key(grouping, g.key), g.known) for g in groups),
+        column_totals=(
+            shown(breakdowns.consenting_total_key(pair), result.consenting),
+            shown(breakdowns.not_consenting_total_key(pair), result.registered - result.consenting),
+        ),
+        total=shown(breakdowns.REGISTERED, result.registered),
     )
 
 
@@ -336,13 +539,12 @@ def coverage(params: Mapping[str, str]) -> BreakdownPage:
     run = selectors.latest_planning_statistics()
     if run is None:
         return BreakdownPage(run=None, table=None)
-    result = selectors.breakdown_by_area(
-        run,
-        # Warnings reach a resident for an area when they agreed to them using their places.
-        purpose_code=PurposeCode.DISASTER_WARNINGS,
-        category_code=Category.PLACES,
-        kind=form.cleaned_data["level"],
-    )
+    # Warnings reach a resident for an area when they agreed to them using their places.
+    codes = {"purpose_code": PurposeCode.DISASTER_WARNINGS, "category_code": Category.PLACES}
+    level = form.cleaned_data["level"]
+    if run.consenting.get(breakdowns.pair_of(**codes), 0) < SMALL:
+        return _too_few(run)
+    result = selectors.breakdown_by_area(run, **codes, kind=level)
     unplaced = _("Home area not shared for statistics, or above this level")
     groups = [*result.groups, replace(result.unplaced, label=unplaced)]
     return BreakdownPage(
@@ -358,6 +560,7 @@ def coverage(params: Mapping[str, str]) -> BreakdownPage:
             # shown total would give them back. None for the last row: its areas are unknown.
             row_share=_("Share receiving"),
             row_share_skips_last=True,
+            protected=_as_run_published(result, groups, breakdowns.area_grouping(level), **codes),
         ),
     )
 
@@ -385,7 +588,7 @@ def _coverage(params: Mapping[str, str]) -> Table:
 
 def _computed(page: BreakdownPage) -> Table:
     if page.table is None:
-        raise ReportError(_("The anonymous statistics have not been computed yet."))
+        raise ReportError(page.note or _("The anonymous statistics have not been computed yet."))
     return page.table
 
 
@@ -393,7 +596,7 @@ EXPORTS: dict[str, Callable[[Mapping[str, str]], Table]] = {
     "overview": lambda params: overview_table(current_overview()),
     "trend-events": _trend_events,
     "trend-active": _trend_active,
-    "terms": lambda params: terms_table(),
+    "terms": lambda params: terms_table(current_overview()),
     "counter": lambda params: counter_table(),
     "data-use": data_use_table,
     "breakdown": _breakdown,

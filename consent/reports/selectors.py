@@ -5,7 +5,8 @@ exports through ``consent.reports.suppression``."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ from consent.models import (
     Purpose,
     ReportSnapshot,
 )
+from consent.reports.breakdowns import AGE_BANDS, UNPLACED
 from consent.reports.tallies import week_of
 from consent.selectors import active_grants_q, latest_ledger_verification, usable_terms_ids
 from portal.models import Area, StaffAuditEntry, User
@@ -61,6 +63,10 @@ class Overview:
     at_the_counter: int  # consents given or withdrawn on a paper form at the city counter
     ledger: LedgerVerification | None  # the latest verification run
     counted_at: datetime | None = None  # when the counts were taken, if not just now
+    # Terms version id -> residents whose consent rests on it: counted with the rest, so that
+    # the terms report and the overview show the same moment (their counts are protected
+    # together, consent.reports.pages).
+    terms: dict[int, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, Any]:
         """The counts alone, as a snapshot keeps them."""
@@ -71,6 +77,7 @@ class Overview:
             "withdrew_recently": self.withdrew_recently,
             "to_consent_again": self.to_consent_again,
             "at_the_counter": self.at_the_counter,
+            "terms": {str(terms): residents for terms, residents in self.terms.items()},
         }
 
 
@@ -87,8 +94,8 @@ def overview_snapshot(*, now: datetime | None = None) -> Overview | None:
     snapshot = ReportSnapshot.objects.filter(
         name=OVERVIEW_SNAPSHOT, computed_at__gt=moment - OVERVIEW_MAX_AGE
     ).first()
-    if snapshot is None:
-        return None
+    if snapshot is None or "terms" not in snapshot.data:
+        return None  # none, or taken before the terms were counted with the rest
     counts = snapshot.data
     return Overview(
         registered=counts["registered"],
@@ -106,6 +113,7 @@ def overview_snapshot(*, now: datetime | None = None) -> Overview | None:
         at_the_counter=counts["at_the_counter"],
         ledger=latest_ledger_verification(),
         counted_at=snapshot.computed_at,
+        terms={int(terms): residents for terms, residents in counts["terms"].items()},
     )
 
 
@@ -144,6 +152,12 @@ def overview(*, now: datetime | None = None) -> Overview:
             channel=Channel.COUNTER, kind__in=[EventKind.GRANT, EventKind.WITHDRAW]
         ).count(),
         ledger=latest_ledger_verification(),
+        terms=dict(
+            states.filter(status=ConsentStatus.GRANTED)
+            .values_list("terms_id")
+            .annotate(residents=Count("resident_id", distinct=True))
+            .order_by()
+        ),
     )
 
 
@@ -175,6 +189,10 @@ class WeekOfConsents:
     withdrawn: int
     expired: int
     active: int
+    # Consents that became active and that stopped being active in the week: the change of
+    # ``active``, which decisions such as a grant of new terms over an active consent leave be.
+    became_active: int = 0
+    stopped_active: int = 0
 
 
 def weekly_trend(
@@ -203,6 +221,8 @@ def weekly_trend(
                 withdrawn=row.withdrawn,
                 expired=row.expired,
                 active=active,
+                became_active=row.became_active,
+                stopped_active=row.stopped_active,
             )
         )
     return trend
@@ -224,14 +244,9 @@ class TermsUptake:
     lapses_on: datetime | None
 
 
-def terms_uptake() -> list[TermsUptake]:
+def terms_uptake(resting: Mapping[int, int]) -> list[TermsUptake]:
+    """Every version of every purpose's terms with ``resting`` (``Overview.terms``)."""
     usable = usable_terms_ids()
-    resting = dict(
-        ConsentState.objects.filter(status=ConsentStatus.GRANTED)
-        .values_list("terms_id")
-        .annotate(residents=Count("resident_id", distinct=True))
-        .order_by()
-    )
     all_terms = list(
         ConsentTerms.objects.select_related("purpose").order_by("purpose__position", "-version")
     )
@@ -405,11 +420,28 @@ def recent_report_accesses(*, limit: int = 20) -> QuerySet[StaffAuditEntry]:
 
 
 def latest_planning_statistics() -> PlanningStatisticsRun | None:
+    """The latest run whose tables have been protected (consent.reports.breakdowns)."""
     return (
-        PlanningStatisticsRun.objects.filter(finished_at__isnull=False)
+        PlanningStatisticsRun.objects.filter(finished_at__isnull=False, hidden__isnull=False)
         .order_by("-finished_at")
         .first()
     )
+
+
+def statistics_cells(
+    run: PlanningStatisticsRun,
+) -> tuple[Counter[tuple[int | None, str]], dict[str, Counter[tuple[int | None, str]]]]:
+    """A run's counts as (area, age band) -> residents: of all residents read, and of those
+    with each "purpose/category" consent."""
+    known: Counter[tuple[int | None, str]] = Counter()
+    consenting: dict[str, Counter[tuple[int | None, str]]] = {}
+    rows = PlanningStatisticsCount.objects.filter(run=run).values_list(
+        "area_id", "age_band", "purpose_code", "category_code", "residents"
+    )
+    for area, band, purpose, category, residents in rows.iterator(chunk_size=10_000):
+        cells = consenting.setdefault(f"{purpose}/{category}", Counter()) if purpose else known
+        cells[(area, band)] += residents
+    return known, consenting
 
 
 @dataclass(frozen=True)
@@ -420,6 +452,7 @@ class Group:
     label: str
     known: int
     consenting: int
+    key: str = UNPLACED  # the area's id or the age band (consent.reports.breakdowns)
 
 
 @dataclass(frozen=True)
@@ -436,17 +469,18 @@ class Breakdown:
     def unplaced(self) -> Group:
         known = sum(group.known for group in self.groups)
         consenting = sum(group.consenting for group in self.groups)
-        return Group("", self.registered - known, self.consenting - consenting)
+        return Group("", self.registered - known, self.consenting - consenting, UNPLACED)
 
 
 def breakdown_by_age(
     run: PlanningStatisticsRun, *, purpose_code: str, category_code: str
 ) -> Breakdown:
     known, consenting = _grouped_counts(run, purpose_code, category_code, key="age_band")
-    bands = sorted((band for band in known if band), key=lambda band: int(band.split("-")[0]))
+    present = {band for band in known if band}
+    bands = sorted(present | set(AGE_BANDS), key=lambda band: int(band.split("-")[0]))
     return Breakdown(
         run=run,
-        groups=[Group(band, known[band], consenting.get(band, 0)) for band in bands],
+        groups=[Group(band, known[band], consenting.get(band, 0), band) for band in bands],
         registered=run.registered,
         consenting=run.consenting.get(f"{purpose_code}/{category_code}", 0),
     )
@@ -472,7 +506,7 @@ def breakdown_by_area(
     return Breakdown(
         run=run,
         groups=[
-            Group(area.name, known_in[area.pk], consenting_in[area.pk])
+            Group(area.name, known_in[area.pk], consenting_in[area.pk], str(area.pk))
             # By code: the national area codes put neighbours together, in any language.
             for area in sorted(of_kind.values(), key=lambda area: (area.code, area.pk))
         ],

@@ -29,7 +29,8 @@ from consent.models import (
     PlanningStatisticsCount,
     PlanningStatisticsRun,
 )
-from consent.reports.selectors import resident_accounts
+from consent.reports import breakdowns
+from consent.reports.selectors import resident_accounts, statistics_cells
 from consent.selectors import active_grants_q
 from portal.models import PlaceKind
 
@@ -74,6 +75,21 @@ def planning_statistics_compute(*, chunk_size: int = policy.RANGE_CHUNK) -> Plan
     if residents and low <= residents[-1]:
         _count_range(counts, residents, low, residents[-1], None)
     return _recorded(started_at, counts)
+
+
+def statistics_protect(run: PlanningStatisticsRun) -> None:
+    """Decide, for all of the run's tables together, which counts are hidden
+    (consent.reports.breakdowns); saved with the run."""
+    known, consenting = statistics_cells(run)
+    run.hidden = breakdowns.hidden_counts(
+        breakdowns.RunCounts(
+            registered=run.registered,
+            known=known,
+            consenting=consenting,
+            consenting_totals=run.consenting,
+            areas=breakdowns.Areas.load(),
+        )
+    )
 
 
 def _count_range(
@@ -145,8 +161,9 @@ def _recorded(started_at: datetime, counts: _Counts) -> PlanningStatisticsRun:
     PlanningStatisticsCount.objects.bulk_create(
         _count_rows(run, counts.cells.items()), batch_size=5000
     )
+    statistics_protect(run)
     run.finished_at = timezone.now()
-    run.save(update_fields=["finished_at"])
+    run.save(update_fields=["finished_at", "hidden"])
     kept = PlanningStatisticsRun.objects.order_by("-started_at").values("pk")[:KEEP_RUNS]
     PlanningStatisticsRun.objects.exclude(pk__in=list(kept.values_list("pk", flat=True))).delete()
     return run

@@ -3,8 +3,10 @@ residents with small ones hidden (``consent.reports.suppression``), and text bes
 
 A table whose counts add up (rows and columns of one population, each counted once) is
 published with its row and column totals and complementary suppression. A table whose counts do
-not add up (a week's active consents, the same residents read on several days) has no totals,
-and each small count is hidden on its own: with no totals there is nothing to work it out from.
+not add up (the same residents read on several days) has no totals, and each small count is
+hidden on its own: with no totals there is nothing to work it out from. A table that shares
+counts with others (a statistics run's, the trends, the overview and the terms versions) comes
+with its counts already protected together with theirs (``protected``).
 """
 
 from __future__ import annotations
@@ -37,31 +39,24 @@ class Table:
     columns: Sequence[str]
     counts: Sequence[Sequence[int]]
     totals: bool = True  # publish row and column totals (the counts add up)
-    # Without totals: the first row is a whole and the others parts of it; a part is hidden
-    # also when the rest of the whole is under ten.
-    parts_of_first_row: bool = False
     note_columns: Sequence[str] = ()
     notes: Sequence[Sequence[str]] = field(default_factory=tuple)
     # The heading of a last column giving each row's first count as a share of its two
     # counts, shown only where both are shown (``share``'s rule besides).
     row_share: str | None = None
     row_share_skips_last: bool = False
+    # The counts as already protected together with other tables (consent.reports.breakdowns),
+    # instead of on their own.
+    protected: Published | None = None
 
     @cached_property
     def published(self) -> Published:
+        if self.protected is not None:
+            return self.protected
         if self.totals and self.rows and self.columns:
             return suppress(self.counts)
-        whole = self.counts[0][0] if self.parts_of_first_row and self.counts else None
         return Published(
-            cells=tuple(
-                tuple(
-                    Hidden.PROTECTING
-                    if i and whole is not None and count >= SMALL and whole - count < SMALL
-                    else hide_small(count)
-                    for count in row
-                )
-                for i, row in enumerate(self.counts)
-            ),
+            cells=tuple(tuple(hide_small(count) for count in row) for row in self.counts),
             row_totals=(),
             column_totals=(),
             total=0,

@@ -88,7 +88,8 @@ def trends(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def terms(request: HttpRequest) -> HttpResponse:
-    return _page(request, "consent/reports/terms.html", "terms", {"table": pages.terms_table()})
+    table = pages.terms_table(pages.current_overview())
+    return _page(request, "consent/reports/terms.html", "terms", {"table": table})
 
 
 @require_http_methods(["GET", "POST"])
@@ -185,6 +186,7 @@ def _statistics_page(
             "form": form,
             "run": page.run,
             "table": page.table,
+            "note": page.note,
             "query": request.GET.urlencode(),
             **context,
         },

@@ -7,15 +7,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from consent.reports.pages import trend_published
+from consent.reports.selectors import WeekOfConsents
+from consent.reports.suppression import Hidden
 from consent.services import Actor, consent_grant
 from portal.models import StaffAuditEntry
 from tests.factories import StaffFactory, UserFactory
-from tests.helpers import grant, log_in_with_mfa, terms_of, with_totp, withdraw
+from tests.helpers import grant, log_in_with_mfa, terms_of, terms_publish, with_totp, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -272,3 +276,93 @@ def test_an_export_of_an_unknown_period_is_refused(client, officer) -> None:
     )
 
     assert response.status_code == 400
+
+
+def week(n: int, **counts: int) -> WeekOfConsents:
+    fields = {"granted": 0, "refused": 0, "withdrawn": 0, "expired": 0, "active": 0}
+    return WeekOfConsents(week=date(2026, 1, 5) + timedelta(weeks=n), **{**fields, **counts})
+
+
+def test_active_consents_are_shown_to_the_nearest_ten() -> None:
+    _events, active = trend_published(
+        [week(0, granted=14, active=14, became_active=14), week(1, active=14)]
+    )
+
+    assert active == ((10,), (10,))
+
+
+def test_a_decision_that_two_weeks_active_consents_would_tell_is_protected() -> None:
+    # No grants in week 1, 20 withdrawals and expiries, 11 consents stopped: 95 active, then 84.
+    # Rounded to 100 and 80, with the 20 shown, the grants could only be 0.
+    weeks = [
+        week(0, active=95, became_active=95),
+        week(1, withdrawn=10, expired=10, stopped_active=11, active=84),
+    ]
+
+    events, active = trend_published(weeks)
+
+    assert active == ((100,), (80,))
+    granted, refused, withdrawn, expired = events[1]
+    assert granted is Hidden.SMALL
+    assert Hidden.PROTECTING in (withdrawn, expired)
+
+
+def test_a_week_whose_active_consents_tell_nothing_hides_only_its_small_counts() -> None:
+    weeks = [
+        week(0, active=500, became_active=500),
+        week(
+            1, granted=40, withdrawn=12, expired=3, became_active=40, stopped_active=15, active=525
+        ),
+    ]
+
+    events, _active = trend_published(weeks)
+
+    assert events[1] == (40, Hidden.SMALL, 12, Hidden.SMALL)
+
+
+def test_a_purpose_and_its_terms_versions_do_not_give_a_small_version_away(client, officer) -> None:
+    for resident in UserFactory.create_batch(3):
+        grant(resident, "school_letters", "household")
+    old = terms_of("school_letters")
+    terms_publish(  # new wording, same recipients: consents to version 1 stay valid
+        purpose_code="school_letters",
+        category_codes=old.category_codes,
+        recipient_codes=old.recipient_codes,
+        text_ja=old.text_ja + "（表現を修正）",
+        text_en=old.text_en + " (wording)",
+        retention_days=old.retention_days,
+        valid_days=old.valid_days,
+        withdrawal_method_ja=old.withdrawal_method_ja,
+        withdrawal_method_en=old.withdrawal_method_en,
+    )
+    for resident in UserFactory.create_batch(12):
+        grant(resident, "school_letters", "household")
+
+    def rows(table):
+        response = client.get(reverse("consent_staff:reports_csv"), {"table": table})
+        return {row[0]: row[1] for row in csv_rows(response)}
+
+    purpose = rows("overview")["Sharing for: School letters for my children"]
+    versions = rows("terms")
+    first = versions["School letters for my children, version 1"]
+    second = versions["School letters for my children, version 2"]
+    assert first == "<10"
+    # 15 sharing less 12 on version 2 would tell the three on version 1.
+    assert "×" in (purpose, second), (purpose, second)
+
+
+def test_the_registered_are_hidden_when_a_part_and_its_small_rest_would_tell_it(
+    client, officer
+) -> None:
+    # Eleven registered, all sharing for the home page: shown as "at least ten" beside 11, the
+    # part could only be 10 or 11, so the registered are hidden too.
+    for resident in UserFactory.create_batch(11):
+        grant(resident, "personalised_home", "places")
+
+    rows = {
+        row[0]: row[1]
+        for row in csv_rows(client.get(reverse("consent_staff:reports_csv"), {"table": "overview"}))
+    }
+
+    assert rows["Registered residents"] == "×"
+    assert rows["Sharing for: Personalised home page"] == "×"

@@ -4,6 +4,8 @@ who did not agree counted only in totals, the numbers of a known city counted by
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -122,7 +124,10 @@ def test_age_bands_count_residents_who_shared_their_age_wherever_they_live(city)
 
     ages = breakdown_by_age(run, **WARNINGS)
 
-    assert [g.label for g in ages.groups][0] == city["band_1985"]  # youngest band first
+    labels = [g.label for g in ages.groups]
+    # Every band is listed, youngest first: one left out would say nobody is in it.
+    assert labels[:2] == ["0-9", "10-19"]
+    assert city["band_1985"] in labels and "100-109" not in labels
     assert group(ages, city["band_1985"]).known == 12
     assert ages.unplaced.known == 21 - 12 - 2
 
@@ -190,22 +195,38 @@ def test_the_coverage_page_says_what_the_denominator_is(client, officer, city) -
     assert "let the city use their places for anonymous statistics" in page
 
 
-def test_the_coverage_export_shows_an_area_and_hides_small_counts(client, officer, city) -> None:
+def test_the_coverage_export_hides_small_counts_and_what_would_give_them_away(
+    client, officer, city
+) -> None:
     planning_statistics_compute()
 
     response = client.get(
         reverse("consent_staff:reports_json"), {"table": "coverage", "level": "district"}
     )
 
-    import json
-
     rows = {row["label"]: row for row in json.loads(response.content)["rows"]}
     a = rows[city["a"].name]
-    # Ten of the twelve in A will receive warnings: shown beside A's total, the ten would give
-    # the two who will not away.
+    # Ten of the twelve in A will receive warnings: the ten would give the two who will not
+    # away. A's total is hidden too: all twelve live in its one neighbourhood, and the table by
+    # neighbourhoods would tell 21 - 12 = 9 residents apart from it.
     assert a["counts"] == ["×", "<10"]
-    assert a["total"] == 12
+    assert a["total"] == "×"
     assert a["notes"] == ["—"]  # as would 83.3%
+
+
+def test_a_district_and_its_neighbourhoods_hide_the_same_counts(client, officer, city) -> None:
+    planning_statistics_compute()
+
+    def rows(level):
+        response = client.get(
+            reverse("consent_staff:reports_json"), {"table": "coverage", "level": level}
+        )
+        return {row["label"]: row for row in json.loads(response.content)["rows"]}
+
+    district = rows("district")[city["a"].name]
+    neighbourhood = rows("neighbourhood")["一丁目"]
+    assert district["counts"] == neighbourhood["counts"]
+    assert district["total"] == neighbourhood["total"]
 
 
 def test_a_breakdown_by_an_unknown_dimension_is_refused(client, officer, city) -> None:
