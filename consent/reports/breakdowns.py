@@ -151,7 +151,22 @@ class RunCounts:
                 if reached is not None:
                     inside.setdefault(reached, []).append((area_grouping(kind), str(area)))
             for area, parts in sorted(inside.items()):
-                yield area_grouping(above), str(area), parts
+                yield area_grouping(above), str(area), self._outermost(parts)
+
+    def _outermost(self, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The parts not inside another of them (areas of a lower kind may hold areas of a
+        higher one: a whole is the sum of parts that do not overlap)."""
+        ids = {int(area) for _grouping, area in parts}
+
+        def inside_another(area: int) -> bool:
+            reached = self.areas.parent.get(area)
+            while reached is not None:
+                if reached in ids:
+                    return True
+                reached = self.areas.parent.get(reached)
+            return False
+
+        return [(grouping, area) for grouping, area in parts if not inside_another(int(area))]
 
 
 def linked(counts: RunCounts) -> Linked:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -30,6 +30,7 @@ from consent.reports.suppression import (
     suppress_linked_or_all,
 )
 from consent.reports.tables import Table, share
+from consent.reports.tallies import week_of
 from portal.models import Area
 
 
@@ -120,10 +121,30 @@ def overview_and_terms(
         keys = [("version", j) for j in group]
         rest = measures[measure] - sum(counts[key] for key in keys)
         equations.append(Equation.total(("measure", measure), keys, rest))
+    # What anyone knows besides: every part is at most the registered; a purpose's residents
+    # are at most those sharing for some purpose, who are at most all purposes' together; a
+    # version in force holds at most its purpose's residents, a replaced one at most those
+    # asked to agree again.
+    latent: dict[Key, tuple[int, int | None]] = {}
+    purposes = [("measure", 2 + n) for n in range(len(report.per_purpose))]
+    in_force = {purpose.code: ("measure", 2 + n) for n, purpose in enumerate(report.per_purpose)}
+    replaced = ("measure", len(measures) - 1)
+    bounds = [(("measure", i), [("measure", 0)]) for i in range(1, len(measures))]
+    bounds += [(purpose, [("measure", 1)]) for purpose in purposes]
+    bounds.append((("measure", 1), purposes))
+    bounds += [
+        (("version", j), [in_force[v.terms.purpose.code] if v.usable else replaced])
+        for j, v in enumerate(versions)
+    ]
+    for smaller, larger in bounds:
+        slack = ("slack", len(latent))
+        latent[slack] = (0, None)
+        equations.append(Equation.at_most(smaller, larger, slack))
     hidden = suppress_linked_or_all(
         Linked(
             counts=counts,
             equations=equations,
+            latent=latent,
             margins=frozenset({("measure", 0)}),
             hidden_from_start=rests,
         )
@@ -183,25 +204,36 @@ class Trend:
     chart: Chart
 
 
-# The trends of every period are protected over the same weeks (the longest period's), so that
-# two periods' tables show each week the same way.
+# The trends of every period are protected over the same weeks (at least the longest period's,
+# and every week since the first decision), so that two periods' tables show each week alike.
 PROTECTED_WEEKS = max(weeks for weeks, _label in WEEKS_CHOICES)
 # Active consents are shown rounded to this: exact, two weeks' difference would tell how many
 # consents the week's decisions added, and so a small count of them.
 ACTIVE_ROUNDING = 10
 
 
-def trend(params: Mapping[str, str]) -> Trend:
+def trend(params: Mapping[str, str], *, now: datetime | None = None) -> Trend:
+    """The weeks that have ended, the last of them last week: a week still under way would be
+    told apart from one day to the next. They are protected from the first week with any
+    decision on, so that every page ever shown protects each week the same way as far as it
+    can (a week's decisions are set against the active consents before and after it)."""
     form = report_form(TrendForm, params)
     if not form.is_valid():
         raise ReportError(_errors(form))
     purpose = Purpose.objects.get(code=form.cleaned_data["purpose"])
     category = DataCategory.objects.get(code=form.cleaned_data["category"])
+    last = week_of(now or timezone.now()) - timedelta(weeks=1)
+    first = selectors.first_tally_week(purpose_code=purpose.code, category_code=category.code)
+    since_first = 0 if first is None else (last - first).days // 7 + 1
+    span = max(PROTECTED_WEEKS, since_first)
     protected = selectors.weekly_trend(
-        purpose_code=purpose.code, category_code=category.code, weeks=PROTECTED_WEEKS
+        purpose_code=purpose.code,
+        category_code=category.code,
+        weeks=span,
+        now=datetime.combine(last, time(12), tzinfo=timezone.get_current_timezone()),
     )
     events, active = trend_published(protected)
-    shown = slice(PROTECTED_WEEKS - form.cleaned_data["weeks"], None)
+    shown = slice(span - form.cleaned_data["weeks"], None)
     weeks = protected[shown]
     labels = [_week_label(week.week) for week in weeks]
     subject = f"{purpose.name} / {category.name}"
@@ -273,7 +305,8 @@ def trend_published(weeks: list[selectors.WeekOfConsents]) -> tuple[Cells, Cells
             for i, week in enumerate(weeks)
         ],
         latent={
-            ("active", -1): (0, None),
+            # The weeks start before the first decision: nothing was active before them.
+            ("active", -1): (0, 0),
             **{("active", i): _rounding_bounds(shown) for i, (shown,) in enumerate(active)},
         },
     )

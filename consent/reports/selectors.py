@@ -195,6 +195,14 @@ class WeekOfConsents:
     stopped_active: int = 0
 
 
+def first_tally_week(*, purpose_code: str, category_code: str) -> date | None:
+    """The first week with any decision on the purpose and category, if any."""
+    first: date | None = ConsentTally.objects.filter(
+        purpose_code=purpose_code, category_code=category_code
+    ).aggregate(first=Min("week"))["first"]
+    return first
+
+
 def weekly_trend(
     *, purpose_code: str, category_code: str, weeks: int, now: datetime | None = None
 ) -> list[WeekOfConsents]:

@@ -71,6 +71,12 @@ class Equation:
         """``whole`` is the sum of ``parts`` and ``rest``."""
         return Equation({**dict.fromkeys(parts, 1), whole: -1}, -rest)
 
+    @staticmethod
+    def at_most(smaller: Key, larger: Sequence[Key], slack: Key) -> Equation:
+        """``smaller`` is at most the sum of ``larger``; what is left is ``slack`` (make it a
+        latent count, at least 0)."""
+        return Equation({**dict.fromkeys(larger, -1), smaller: 1, slack: 1})
+
 
 @dataclass(frozen=True)
 class Linked:

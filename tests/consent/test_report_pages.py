@@ -6,20 +6,29 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
-from consent.reports.pages import trend_published
-from consent.reports.selectors import WeekOfConsents
+from consent.reports.pages import overview_and_terms, trend, trend_published
+from consent.reports.selectors import Overview, PurposeUptake, WeekOfConsents
 from consent.reports.suppression import Hidden
+from consent.reports.tallies import week_of
 from consent.services import Actor, consent_grant
 from portal.models import StaffAuditEntry
 from tests.factories import StaffFactory, UserFactory
-from tests.helpers import grant, log_in_with_mfa, terms_of, terms_publish, with_totp, withdraw
+from tests.helpers import (
+    grant,
+    log_in_with_mfa,
+    publish_material_change,
+    terms_of,
+    terms_publish,
+    with_totp,
+    withdraw,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -149,28 +158,39 @@ def test_a_share_is_not_shown_when_the_rest_of_the_residents_are_fewer_than_ten(
 def test_the_weekly_trend_shows_a_weeks_decisions_and_hides_the_few(client, officer, city) -> None:
     for resident in UserFactory.create_batch(10):
         grant(resident, "personalised_home", "places")
+    params = {"purpose": "personalised_home", "category": "places", "weeks": "13"}
+
+    events = trend(params, now=timezone.now() + timedelta(weeks=1)).events
+
+    # No totals: a week's decisions add up to nothing published.
+    assert list(events.columns) == ["Grants", "Refusals", "Withdrawals", "Expiries"]
+    assert events.shown_totals() is None
+    assert len(events.rows) == 13
+    last_week = events.published.cells[-1]
+    assert last_week[0] == 22
+    assert last_week[2] is Hidden.SMALL  # three withdrawals
+
+
+def test_the_week_under_way_is_not_shown(client, officer, city) -> None:
     params = {"table": "trend-events", "purpose": "personalised_home", "category": "places"}
 
-    rows = csv_rows(client.get(reverse("consent_staff:reports_csv"), {**params, "weeks": "13"}))
+    rows = csv_rows(client.get(reverse("consent_staff:reports_csv"), params))
 
-    # No totals: a total over one period would be protected differently from the next
-    # period's, and the two downloads together would give a hidden count away.
-    assert rows[0] == ["Week starting", "Grants", "Refusals", "Withdrawals", "Expiries"]
-    assert len(rows) == 1 + 13
-    this_week = rows[-1]
-    assert this_week[1] == "22"
-    assert this_week[3] == "<10"  # three withdrawals
+    # Its counts grow day by day: two days' tables would tell a day's decisions apart.
+    this_week = week_of(timezone.now())
+    assert rows[-1][0] == (this_week - timedelta(weeks=1)).isoformat()
+    assert all(cell == "<10" for row in rows[1:] for cell in row[1:])  # nothing before it
 
 
 def test_the_active_consents_at_the_end_of_the_week_count_grants_less_withdrawals(
     client, officer, city
 ) -> None:
-    params = {"table": "trend-active", "purpose": "personalised_home", "category": "places"}
+    params = {"purpose": "personalised_home", "category": "places"}
 
-    document = json.loads(client.get(reverse("consent_staff:reports_json"), params).content)
+    active = trend(params, now=timezone.now() + timedelta(weeks=1)).active
 
-    assert document["rows"][-1]["counts"] == ["<10"]  # 12 granted, 3 withdrawn: 9
-    assert "total" not in document  # a stock over weeks does not add up
+    assert active.published.cells[-1] == (Hidden.SMALL,)  # 12 granted, 3 withdrawn: 9
+    assert active.shown_totals() is None  # a stock over weeks does not add up
 
 
 def test_the_trends_page_draws_a_chart_with_its_table_beside_it(client, officer, city) -> None:
@@ -366,3 +386,71 @@ def test_the_registered_are_hidden_when_a_part_and_its_small_rest_would_tell_it(
 
     assert rows["Registered residents"] == "×"
     assert rows["Sharing for: Personalised home page"] == "×"
+
+
+def overview_of(registered, consenting, purposes, *, withdrew=12, again=0, terms=None):
+    """An overview with these counts; each purpose's residents rest on its current terms
+    unless ``terms`` says otherwise."""
+    codes = ["personalised_home", "disaster_warnings", "school_letters", "planning_statistics"]
+    return Overview(
+        registered=registered,
+        consenting=consenting,
+        per_purpose=[
+            PurposeUptake(code=code, name=code, residents=n)
+            for code, n in zip(codes, purposes, strict=True)
+        ],
+        withdrew_recently=withdrew,
+        to_consent_again=again,
+        at_the_counter=0,
+        ledger=None,
+        terms=terms
+        if terms is not None
+        else {terms_of(code).pk: n for code, n in zip(codes, purposes, strict=True)},
+    )
+
+
+def test_a_small_purpose_is_not_given_away_by_those_sharing_for_any_purpose() -> None:
+    # 55 share for some purpose, the others hold 20 + 15 + 11: the third holds at least 9, and
+    # "<10" would make it exactly 9.
+    measures, _versions = overview_and_terms(overview_of(100, 55, [20, 15, 9, 11]))
+
+    registered, consenting, *purposes = measures[:6]
+    assert purposes[2] is Hidden.SMALL
+    assert Hidden.PROTECTING in (consenting, purposes[0], purposes[1], purposes[3])
+
+
+def test_a_purpose_hidden_beside_its_version_and_those_sharing_is_not_pinned_by_them() -> None:
+    # 21 share, all for the home page: 21 on its version 2, one of them still on version 1.
+    old = terms_of("personalised_home")
+    new = publish_material_change("personalised_home")
+    report = overview_of(100, 21, [21, 0, 0, 0], again=1, terms={old.pk: 1, new.pk: 21})
+
+    measures, versions = overview_and_terms(report)
+
+    purpose = measures[2]
+    second = next(shown for v, shown in versions if v.terms.pk == new.pk)
+    if isinstance(purpose, Hidden):
+        # At least its version's 21, at most the 21 sharing: both cannot be shown.
+        assert isinstance(measures[1], Hidden) or isinstance(second, Hidden)
+
+
+def test_a_week_is_protected_alike_when_the_next_week_is_added() -> None:
+    # Week 1: one grant, 12 withdrawals, 10 expiries, active 35 -> 14. Were next week's page
+    # to start at week 1 (as a 52-week window moving on would), nothing would bound the active
+    # consents before it, and its expiries could be shown: with this week's page, where they
+    # are hidden, the grant could only be 0 or 1. Both pages start at the first decision.
+    weeks = [
+        week(0, granted=35, active=35, became_active=35),
+        week(1, granted=1, withdrawn=12, expired=10, stopped_active=22, became_active=1, active=14),
+    ]
+    weeks += [
+        week(
+            n, granted=20, withdrawn=10, expired=10, became_active=20, stopped_active=20, active=14
+        )
+        for n in range(2, 53)
+    ]
+
+    this_week, _active = trend_published(weeks[:52])
+    next_week, _active = trend_published(weeks)
+
+    assert this_week[1] == next_week[1] == (Hidden.SMALL, Hidden.SMALL, 12, Hidden.PROTECTING)
