@@ -110,8 +110,17 @@ def overview_and_terms(
             counts[("rest", i)] = report.registered - part
             rests[("rest", i)] = Hidden.SMALL
             equations.append(Equation.total(("measure", 0), [("measure", i), ("rest", i)]))
+    # A purpose's residents are those resting on its versions in force (consents to replaced
+    # ones are not active): the replaced ones go with those asked to agree again.
     groups = [
-        (2 + n, [j for j, v in enumerate(versions) if v.terms.purpose.code == purpose.code])
+        (
+            2 + n,
+            [
+                j
+                for j, v in enumerate(versions)
+                if v.usable and v.terms.purpose.code == purpose.code
+            ],
+        )
         for n, purpose in enumerate(report.per_purpose)
     ]
     groups.append((len(measures) - 1, [j for j, v in enumerate(versions) if not v.usable]))
@@ -137,6 +146,8 @@ def overview_and_terms(
         for j, v in enumerate(versions)
     ]
     for smaller, larger in bounds:
+        if counts[smaller] > sum(counts[key] for key in larger):
+            continue  # not so now (a consent lapsed and not yet marked): nothing to know
         slack = ("slack", len(latent))
         latent[slack] = (0, None)
         equations.append(Equation.at_most(smaller, larger, slack))
@@ -232,7 +243,12 @@ def trend(params: Mapping[str, str], *, now: datetime | None = None) -> Trend:
         weeks=span,
         now=datetime.combine(last, time(12), tzinfo=timezone.get_current_timezone()),
     )
-    events, active = trend_published(protected)
+    # Weeks before the first decision are known to be empty (the terms say when the purpose
+    # began): they are shown hidden, and the decisions are protected from the first on.
+    empty = span - since_first
+    events, active = trend_published(protected[empty:])
+    events = tuple((Hidden.SMALL,) * len(EVENTS) for _week in range(empty)) + events
+    active = tuple((Hidden.SMALL,) for _week in range(empty)) + active
     shown = slice(span - form.cleaned_data["weeks"], None)
     weeks = protected[shown]
     labels = [_week_label(week.week) for week in weeks]

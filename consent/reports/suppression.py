@@ -21,6 +21,7 @@ linked tables they bound the whole numbers from outside, as statistical offices'
 from __future__ import annotations
 
 import enum
+import logging
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 from numpy.typing import NDArray
+
+logger = logging.getLogger(__name__)
 
 # A count below this is never shown.
 SMALL = 10
@@ -155,7 +158,8 @@ def suppress_linked_or_all(linked: Linked) -> dict[Key, Hidden]:
     is hidden, every count hidden."""
     try:
         return suppress_linked(linked)
-    except CannotProtect:
+    except CannotProtect as error:
+        logger.warning("Hiding every count of a report table: %s", error)
         return {
             key: Hidden.SMALL if count < SMALL else Hidden.PROTECTING
             for key, count in linked.counts.items()
@@ -492,7 +496,8 @@ class _Programme:
         ):
             return None
         if status != highspy.HighsModelStatus.kOptimal:
-            raise AssertionError(f"the published counts have no solution: {status}")
+            # The equations contradict the counts: a relation taken as known does not hold.
+            raise CannotProtect(f"the published counts have no solution: {status}")
         return float(self.solver.getInfo().objective_function_value)
 
 

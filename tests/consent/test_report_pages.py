@@ -454,3 +454,67 @@ def test_a_week_is_protected_alike_when_the_next_week_is_added() -> None:
     next_week, _active = trend_published(weeks)
 
     assert this_week[1] == next_week[1] == (Hidden.SMALL, Hidden.SMALL, 12, Hidden.PROTECTING)
+
+
+def test_a_version_in_force_tells_its_purpose_and_so_cannot_give_another_away() -> None:
+    # School letters: 9. Planning statistics: 11, all on its version in force (shown or not on
+    # the overview, its version tells it); 4 more rest on its replaced version. With 55 sharing
+    # and 20 + 15 + 11 besides, the 9 would be exactly 9 if all of those were known.
+    old = terms_of("planning_statistics")
+    new = publish_material_change("planning_statistics")
+    terms = {
+        terms_of("personalised_home").pk: 20,
+        terms_of("disaster_warnings").pk: 15,
+        terms_of("school_letters").pk: 9,
+        new.pk: 11,
+        old.pk: 4,
+    }
+    report = overview_of(100, 55, [20, 15, 9, 11], again=4, terms=terms)
+
+    measures, versions = overview_and_terms(report)
+
+    consenting, purposes = measures[1], measures[2:6]
+    in_force = {v.terms.purpose.code: shown for v, shown in versions if v.usable}
+    codes = ["personalised_home", "disaster_warnings", "school_letters", "planning_statistics"]
+    known = [
+        purpose if not isinstance(purpose, Hidden) else in_force[code]
+        for code, purpose in zip(codes, purposes, strict=True)
+    ]
+    assert purposes[2] is Hidden.SMALL
+    others = known[:2] + known[3:]
+    assert isinstance(consenting, Hidden) or any(isinstance(n, Hidden) for n in others)
+
+
+def test_a_consent_lapsed_but_not_yet_marked_does_not_break_the_overview() -> None:
+    # School letters' version holds 10 (one consent lapsed today, still marked granted) while 9
+    # are active: "a version holds at most its purpose" does not hold just now.
+    report = overview_of(
+        100,
+        55,
+        [20, 15, 9, 11],
+        terms={
+            terms_of(code).pk: n
+            for code, n in zip(
+                ["personalised_home", "disaster_warnings", "school_letters", "planning_statistics"],
+                [20, 15, 10, 11],
+                strict=True,
+            )
+        },
+    )
+
+    measures, _versions = overview_and_terms(report)
+
+    assert measures[4] is Hidden.SMALL
+
+
+def test_the_first_weeks_decisions_are_protected_from_nothing_active_before_them() -> None:
+    # Eleven grants in a purpose's first week and nothing else: 11 active, shown as 10 (10 to
+    # 14). Shown, the eleven would leave the withdrawals and expiries only 0 or 1.
+    for resident in UserFactory.create_batch(11):
+        grant(resident, "school_letters", "household")
+    params = {"purpose": "school_letters", "category": "household", "weeks": "13"}
+
+    events = trend(params, now=timezone.now() + timedelta(weeks=1)).events.published.cells
+
+    assert events[-1][0] is Hidden.PROTECTING
+    assert all(week == (Hidden.SMALL,) * 4 for week in events[:-1])  # before the first decision

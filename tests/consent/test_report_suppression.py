@@ -12,10 +12,13 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from consent.reports.suppression import (
     MIN_POSSIBLE,
     SMALL,
+    Equation,
     Hidden,
+    Linked,
     Published,
     possible_ranges,
     suppress,
+    suppress_linked_or_all,
 )
 
 # A greatest value this high only meets integer_range's ceiling: the count has no greatest.
@@ -162,3 +165,18 @@ def test_hidden_counts_read_as_the_report_shows_them() -> None:
 def test_an_empty_table_or_a_negative_count_is_refused(cells) -> None:
     with pytest.raises(ValueError):
         suppress(cells)
+
+
+def test_counts_that_their_equations_contradict_are_all_hidden(caplog) -> None:
+    # "a at most c" taken as known, though a is 12 and c, hidden, 3: nothing can be reckoned,
+    # so nothing is shown.
+    linked = Linked(
+        counts={"a": 12, "b": 11, "c": 3},
+        equations=[Equation.at_most("a", ["c"], "slack")],
+        latent={"slack": (0, None)},
+    )
+
+    hidden = suppress_linked_or_all(linked)
+
+    assert hidden == {"a": Hidden.PROTECTING, "b": Hidden.PROTECTING, "c": Hidden.SMALL}
+    assert "Hiding every count" in caplog.text
