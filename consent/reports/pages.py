@@ -87,12 +87,8 @@ def overview_table(report: selectors.Overview) -> Table:
 def overview_and_terms(
     report: selectors.Overview,
 ) -> tuple[list[Shown], list[tuple[selectors.TermsUptake, Shown]]]:
-    """The overview's measures and each terms version's residents, as published.
-
-    They are protected together: a purpose's residents are its versions' residents (less those
-    resting on two, taken as known), those asked to agree again the replaced versions'. A part
-    of the registered is hidden also when the rest of them is under ten ("registered less
-    sharing" would tell how few share nothing)."""
+    """The overview's measures and each terms version's residents, as published: protected
+    together (``_overview_linked``)."""
     versions = selectors.terms_uptake(report.terms)
     measures = [
         report.registered,
@@ -101,72 +97,69 @@ def overview_and_terms(
         report.withdrew_recently,
         report.to_consent_again,
     ]
-    counts: dict[Key, int] = {("measure", i): count for i, count in enumerate(measures)}
-    counts |= {("version", j): v.residents for j, v in enumerate(versions)}
-    equations = []
-    rests: dict[Key, Hidden] = {}
-    for i, part in enumerate(measures[1:], start=1):
-        if report.registered - part < SMALL:
-            counts[("rest", i)] = report.registered - part
-            rests[("rest", i)] = Hidden.SMALL
-            equations.append(Equation.total(("measure", 0), [("measure", i), ("rest", i)]))
-    # A purpose's residents are those resting on its versions in force (consents to replaced
-    # ones are not active): the replaced ones go with those asked to agree again.
-    groups = [
-        (
-            2 + n,
-            [
-                j
-                for j, v in enumerate(versions)
-                if v.usable and v.terms.purpose.code == purpose.code
-            ],
-        )
-        for n, purpose in enumerate(report.per_purpose)
-    ]
-    groups.append((len(measures) - 1, [j for j, v in enumerate(versions) if not v.usable]))
-    for measure, group in groups:
-        if not group:
-            continue  # no version to set the count against
-        keys = [("version", j) for j in group]
-        rest = measures[measure] - sum(counts[key] for key in keys)
-        equations.append(Equation.total(("measure", measure), keys, rest))
-    # What anyone knows besides: every part is at most the registered; a purpose's residents
-    # are at most those sharing for some purpose, who are at most all purposes' together; a
-    # version in force holds at most its purpose's residents, a replaced one at most those
-    # asked to agree again.
-    latent: dict[Key, tuple[int, int | None]] = {}
-    purposes = [("measure", 2 + n) for n in range(len(report.per_purpose))]
-    in_force = {purpose.code: ("measure", 2 + n) for n, purpose in enumerate(report.per_purpose)}
-    replaced = ("measure", len(measures) - 1)
-    bounds = [(("measure", i), [("measure", 0)]) for i in range(1, len(measures))]
-    bounds += [(purpose, [("measure", 1)]) for purpose in purposes]
-    bounds.append((("measure", 1), purposes))
-    bounds += [
-        (("version", j), [in_force[v.terms.purpose.code] if v.usable else replaced])
-        for j, v in enumerate(versions)
-    ]
-    for smaller, larger in bounds:
-        if counts[smaller] > sum(counts[key] for key in larger):
-            continue  # not so now (a consent lapsed and not yet marked): nothing to know
-        slack = ("slack", len(latent))
-        latent[slack] = (0, None)
-        equations.append(Equation.at_most(smaller, larger, slack))
-    hidden = suppress_linked_or_all(
-        Linked(
-            counts=counts,
-            equations=equations,
-            latent=latent,
-            margins=frozenset({("measure", 0)}),
-            hidden_from_start=rests,
-        )
-    )
+    linked = _overview_linked(report, measures, versions)
+    hidden = suppress_linked_or_all(linked)
 
     def shown(key: Key) -> Shown:
-        return hidden.get(key, counts[key])
+        return hidden.get(key, linked.counts[key])
 
     return (
         [shown(("measure", i)) for i in range(len(measures))],
         [(v, shown(("version", j))) for j, v in enumerate(versions)],
+    )
+
+
+def _overview_linked(
+    report: selectors.Overview, measures: list[int], versions: list[selectors.TermsUptake]
+) -> Linked:
+    """The overview's measures (``("measure", i)``: the registered, those sharing, each
+    purpose, those who withdrew, those asked to agree again) and the versions' residents
+    (``("version", j)``), with what is known between them:
+
+    - a part of the registered whose rest is under ten: the rest is a count to protect
+      ("registered less sharing" would tell how few share nothing);
+    - a purpose's residents are those resting on its versions in force (consents to replaced
+      ones are not active), those asked to agree again the replaced versions' (less those
+      resting on two, taken as known);
+    - every part is at most the registered; a purpose at most those sharing, who are at most
+      all purposes together; a version in force at most its purpose, a replaced one at most
+      those asked to agree again (each as an equation with an unknown slack; left out when it
+      does not hold at the moment, as when a consent has lapsed and is not yet marked).
+    """
+    counts: dict[Key, int] = {("measure", i): count for i, count in enumerate(measures)}
+    counts |= {("version", j): v.residents for j, v in enumerate(versions)}
+    equations: list[Equation] = []
+    rests: dict[Key, Hidden] = {}
+    for i, part in enumerate(measures[1:], start=1):
+        if measures[0] - part < SMALL:
+            counts[("rest", i)] = measures[0] - part
+            rests[("rest", i)] = Hidden.SMALL
+            equations.append(Equation.total(("measure", 0), [("measure", i), ("rest", i)]))
+    purposes = {p.code: ("measure", 2 + n) for n, p in enumerate(report.per_purpose)}
+    again = ("measure", len(measures) - 1)
+    # The measure each version belongs to: its purpose's when in force, else "agree again".
+    owner = [purposes[v.terms.purpose.code] if v.usable else again for v in versions]
+    for measure in [*purposes.values(), again]:
+        keys = [("version", j) for j in range(len(versions)) if owner[j] == measure]
+        if keys:
+            rest = counts[measure] - sum(counts[key] for key in keys)
+            equations.append(Equation.total(measure, keys, rest))
+    bounds = [(("measure", i), [("measure", 0)]) for i in range(1, len(measures))]
+    bounds += [(purpose, [("measure", 1)]) for purpose in purposes.values()]
+    bounds.append((("measure", 1), list(purposes.values())))
+    bounds += [(("version", j), [owner[j]]) for j in range(len(versions))]
+    latent: dict[Key, tuple[int, int | None]] = {}
+    for smaller, larger in bounds:
+        if counts[smaller] <= sum(counts[key] for key in larger):
+            slack = ("slack", len(latent))
+            latent[slack] = (0, None)
+            equations.append(Equation.at_most(smaller, larger, slack))
+    return Linked(
+        counts=counts,
+        equations=equations,
+        latent=latent,
+        margins=frozenset({("measure", 0)}),
+        hidden_from_start=rests,
     )
 
 

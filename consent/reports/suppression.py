@@ -86,17 +86,16 @@ class Linked:
     """Counts published together, and the equations between them.
 
     ``counts`` are the published counts with their true values; ``latent`` the unknowns that
-    are never published, with their bounds (least, greatest or None). Counts in ``margins`` (totals)
-    are hidden to protect others only when no inner count will do; counts in ``fixed`` never
-    (they are known some other way); counts in ``hidden_from_start`` are hidden whatever they
-    count (for instance because another table hides them).
+    are never published, with their bounds (least, greatest or None). Counts in ``margins``
+    (totals) are hidden to protect others only when no inner count will do; counts in
+    ``hidden_from_start`` are hidden whatever they count (a count that is never shown but
+    could be worked out, such as the registered less a part of them).
     """
 
     counts: Mapping[Key, int]
     equations: Sequence[Equation]
     latent: Mapping[Key, tuple[int, int | None]] = field(default_factory=dict)
     margins: frozenset[Key] = frozenset()
-    fixed: frozenset[Key] = frozenset()
     hidden_from_start: Mapping[Key, Hidden] = field(default_factory=dict)
 
 
@@ -307,7 +306,7 @@ def _protector(structure: _Structure, exposed: Key) -> Key:
     linked, hidden = structure.linked, structure.hidden
 
     def may_hide(key: Key) -> bool:
-        return key in linked.counts and key not in hidden and key not in linked.fixed
+        return key in linked.counts and key not in hidden
 
     def cost(key: Key) -> tuple[bool, int, bool, int, int]:
         own = structure.equations_of[key]
