@@ -60,17 +60,36 @@ def publish_material_change(purpose: str) -> ConsentTerms:
     """A new version of the purpose's terms that names one more recipient (the operator): a
     material change, so consents to the earlier versions wait for the resident to agree again."""
     old = terms_of(purpose)
-    return terms_publish(
-        purpose_code=purpose,
-        category_codes=old.category_codes,
+    return publish_terms_like(
+        old,
         recipient_codes=[*old.recipient_codes, "operator"],
         text_ja=old.text_ja + "（委託先を追加）",
         text_en=old.text_en + " (operator added)",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
     )
+
+
+def publish_wording_change(purpose: str, **changes: Any) -> ConsentTerms:
+    """A new version of the purpose's terms with new wording and nothing else: consents to the
+    earlier versions stay usable."""
+    old = terms_of(purpose)
+    return publish_terms_like(
+        old, text_ja=old.text_ja + "（表現を修正）", text_en=old.text_en + " (wording)", **changes
+    )
+
+
+def publish_terms_like(old: ConsentTerms, **changes: Any) -> ConsentTerms:
+    """A new version of ``old``'s purpose's terms: ``old``'s own, with ``changes``."""
+    fields = {
+        "category_codes": old.category_codes,
+        "recipient_codes": old.recipient_codes,
+        "text_ja": old.text_ja,
+        "text_en": old.text_en,
+        "retention_days": old.retention_days,
+        "valid_days": old.valid_days,
+        "withdrawal_method_ja": old.withdrawal_method_ja,
+        "withdrawal_method_en": old.withdrawal_method_en,
+    }
+    return terms_publish(purpose_code=old.purpose.code, **{**fields, **changes})
 
 
 def withdraw(

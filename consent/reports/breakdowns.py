@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 
 from consent.catalogue import Category, PurposeCode
 from consent.policy import AGE_BAND_WIDTH
@@ -124,7 +124,12 @@ class RunCounts:
     pairs: Sequence[str] = tuple(PAIRS)  # the "purpose/category" pairs with tables
 
     def known_in(self, grouping: str) -> dict[str, int]:
-        return grouped(self.known, self.areas, grouping, self.registered)
+        return self._known_by_grouping[grouping]
+
+    @cached_property
+    def _known_by_grouping(self) -> dict[str, dict[str, int]]:
+        # Every pair's tables take their groups from these: counted once.
+        return {g: grouped(self.known, self.areas, g, self.registered) for g in GROUPINGS}
 
     def consenting_in(self, pair: str, grouping: str) -> dict[str, int]:
         """The groups of ``known_in``, each with how many of its residents have the consent."""
@@ -180,7 +185,7 @@ def linked(counts: RunCounts) -> Linked:
         equations.append(Equation.total(REGISTERED, [known_key(grouping, g) for g in groups]))
     equations += _nested(counts, known_key, latent)
     for pair in counts.pairs:
-        if broken_down(counts, pair):
+        if broken_down(counts.consenting_totals, pair):
             equations += _pair(counts, pair, known, values)
             equations += _nested(counts, partial(consenting_key, pair), latent)
             # Of those living in an area but in none of its parts, some have the consent.
@@ -254,10 +259,10 @@ def hidden_counts(counts: RunCounts) -> dict[str, str]:
     return {str(key): how.value for key, how in suppress_linked_or_all(linked(counts)).items()}
 
 
-def broken_down(counts: RunCounts, pair: str) -> bool:
-    """Whether the run has tables for the pair: not when fewer than ten residents have the
+def broken_down(consenting_totals: Mapping[str, int], pair: str) -> bool:
+    """Whether a run has tables for the pair: not when fewer than ten residents have the
     consent (every count of them would be small; the page says so instead)."""
-    return counts.consenting_totals.get(pair, 0) >= SMALL
+    return consenting_totals.get(pair, 0) >= SMALL
 
 
 def shown(hidden: Mapping[str, str], key: str, count: int) -> int | Hidden:

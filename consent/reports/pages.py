@@ -517,7 +517,7 @@ def breakdown(params: Mapping[str, str]) -> BreakdownPage:
     category = DataCategory.objects.get(code=form.cleaned_data["category"])
     by = form.cleaned_data["by"]
     codes = {"purpose_code": purpose.code, "category_code": category.code}
-    if run.consenting.get(breakdowns.pair_of(purpose.code, category.code), 0) < SMALL:
+    if not breakdowns.broken_down(run.consenting, breakdowns.pair_of(purpose.code, category.code)):
         return _too_few(run)
     if by == AGE:
         result = selectors.breakdown_by_age(run, **codes)
@@ -584,7 +584,7 @@ def coverage(params: Mapping[str, str]) -> BreakdownPage:
     # Warnings reach a resident for an area when they agreed to them using their places.
     codes = {"purpose_code": PurposeCode.DISASTER_WARNINGS, "category_code": Category.PLACES}
     level = form.cleaned_data["level"]
-    if run.consenting.get(breakdowns.pair_of(**codes), 0) < SMALL:
+    if not breakdowns.broken_down(run.consenting, breakdowns.pair_of(**codes)):
         return _too_few(run)
     result = selectors.breakdown_by_area(run, **codes, kind=level)
     unplaced = _("Home area not shared for statistics, or above this level")

@@ -33,6 +33,7 @@ from consent.models import (
     Purpose,
     ReportSnapshot,
 )
+from consent.reports import breakdowns
 from consent.reports.breakdowns import AGE_BANDS, UNPLACED
 from consent.reports.tallies import week_of
 from consent.selectors import active_grants_q, latest_ledger_verification, usable_terms_ids
@@ -436,22 +437,6 @@ def latest_planning_statistics() -> PlanningStatisticsRun | None:
     )
 
 
-def statistics_cells(
-    run: PlanningStatisticsRun,
-) -> tuple[Counter[tuple[int | None, str]], dict[str, Counter[tuple[int | None, str]]]]:
-    """A run's counts as (area, age band) -> residents: of all residents read, and of those
-    with each "purpose/category" consent."""
-    known: Counter[tuple[int | None, str]] = Counter()
-    consenting: dict[str, Counter[tuple[int | None, str]]] = {}
-    rows = PlanningStatisticsCount.objects.filter(run=run).values_list(
-        "area_id", "age_band", "purpose_code", "category_code", "residents"
-    )
-    for area, band, purpose, category, residents in rows.iterator(chunk_size=10_000):
-        cells = consenting.setdefault(f"{purpose}/{category}", Counter()) if purpose else known
-        cells[(area, band)] += residents
-    return known, consenting
-
-
 @dataclass(frozen=True)
 class Group:
     """One row of a breakdown: residents known to live there (or to be in that band), and how
@@ -490,46 +475,39 @@ def breakdown_by_age(
         run=run,
         groups=[Group(band, known[band], consenting.get(band, 0), band) for band in bands],
         registered=run.registered,
-        consenting=run.consenting.get(f"{purpose_code}/{category_code}", 0),
+        consenting=run.consenting.get(breakdowns.pair_of(purpose_code, category_code), 0),
     )
 
 
 def breakdown_by_area(
     run: PlanningStatisticsRun, *, purpose_code: str, category_code: str, kind: str
 ) -> Breakdown:
-    """Rows: every area of ``kind`` (a district takes in its neighbourhoods); a home in an area
-    above that level counts where no attribute places it."""
+    """Rows: every area of ``kind`` (a district takes in its neighbourhoods), grouped as the
+    run's protection grouped them (``breakdowns.grouped``); a home in an area above that level
+    counts where no attribute places it."""
     known, consenting = _grouped_counts(run, purpose_code, category_code, key="area_id")
     areas = list(Area.objects.only("id", "code", "parent_id", "kind", "name_ja", "name_en"))
-    parent = {area.pk: area.parent_id for area in areas}
-    of_kind = {area.pk: area for area in areas if area.kind == kind}
-    known_in: Counter[int] = Counter()
-    consenting_in: Counter[int] = Counter()
-    for area_id in known:
-        if area_id is None:
-            continue
-        if (reached := _ancestor_in(area_id, of_kind, parent)) is not None:
-            known_in[reached] += known[area_id]
-            consenting_in[reached] += consenting.get(area_id, 0)
+    tree = breakdowns.Areas(
+        kind={area.pk: area.kind for area in areas},
+        parent={area.pk: area.parent_id for area in areas},
+    )
+    grouping = breakdowns.area_grouping(kind)
+
+    def in_groups(cells: Counter[Any]) -> dict[str, int]:
+        return breakdowns.grouped({(area, ""): n for area, n in cells.items()}, tree, grouping, 0)
+
+    known_in, consenting_in = in_groups(known), in_groups(consenting)
     return Breakdown(
         run=run,
         groups=[
-            Group(area.name, known_in[area.pk], consenting_in[area.pk], str(area.pk))
+            Group(area.name, known_in[str(area.pk)], consenting_in[str(area.pk)], str(area.pk))
             # By code: the national area codes put neighbours together, in any language.
-            for area in sorted(of_kind.values(), key=lambda area: (area.code, area.pk))
+            for area in sorted(areas, key=lambda area: (area.code, area.pk))
+            if area.kind == kind
         ],
         registered=run.registered,
-        consenting=run.consenting.get(f"{purpose_code}/{category_code}", 0),
+        consenting=run.consenting.get(breakdowns.pair_of(purpose_code, category_code), 0),
     )
-
-
-def _ancestor_in(
-    area_id: int, wanted: dict[int, Area], parent: dict[int, int | None]
-) -> int | None:
-    reached: int | None = area_id
-    while reached is not None and reached not in wanted:
-        reached = parent.get(reached)
-    return reached
 
 
 def _grouped_counts(

@@ -30,7 +30,7 @@ from consent.models import (
     PlanningStatisticsRun,
 )
 from consent.reports import breakdowns
-from consent.reports.selectors import resident_accounts, statistics_cells
+from consent.reports.selectors import resident_accounts
 from consent.selectors import active_grants_q
 from portal.models import PlaceKind
 
@@ -77,16 +77,24 @@ def planning_statistics_compute(*, chunk_size: int = policy.RANGE_CHUNK) -> Plan
     return _recorded(started_at, counts)
 
 
-def statistics_protect(run: PlanningStatisticsRun) -> None:
-    """Decide, for all of the run's tables together, which counts are hidden
-    (consent.reports.breakdowns); saved with the run."""
-    known, consenting = statistics_cells(run)
-    run.hidden = breakdowns.hidden_counts(
+def _hidden_counts(counts: _Counts) -> dict[str, str]:
+    """Which counts of the run's tables are hidden, decided for all of them together
+    (consent.reports.breakdowns) from the counts just made."""
+    known: Counter[tuple[int | None, str]] = Counter()
+    consenting: dict[str, Counter[tuple[int | None, str]]] = {}
+    for (area, band, purpose, category), residents in counts.cells.items():
+        if purpose:
+            consenting.setdefault(breakdowns.pair_of(purpose, category), Counter())[
+                (area, band)
+            ] += residents
+        else:
+            known[(area, band)] += residents
+    return breakdowns.hidden_counts(
         breakdowns.RunCounts(
-            registered=run.registered,
+            registered=counts.registered,
             known=known,
             consenting=consenting,
-            consenting_totals=run.consenting,
+            consenting_totals=counts.consenting,
             areas=breakdowns.Areas.load(),
         )
     )
@@ -105,7 +113,9 @@ def _count_range(
     consents = _active_consents(low, high, in_range)
     counts.registered += len(in_range)
     for held in consents.values():
-        counts.consenting.update(f"{purpose}/{category}" for purpose, category in held)
+        counts.consenting.update(
+            breakdowns.pair_of(purpose, category) for purpose, category in held
+        )
     if chunk is None:
         return
     homes = _home_areas(chunk)
@@ -161,7 +171,7 @@ def _recorded(started_at: datetime, counts: _Counts) -> PlanningStatisticsRun:
     PlanningStatisticsCount.objects.bulk_create(
         _count_rows(run, counts.cells.items()), batch_size=5000
     )
-    statistics_protect(run)
+    run.hidden = _hidden_counts(counts)
     run.finished_at = timezone.now()
     run.save(update_fields=["finished_at", "hidden"])
     kept = PlanningStatisticsRun.objects.order_by("-started_at").values("pk")[:KEEP_RUNS]

@@ -19,10 +19,10 @@ from django.core import mail
 from consent import policy
 from consent.emails import counter_notice_send
 from consent.models import ConsentEvent, PaperForm, PaperFormStatus
-from consent.services import paper_form_batch_issue, paper_form_void, terms_publish
+from consent.services import paper_form_batch_issue, paper_form_void
 from portal.models import StaffAuditEntry
 from tests.factories import StaffFactory, UserFactory
-from tests.helpers import grant, log_in_with_mfa, terms_of, with_totp
+from tests.helpers import grant, log_in_with_mfa, publish_material_change, with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -391,18 +391,7 @@ def test_a_paper_form_signed_for_an_older_terms_version_is_refused(
     client, clerk, references
 ) -> None:
     resident = UserFactory.create()
-    old = terms_of("disaster_warnings")
-    terms_publish(
-        purpose_code="disaster_warnings",
-        category_codes=old.category_codes,
-        recipient_codes=[*old.recipient_codes, "operator"],
-        text_ja=old.text_ja + "改",
-        text_en=old.text_en + " v2",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-    )
+    publish_material_change("disaster_warnings")
     client.cookies["django_language"] = "en"
 
     response = client.post(URL, paper_form(resident, references[0], terms_version=1))

@@ -15,11 +15,11 @@ from consent.catalogue import Category, PurposeCode
 from consent.models import DataUseEvent
 from consent.policy import Reader
 from consent.selectors import current_terms
-from consent.services import Actor, consent_grant, terms_publish
+from consent.services import Actor, consent_grant
 from portal.models import Area, School
 from portal.residents import services as profile_services
 from tests.factories import DistrictFactory, SchoolFactory, StaffFactory, UserFactory
-from tests.helpers import grant, publish_material_change, terms_of, withdraw
+from tests.helpers import grant, publish_material_change, publish_wording_change, terms_of, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -153,19 +153,7 @@ def test_materially_changed_terms_hide_the_categories_until_the_resident_agrees_
 
 
 def test_an_editorial_terms_change_keeps_earlier_consents_usable(full_resident) -> None:
-    old = terms_of("disaster_warnings")
-    terms_publish(
-        purpose_code="disaster_warnings",
-        category_codes=old.category_codes,
-        recipient_codes=old.recipient_codes,
-        text_ja=old.text_ja + "（表記の修正）",
-        text_en=old.text_en + " (typo fixed)",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-        requires_reconsent=False,
-    )
+    publish_wording_change("disaster_warnings", requires_reconsent=False)
     assert Category.PLACES in policy.allowed_categories(
         resident_id=full_resident.pk, purpose="disaster_warnings"
     )

@@ -24,8 +24,8 @@ from tests.helpers import (
     grant,
     log_in_with_mfa,
     publish_material_change,
+    publish_wording_change,
     terms_of,
-    terms_publish,
     with_totp,
     withdraw,
 )
@@ -343,18 +343,7 @@ def test_a_week_whose_active_consents_tell_nothing_hides_only_its_small_counts()
 def test_a_purpose_and_its_terms_versions_do_not_give_a_small_version_away(client, officer) -> None:
     for resident in UserFactory.create_batch(3):
         grant(resident, "school_letters", "household")
-    old = terms_of("school_letters")
-    terms_publish(  # new wording, same recipients: consents to version 1 stay valid
-        purpose_code="school_letters",
-        category_codes=old.category_codes,
-        recipient_codes=old.recipient_codes,
-        text_ja=old.text_ja + "（表現を修正）",
-        text_en=old.text_en + " (wording)",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-    )
+    publish_wording_change("school_letters")  # consents to version 1 stay valid
     for resident in UserFactory.create_batch(12):
         grant(resident, "school_letters", "household")
 

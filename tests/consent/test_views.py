@@ -17,7 +17,7 @@ from consent.models import ConsentEvent, DataCategory
 from consent.services import terms_publish
 from portal.residents import services as profile_services
 from tests.factories import DEFAULT_PASSWORD, DistrictFactory, UserFactory
-from tests.helpers import grant, terms_of
+from tests.helpers import grant, publish_wording_change, terms_of
 
 pytestmark = pytest.mark.django_db
 
@@ -168,18 +168,7 @@ def test_a_purpose_not_offered_for_this_category_records_nothing(client, residen
 
 def test_terms_published_while_reading_a_step_record_nothing(client, resident) -> None:
     shown = step_terms("places")
-    old = terms_of("disaster_warnings")
-    terms_publish(
-        purpose_code="disaster_warnings",
-        category_codes=old.category_codes,
-        recipient_codes=old.recipient_codes,
-        text_ja=old.text_ja + "（改定）",
-        text_en=old.text_en + " (revised)",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-    )
+    publish_wording_change("disaster_warnings")
     response = client.post(
         "/consent/setup/places/",
         {"purposes": ["disaster_warnings"], "terms": shown, "action": "save"},
@@ -416,17 +405,7 @@ def test_purpose_page_gives_reconsent_after_a_terms_change(client, resident) -> 
 
 def test_purpose_page_refuses_terms_replaced_while_reading(client, resident) -> None:
     old = terms_of("disaster_warnings")
-    terms_publish(
-        purpose_code="disaster_warnings",
-        category_codes=old.category_codes,
-        recipient_codes=old.recipient_codes,
-        text_ja=old.text_ja + "（改定）",
-        text_en=old.text_en + " (revised)",
-        retention_days=old.retention_days,
-        valid_days=old.valid_days,
-        withdrawal_method_ja=old.withdrawal_method_ja,
-        withdrawal_method_en=old.withdrawal_method_en,
-    )
+    publish_wording_change("disaster_warnings")
     response = client.post(
         "/consent/purposes/disaster_warnings/", {"categories": ["places"], "terms": old.pk}
     )
