@@ -32,6 +32,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from psycopg import IsolationLevel
 
@@ -644,7 +645,16 @@ class _Scope:
             return Q(**{f"{resident_field}__gte": self.low, f"{resident_field}__lte": self.high})
         if len(self.ids) == 1:
             return Q(**{resident_field: self.ids[0]})
+        if connection.vendor == "postgresql" and len(self.ids) > _ARRAY_FROM:
+            # One array parameter instead of thousands of placeholders, which psycopg would
+            # otherwise splice into the query text one by one (a tenth of a bulk read's time).
+            return Q(**{f"{resident_field}__in": RawSQL(_UNNEST, (list(self.ids),))})
         return Q(**{f"{resident_field}__in": self.ids})
+
+
+# Above this many ids, PostgreSQL gets a list of residents as one array.
+_ARRAY_FROM = 50
+_UNNEST = "SELECT unnest(%s::bigint[])"
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "portal.notices",
     "portal.feeds",
     "portal.snow",
+    "portal.notifications",
     "portal.staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -256,7 +257,55 @@ HOME_URGENT_POLL_SECONDS = env_int("HOME_URGENT_POLL_SECONDS", 15)
 # popularity moves), one range task per RECOMMENDER_RANGE_SIZE residents.
 RECOMMENDER_RESCORE_MINUTES = env_int("RECOMMENDER_RESCORE_MINUTES", 60)
 RECOMMENDER_RANGE_SIZE = env_int("RECOMMENDER_RANGE_SIZE", 10_000)
-for _name in ("HOME_URGENT_POLL_SECONDS", "RECOMMENDER_RESCORE_MINUTES", "RECOMMENDER_RANGE_SIZE"):
+# Notifications (portal/notifications): a warning's fan-out is one task per NOTIFY_RANGE_SIZE
+# residents who asked for warnings; each sending task takes NOTIFY_SEND_BATCH messages. A sender
+# holds a message NOTIFY_LEASE_SECONDS (after that the sweep takes its worker for dead and sends
+# it again); a waiting message whose task has not come within NOTIFY_TASK_GRACE_SECONDS is handed
+# out again; the sweep runs every NOTIFY_SWEEP_SECONDS.
+NOTIFY_RANGE_SIZE = env_int("NOTIFY_RANGE_SIZE", 10_000)
+NOTIFY_SEND_BATCH = env_int("NOTIFY_SEND_BATCH", 100)
+NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300)
+NOTIFY_TASK_GRACE_SECONDS = env_int("NOTIFY_TASK_GRACE_SECONDS", 600)
+NOTIFY_SWEEP_SECONDS = env_int("NOTIFY_SWEEP_SECONDS", 15)
+# Digests go out at NOTIFY_DIGEST_HOUR (local time; weekly ones on NOTIFY_DIGEST_WEEKDAY, 0 is
+# Monday), with at most NOTIFY_DIGEST_SIZE notices each.
+NOTIFY_DIGEST_HOUR = env_int("NOTIFY_DIGEST_HOUR", 7)
+NOTIFY_DIGEST_WEEKDAY = env_int("NOTIFY_DIGEST_WEEKDAY", 0)
+NOTIFY_DIGEST_SIZE = env_int("NOTIFY_DIGEST_SIZE", 10)
+# Seconds a push service or a messaging gateway has to answer.
+NOTIFY_HTTP_TIMEOUT = env_float("NOTIFY_HTTP_TIMEOUT", 10.0)
+if NOTIFY_HTTP_TIMEOUT <= 0:
+    raise ImproperlyConfigured("NOTIFY_HTTP_TIMEOUT must be more than 0 seconds")
+# Webhooks and push endpoints on private, loopback or link-local addresses, and plain http, are
+# refused unless this is on (development and tests only: it lets a resident make the worker
+# call into the city's own network).
+NOTIFY_ALLOW_PRIVATE_ADDRESSES = env_bool("NOTIFY_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+# Web Push (VAPID): `python manage.py generate_vapid_keys` prints a pair. Without them the
+# push channel is not offered. VAPID_SUBJECT is how a push service reaches the operator.
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:webmaster@machiplus.localhost")
+# The push services a browser subscription may point at (a subscription naming any other host is
+# refused): Chrome's, Firefox's, Safari's and Edge's. A suffix matches its subdomains.
+NOTIFY_PUSH_SERVICE_HOSTS = env_list(
+    "NOTIFY_PUSH_SERVICE_HOSTS",
+    [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        ".push.apple.com",
+        ".notify.windows.com",
+    ],
+)
+for _name in (
+    "HOME_URGENT_POLL_SECONDS",
+    "RECOMMENDER_RESCORE_MINUTES",
+    "RECOMMENDER_RANGE_SIZE",
+    "NOTIFY_RANGE_SIZE",
+    "NOTIFY_SEND_BATCH",
+    "NOTIFY_LEASE_SECONDS",
+    "NOTIFY_TASK_GRACE_SECONDS",
+    "NOTIFY_SWEEP_SECONDS",
+):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1")
 # Beat names tasks by their explicit, stable names (portal/celery.py).
@@ -296,6 +345,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "snow.refresh_notices",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
+    },
+    # Outbox rows due a retry, or whose task or worker was lost (portal/notifications/delivery.py).
+    "sweep-deliveries": {
+        "task": "notifications.sweep",
+        "schedule": timedelta(seconds=NOTIFY_SWEEP_SECONDS),
+        "options": {"expires": NOTIFY_SWEEP_SECONDS},
+    },
+    # Each due resident's daily or weekly digest (portal/notifications/digests.py).
+    "start-digests": {
+        "task": "notifications.send_digests",
+        "schedule": crontab(hour=NOTIFY_DIGEST_HOUR, minute=0),
     },
     "prune-plow-positions": {
         "task": "snow.prune_positions",

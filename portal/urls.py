@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.home import views as home_views
 from portal.infra import views as infra_views
+from portal.notifications import views as notification_views
 from portal.staff.gate import (
     mailbox_proof_for_a_first_staff_authenticator,
     recent_mfa_required,
@@ -39,6 +40,7 @@ urlpatterns = [
     path("", include("portal.about.urls")),
     path("preferences/text-size/", infra_views.toggle_text_size, name="toggle_text_size"),
     path("staff/notices/", include("portal.notices.staff_urls")),
+    path("staff/notices/", include("portal.notifications.staff_urls")),
     path("staff/feeds/", include("portal.feeds.staff_urls")),
     path("staff/snow/", include("portal.snow.staff_urls")),
     path("api/v1/", include("portal.snow.api_urls")),
@@ -49,7 +51,10 @@ urlpatterns = [
     path("staff/consent/", include((consent_staff_urlpatterns, "consent_staff"))),
     path("consent/", include("consent.urls")),
     path("me/", include("portal.me.urls")),
+    path("notifications/", include("portal.notifications.urls")),
     path("healthz", infra_views.healthz, name="healthz"),
+    # At the root, so that the service worker may show notifications for every page.
+    path("service-worker.js", notification_views.service_worker, name="service_worker"),
     # allauth's recovery-code pages ask only for a recent password; here they need a recent
     # second factor (matched before allauth's own patterns, which they shadow).
     path(

@@ -24,6 +24,9 @@ from portal.infra import embedded_redis, health, task_outbox
 from portal.infra.cache import reset_breakers
 from portal.infra.env import celery_broker_url, unix_socket_path
 
+# The SMTP sink (tests/mail_sink.py) is a fixture of every test.
+pytest_plugins = ["tests.mail_sink"]
+
 
 @receiver(connection_created)
 def allow_flushing_the_test_database(

@@ -298,6 +298,21 @@ def ensure_demo_resident_consents() -> bool:
     return True
 
 
+def ensure_demo_notification_preferences() -> bool:
+    """The demo resident asked for warnings by email (what `make run` with EMAIL_URL shows)."""
+    from portal.notifications.models import NotificationPreference
+    from portal.notifications.services import Preferences, preferences_update
+
+    resident = User.objects.get(email=DEMO_RESIDENT_EMAIL)
+    if NotificationPreference.objects.filter(resident=resident).exists():
+        return False
+    preferences_update(
+        resident_id=resident.pk,
+        preferences=Preferences(channels=["email"], warnings=True),
+    )
+    return True
+
+
 def ensure_demo_notices() -> int:
     from portal.demo.notices import ensure_demo_notices as create_missing
 
@@ -324,6 +339,7 @@ def load_demo(*, data_dir: Path = DATA_DIR, totp_secret: str = DEMO_TOTP_SECRET)
             )
             accounts = ensure_demo_accounts(totp_secret=totp_secret)
             ensure_demo_resident_consents()
+            ensure_demo_notification_preferences()
             ensure_demo_paper_forms()
             notices = ensure_demo_notices()
             notices += ensure_demo_feeds()

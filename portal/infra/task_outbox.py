@@ -56,6 +56,47 @@ def enqueue_on_commit(task: Task[Any, Any], /, **kwargs: Any) -> None:
     transaction.on_commit(partial(_send_now, entry.pk), robust=True)
 
 
+def enqueue_many_on_commit(task: Task[Any, Any], /, kwargs_list: list[dict[str, Any]]) -> None:
+    """``enqueue_on_commit`` for many runs of one task (a fan-out's batches): the rows are
+    written in one statement and handed to the broker in one transaction once this one
+    commits."""
+    if not kwargs_list:
+        return
+    entries = OutboxTask.objects.bulk_create(
+        [OutboxTask(task_name=task.name, kwargs=kwargs) for kwargs in kwargs_list]
+    )
+    ids = [entry.pk for entry in entries]
+    if None in ids:  # a database that does not return the new ids: the sweep sends them
+        return
+    transaction.on_commit(partial(_send_many_now, ids), robust=True)
+
+
+def _send_many_now(entry_ids: list[int]) -> None:
+    if not _broker.should_try():
+        logger.info("%s tasks wait in the outbox: broker unreachable", len(entry_ids))
+        return
+    with transaction.atomic():
+        entries = list(
+            OutboxTask.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=entry_ids, gave_up_at__isnull=True)
+            .order_by("id")
+        )
+        sent = []
+        for entry in entries:
+            try:
+                _publish(entry)
+            except PUBLISH_FAILURES as error:
+                _broker.failed(error)
+                break  # the rest wait for the sweep
+            except Exception as error:  # the task itself: recorded, and tried again by the sweep
+                _task_failed(entry, error)
+                continue
+            sent.append(entry.pk)
+        if sent:
+            _broker.succeeded()
+            OutboxTask.objects.filter(pk__in=sent).delete()
+
+
 def _send_now(entry_id: int) -> None:
     if not _broker.should_try():
         logger.info("Task #%s waits in the outbox: broker unreachable", entry_id)

@@ -12,6 +12,7 @@ from consent.policy import ProfileProjection, read_own_data
 from consent.receipts import consent_receipt
 from consent.selectors import active_purposes_by_category, data_uses, ledger_history, states_of
 from portal.models import Area, School, User
+from portal.notifications.selectors import export_section
 
 # ------------------------------------------------------------------------------------------------
 
@@ -46,6 +47,8 @@ def export_document(user: User) -> dict[str, Any]:
             }
             for use in data_uses(resident_id=user.pk)
         ],
+        # Their notification settings and the messages sent to them.
+        "notifications": export_section(resident_id=user.pk),
         # What the resident was shown, opened, saved or marked "not interested".
         "interactions": [
             {

@@ -39,8 +39,12 @@ from consent.reports.data_use_check import data_use_check
 from consent.reports.statistics import planning_statistics_compute
 from consent.services import counter_dispute_open, paper_form_batch_issue
 from portal.feeds.models import Run, Source
+from portal.management.commands.generate_vapid_keys import generate_vapid_keys
 from portal.notices.models import Department, SchoolStaffMembership
 from portal.notices.services import NoticeDraft, notice_approve, notice_create, notice_submit
+from portal.notifications.models import Delivery
+from portal.notifications.services import Preferences, preferences_update
+from portal.notifications.tokens import unsubscribe_token
 from portal.residents import services as profile_services
 from portal.snow.models import AreaPlowStatus
 from recommendations.services import feeds_rescore
@@ -129,6 +133,11 @@ SWEPT: dict[str, str] = {
     "consent:dispute": "resident",
     "account_reauthenticate": "resident",
     "account_logout": "resident",
+    # Notifications: the resident's settings, and every email's unsubscribe link
+    "notifications:preferences": "notifications",
+    "notifications:unsubscribe": "notifications",
+    "notifications:webhook": "notifications",
+    "notifications_staff:deliveries": "notifications",
     # A resident's account and two-factor settings
     "account_email": "account settings",
     "account_change_password": "account settings",
@@ -210,6 +219,11 @@ NOT_PAGES: dict[str, str] = {
     "as snow_staff:vehicles after registering",
     "snow_staff:token_revoke": "POST only; redirects to the vehicle's page",
     "snow_staff:operations": "POST only; redirects to the vehicles' page",
+    "notifications:webhook_secret": "POST only; answers the settings with the new secret",
+    "notifications:webhook_remove": "POST only; redirects to the settings",
+    "notifications:push_subscribe": "POST only (JSON from the subscribe button's script)",
+    "notifications:push_remove": "POST only; redirects to the settings",
+    "service_worker": "the push service worker's script",
     "consent_staff:reports_csv": "a CSV download (tests/browser/test_consent_reports.py)",
     "consent_staff:reports_json": "a JSON download",
     "__errors__/404": "DEBUG-only preview of 404.html, which test_error_pages sweeps",
@@ -642,6 +656,54 @@ def test_resident_pages(browser, live_server, language) -> None:
         page.goto("/accounts/logout/")
         sweep.check(page, "account_logout")
     assert_swept(sweep, "resident")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_notification_pages(browser, live_server, settings, time_machine, language) -> None:
+    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = generate_vapid_keys()
+    resident = UserFactory.create()
+    grant(resident, "disaster_warnings", "places")
+    preferences_update(
+        resident_id=resident.pk, preferences=Preferences(channels=["email"], warnings=True)
+    )
+    warning = NoticeFactory.create(category="disaster", urgency="warning", title_ja="大雪警報")
+    for status in ("sent", "failed"):
+        Delivery.objects.create(
+            resident=UserFactory.create(), notice=warning, channel="email", kind="alert",
+            status=status, next_try_at=timezone.now(), last_error="550 No such mailbox",
+        )  # fmt: skip
+    officer = with_totp(StaffFactory.create(roles=["disaster_officer"]))
+    sweep = Sweep(f"notifications ({language})")
+    with axe_context(browser, live_server.url, language=language) as page:
+        log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
+        page.goto("/notifications/")
+        expect(page.locator("#push-subscribe")).to_be_visible()
+        sweep.check(page, "notifications:preferences", "push offered (its script ran)")
+        page.locator("select[name=second_channel]").select_option("email")
+        submit(page, "form[action='/notifications/'] button[type=submit]")
+        expect(page.locator("#error-summary")).to_be_visible()
+        sweep.check(page, "notifications:preferences", "refused (error summary)")
+        page.goto("/notifications/")
+        page.locator("input[name=url]").fill("http://example.jp/hook")
+        settings.NOTIFY_ALLOW_PRIVATE_ADDRESSES = False
+        submit(page, "form[action='/notifications/webhook/'] button[type=submit]")
+        sweep.check(page, "notifications:webhook", "a gateway address refused")
+        page.goto(
+            reverse(
+                "notifications:unsubscribe",
+                args=[unsubscribe_token(resident_id=resident.pk, channel="email")],
+            )
+        )
+        sweep.check(page, "notifications:unsubscribe", "asking")
+        submit(page)
+        sweep.check(page, "notifications:unsubscribe", "done")
+        page.goto("/notifications/unsubscribe/forged:token/")
+        sweep.check(page, "notifications:unsubscribe", "a link this site did not sign")
+        page.context.clear_cookies()
+        log_in_as_staff(page, officer, time_machine)
+        page.goto(f"/staff/notices/{warning.pk}/deliveries/")
+        sweep.check(page, "notifications_staff:deliveries")
+    assert_swept(sweep, "notifications")
 
 
 # Account and two-factor settings are allauth's pages in the portal's layout; English is

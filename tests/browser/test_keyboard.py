@@ -251,3 +251,22 @@ def test_choosing_a_district_with_the_arrow_keys_keeps_focus_and_says_the_count(
     page.wait_for_url(lambda url: url != first)
     expect(districts).to_be_focused()
     assert status.get_attribute("data-original") == "yes"
+
+
+def test_notification_settings_with_the_keyboard_alone(page, resident) -> None:
+    """Warnings turned on and a channel chosen, with Tab, Space, the arrow keys and Enter."""
+    from portal.notifications.models import NotificationPreference
+
+    log_in(page, email=resident.email, password=DEFAULT_PASSWORD)
+    page.goto("/notifications/")
+    assert_keyboard_usable(page)
+
+    page.locator("input[name=warnings]").focus()
+    page.keyboard.press("Space")
+    page.locator("select[name=first_channel]").focus()
+    page.keyboard.press("ArrowDown")  # (none) → email
+    page.locator("form[action='/notifications/'] button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".message--success")).to_be_visible()
+    saved = NotificationPreference.objects.get(resident=resident)
+    assert (saved.warnings, saved.channels) == (True, ["email"])

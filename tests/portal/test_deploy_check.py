@@ -82,3 +82,43 @@ def test_site_refuses_to_start_with_an_interval_or_size_below_one(name: str) -> 
     result = run_manage("check", extra_env={**PRODUCTION_ENVIRONMENT, name: "0"})
     assert result.returncode != 0
     assert f"{name} must be at least 1" in result.stderr
+
+
+def test_deploy_check_refuses_private_addresses_for_notifications() -> None:
+    environment = {**PRODUCTION_ENVIRONMENT, "NOTIFY_ALLOW_PRIVATE_ADDRESSES": "1"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", extra_env=environment)
+    assert result.returncode != 0
+    assert "notifications.E001" in result.stderr + result.stdout
+
+
+def test_deploy_check_warns_while_push_has_the_default_vapid_subject() -> None:
+    from portal.management.commands.generate_vapid_keys import generate_vapid_keys
+
+    public, private = generate_vapid_keys()
+    keys = {"VAPID_PUBLIC_KEY": public, "VAPID_PRIVATE_KEY": private}
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        extra_env={**PRODUCTION_ENVIRONMENT, **keys},
+    )  # fmt: skip
+    assert "notifications.W001" in result.stderr + result.stdout
+    subject = {**keys, "VAPID_SUBJECT": "mailto:bousai@city.example-city.lg.jp"}
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        extra_env={**PRODUCTION_ENVIRONMENT, **subject},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_check_refuses_vapid_keys_that_are_not_a_pair() -> None:
+    from portal.management.commands.generate_vapid_keys import generate_vapid_keys
+
+    keys = {
+        "VAPID_PUBLIC_KEY": generate_vapid_keys()[0],
+        "VAPID_PRIVATE_KEY": generate_vapid_keys()[1],
+        "VAPID_SUBJECT": "mailto:bousai@city.example-city.lg.jp",
+    }
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        extra_env={**PRODUCTION_ENVIRONMENT, **keys},
+    )  # fmt: skip
+    assert "notifications.E003" in result.stderr + result.stdout

@@ -31,6 +31,7 @@ EXPORT_SECTIONS = {
     "receipts",
     "data_use_log",
     "interactions",
+    "notifications",
 }
 
 

@@ -258,6 +258,8 @@ class Site:
     database_url: str
     port: int = field(default_factory=free_port)
     processes: list[Process] = field(default_factory=list)
+    # Settings of this test's own for every process (a real SMTP server instead of files…).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -296,6 +298,7 @@ class Site:
             "STATIC_ROOT": str(settings.STATIC_ROOT),
             "BEAT_SCHEDULE_FILE": str(self.tmp_path / "celerybeat-schedule"),
             "PYTHONPATH": str(PROJECT_DIR),
+            **self.extra_env,
         }
 
     def _start(self, name: str, command: list[str], ready: Callable[[Process], bool]) -> Process:

@@ -65,11 +65,15 @@ PUBLIC_URL_NAMES = {
     "api:openapi",
     "snow:status",
     "snow:map_data",
+    # The push service worker: a script, the same for everyone.
+    "service_worker",
 }
 PUBLIC_URL_MODULES = {"allauth.urls", "django.conf.urls.i18n"}
 PUBLIC_DEBUG_ROUTES = {"__errors__/404", "__errors__/500"}
 # A resident's own pages: they check the resident's ownership (tests/security/test_idor_sweep.py).
-RESIDENT_NAMESPACES = {"me", "consent", "letters", "for_you"}
+# Notifications: the resident's own settings, and the email's unsubscribe link, whose signed token
+# is its only credential (tests/notifications/test_unsubscribe.py).
+RESIDENT_NAMESPACES = {"me", "consent", "letters", "for_you", "notifications"}
 # Every admin view goes through StaffAdminSite.admin_view; two are sampled in STAFF_PAGES.
 ADMIN_NAMESPACE = "admin"
 
@@ -187,6 +191,11 @@ STAFF_PAGES: dict[str, StaffPage] = {
         prepare_for=a_notice_of_their_department,
     ),
     "notices_staff:history": StaffPage(
+        permission="portal.access_staff_console",
+        kwargs=NOTICE,
+        prepare_for=a_notice_of_their_department,
+    ),
+    "notifications_staff:deliveries": StaffPage(
         permission="portal.access_staff_console",
         kwargs=NOTICE,
         prepare_for=a_notice_of_their_department,

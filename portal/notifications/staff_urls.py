@@ -1,0 +1,12 @@
+"""The staff page of a notice's deliveries, mounted at /staff/notices/ beside the notices' own
+pages (namespace "notifications_staff")."""
+
+from django.urls import path
+
+from portal.notifications import staff_views
+
+app_name = "notifications_staff"
+
+urlpatterns = [
+    path("<int:notice_id>/deliveries/", staff_views.deliveries, name="deliveries"),
+]

@@ -1,0 +1,117 @@
+"""Many residents who asked for warnings by email, written in bulk: for the fault tests and the
+fan-out benchmark (benchmarks/bench_notifications.py).
+
+Each gets an account with a verified address, a home in ``area``, consent for "disaster
+warnings for my areas" to use their places, and notification preferences (warnings by email).
+The consent states copy one real grant made through the ledger (the consent flow is tested
+elsewhere; here it is test data), written as the tables' owner could, with the ledger's
+triggers off on PostgreSQL. COPY on PostgreSQL, bulk_create elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.db import connection, models
+from django.utils import timezone
+
+from consent.catalogue import Category, PurposeCode
+from consent.models import ConsentState, DataCategory, Purpose
+from consent.selectors import current_terms
+from consent.services import Actor, consent_grant
+from portal.models import Area, ResidentPlace, User
+from portal.notifications.models import NotificationPreference
+
+
+def residents_wanting_warnings(n: int, area: Area, *, prefix: str = "crowd-") -> list[int]:
+    """``n`` residents living in ``area`` who asked for warnings by email; their ids."""
+    now = timezone.now()
+    insert(User, [User(email=f"{prefix}{i}@example.jp", password="!") for i in range(n)])
+    ids = list(
+        User.objects.filter(email__startswith=prefix).order_by("id").values_list("id", flat=True)
+    )
+    insert(
+        EmailAddress,
+        [
+            EmailAddress(user_id=i, email=f"{prefix}{k}@example.jp", verified=True, primary=True)
+            for k, i in enumerate(ids)
+        ],
+    )
+    terms = current_terms(purpose_code=PurposeCode.DISASTER_WARNINGS)
+    assert terms is not None
+    first = User.objects.get(pk=ids[0])
+    event = consent_grant(
+        resident=first,
+        terms_id=terms.pk,
+        category_codes=[Category.PLACES],
+        actor=Actor.resident(first),
+    )
+    purpose = Purpose.objects.get(code=PurposeCode.DISASTER_WARNINGS)
+    places = DataCategory.objects.get(code=Category.PLACES)
+    with _triggers_off(ConsentState._meta.db_table):
+        insert(
+            ConsentState,
+            [
+                ConsentState(
+                    resident_id=i,
+                    purpose=purpose,
+                    category=places,
+                    status="granted",
+                    terms=terms,
+                    event=event,
+                    changed_at=now,
+                )
+                for i in ids[1:]
+            ],
+        )
+    insert(
+        ResidentPlace,
+        [ResidentPlace(resident_id=i, kind="home", area=area, created_at=now) for i in ids],
+    )
+    insert(
+        NotificationPreference,
+        [
+            NotificationPreference(resident_id=i, channels=["email"], warnings=True, updated_at=now)
+            for i in ids
+        ],
+    )
+    return ids
+
+
+def insert(model: type[models.Model], rows: list[Any]) -> None:
+    """PostgreSQL: COPY; elsewhere bulk_create."""
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(rows, batch_size=2000)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.column]
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
+        with raw.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_value(row, f) for f in fields])
+
+
+def _value(row: models.Model, field: models.Field[Any, Any]) -> Any:
+    value = getattr(row, field.attname)
+    if isinstance(field, models.JSONField):
+        import json
+
+        return json.dumps(value)
+    return value
+
+
+@contextmanager
+def _triggers_off(table: str) -> Iterator[None]:
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        try:
+            yield
+        finally:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
