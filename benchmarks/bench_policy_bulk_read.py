@@ -46,6 +46,7 @@ from consent.models import ConsentState, DataCategory, DataUseEvent, Purpose  # 
 from consent.selectors import current_terms, resident_id_ranges  # noqa: E402
 from consent.services import Actor, consent_grant  # noqa: E402
 from portal.models import Area, InterestTag, ResidentPlace, ResidentProfile, User  # noqa: E402
+from tests.bulk import insert  # noqa: E402
 
 PURPOSE = "personalised_home"
 CATEGORIES = [Category.AGE, Category.PLACES, Category.INTERESTS]
@@ -213,20 +214,6 @@ def _triggers_off(cursor: Any, table: str) -> Iterator[None]:
         yield
     finally:
         cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-
-
-def insert(model: type[models.Model], rows: list[models.Model]) -> None:
-    """PostgreSQL: COPY; elsewhere bulk_create."""
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(rows, batch_size=5000)
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.column]
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
-        with raw.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([getattr(row, f.attname) for f in fields])
 
 
 def _district() -> Area:

@@ -272,6 +272,9 @@ NOTIFY_SWEEP_SECONDS = env_int("NOTIFY_SWEEP_SECONDS", 15)
 NOTIFY_DIGEST_HOUR = env_int("NOTIFY_DIGEST_HOUR", 7)
 NOTIFY_DIGEST_WEEKDAY = env_int("NOTIFY_DIGEST_WEEKDAY", 0)
 NOTIFY_DIGEST_SIZE = env_int("NOTIFY_DIGEST_SIZE", 10)
+# Days a message's outbox row is kept after it was made (the resident's export lists them; staff
+# see each notice's counts); pruned nightly.
+NOTIFY_DELIVERY_RETENTION_DAYS = env_int("NOTIFY_DELIVERY_RETENTION_DAYS", 180)
 # Seconds a push service or a messaging gateway has to answer.
 NOTIFY_HTTP_TIMEOUT = env_float("NOTIFY_HTTP_TIMEOUT", 10.0)
 if NOTIFY_HTTP_TIMEOUT <= 0:
@@ -305,6 +308,7 @@ for _name in (
     "NOTIFY_LEASE_SECONDS",
     "NOTIFY_TASK_GRACE_SECONDS",
     "NOTIFY_SWEEP_SECONDS",
+    "NOTIFY_DELIVERY_RETENTION_DAYS",
 ):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1")
@@ -356,6 +360,10 @@ CELERY_BEAT_SCHEDULE = {
     "start-digests": {
         "task": "notifications.send_digests",
         "schedule": crontab(hour=NOTIFY_DIGEST_HOUR, minute=0),
+    },
+    "prune-deliveries": {
+        "task": "notifications.prune",
+        "schedule": crontab(hour=4, minute=41),
     },
     "prune-plow-positions": {
         "task": "snow.prune_positions",

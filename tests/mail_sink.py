@@ -4,6 +4,7 @@ its mail to it over SMTP, as it would to the city's mail server."""
 from __future__ import annotations
 
 import socket
+from collections import Counter
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import Message
@@ -69,11 +70,23 @@ def smtp_settings(port: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def smtp_mailbox(settings: Any) -> Iterator[Mailbox]:
-    """A real SMTP server on loopback; the site sends its mail there over SMTP."""
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+def smtp_server() -> Iterator[Controller]:
+    """A real SMTP server on loopback; its ``handler`` is the Mailbox (for other processes:
+    point their EMAIL_URL at its port)."""
+    controller = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
     controller.start()
-    settings.MAILERS = smtp_settings(controller.port)
-    yield mailbox
+    yield controller
     controller.stop()
+
+
+@pytest.fixture
+def smtp_mailbox(settings: Any, smtp_server: Controller) -> Mailbox:
+    """The site sends its mail over SMTP to a real server on loopback, which keeps it here."""
+    settings.MAILERS = smtp_settings(smtp_server.port)
+    mailbox: Mailbox = smtp_server.handler
+    return mailbox
+
+
+def message_ids(mailbox: Mailbox) -> Counter[str]:
+    """How often each Message-ID arrived."""
+    return Counter(str(message["Message-ID"]) for message in mailbox.messages)

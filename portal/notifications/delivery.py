@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -509,3 +510,21 @@ def deliveries_suppress(*, resident_id: int, kinds: Sequence[str], reason: str) 
     return Delivery.objects.filter(
         resident_id=resident_id, status__in=PENDING, kind__in=list(kinds)
     ).update(status=DeliveryStatus.SUPPRESSED, last_error=reason, claim=None)
+
+
+def deliveries_prune(*, now: datetime | None = None, batch: int = 10_000) -> int:
+    """Rows older than NOTIFY_DELIVERY_RETENTION_DAYS that are done (sent, failed, suppressed)
+    are deleted, a batch at a time; what is still pending is left to be sent."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.NOTIFY_DELIVERY_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        old = list(
+            Delivery.objects.filter(created_at__lt=cutoff)
+            .exclude(status__in=PENDING)
+            .values_list("id", flat=True)[:batch]
+        )
+        if not old:
+            return deleted
+        # A row another took over from points at it: the pointer goes, not the row.
+        Delivery.objects.filter(fallback_of_id__in=old).update(fallback_of=None)
+        deleted += Delivery.objects.filter(pk__in=old).delete()[0]

@@ -229,6 +229,8 @@ class Delivery(models.Model):
             ),
             # The staff page's counts per notice, and who was told of a notice.
             models.Index(fields=["notice", "status"], name="delivery_notice_status_idx"),
+            # The nightly prune of rows past their retention.
+            models.Index(fields=["created_at"], name="delivery_created_idx"),
             # A withdrawal suppresses the resident's waiting rows.
             models.Index(
                 fields=["resident"],

@@ -65,3 +65,11 @@ def digest_range(low: int, high: int, at: str) -> int:
     from portal.notifications.digests import digests_decide
 
     return digests_decide(id_range=(low, high), now=datetime.fromisoformat(at)).queued
+
+
+@shared_task(name="notifications.prune", queue_name="notify", base=DjangoTask, ignore_result=True)
+def prune() -> int:
+    """Beat, nightly: outbox rows past NOTIFY_DELIVERY_RETENTION_DAYS."""
+    from portal.notifications.delivery import deliveries_prune
+
+    return deliveries_prune()

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.db import connection, models
+from django.db import connection
 from django.utils import timezone
 
 from consent.catalogue import Category, PurposeCode
@@ -23,7 +22,8 @@ from consent.models import ConsentState, DataCategory, Purpose
 from consent.selectors import current_terms
 from consent.services import Actor, consent_grant
 from portal.models import Area, ResidentPlace, User
-from portal.notifications.models import NotificationPreference
+from portal.notifications.models import Delivery, DeliveryStatus, NotificationPreference
+from tests.bulk import insert
 
 
 def residents_wanting_warnings(n: int, area: Area, *, prefix: str = "crowd-") -> list[int]:
@@ -81,27 +81,16 @@ def residents_wanting_warnings(n: int, area: Area, *, prefix: str = "crowd-") ->
     return ids
 
 
-def insert(model: type[models.Model], rows: list[Any]) -> None:
-    """PostgreSQL: COPY; elsewhere bulk_create."""
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(rows, batch_size=2000)
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.column]
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
-        with raw.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_value(row, f) for f in fields])
+def every_row_sent(count: int) -> bool:
+    """Whether the outbox holds ``count`` rows, all of them sent."""
+    return (
+        Delivery.objects.count() == count
+        and not Delivery.objects.exclude(status=DeliveryStatus.SENT).exists()
+    )
 
 
-def _value(row: models.Model, field: models.Field[Any, Any]) -> Any:
-    value = getattr(row, field.attname)
-    if isinstance(field, models.JSONField):
-        import json
-
-        return json.dumps(value)
-    return value
+def sent_message_ids() -> set[str]:
+    return set(Delivery.objects.values_list("provider_id", flat=True))
 
 
 @contextmanager

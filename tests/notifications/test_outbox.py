@@ -177,3 +177,21 @@ def test_a_batch_slower_than_half_the_lease_hands_the_rest_back(
 
     assert (result.sent, result.handed_back) == (1, 2)
     assert Delivery.objects.filter(status=DeliveryStatus.CREATED, attempts=0).count() == 2
+
+
+def test_rows_past_their_retention_are_pruned_but_pending_ones_are_kept(decided, settings) -> None:
+    from portal.notifications.delivery import deliveries_prune
+
+    old = timezone.now() - timedelta(days=settings.NOTIFY_DELIVERY_RETENTION_DAYS + 1)
+    done = Delivery.objects.create(
+        resident=decided.resident,
+        notice=decided.notice,
+        channel="webhook",
+        kind="alert",
+        status=DeliveryStatus.SENT,
+        next_try_at=old,
+    )
+    Delivery.objects.filter(pk__in=[done.pk, decided.pk]).update(created_at=old)
+
+    assert deliveries_prune() == 1
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [decided.pk]

@@ -6,19 +6,20 @@ SMTP server."""
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from portal.infra import task_outbox
 from portal.notices.services import notice_ingest
 from portal.notifications.models import Delivery, DeliveryStatus
 from tests.factories import DistrictFactory, MunicipalityFactory
-from tests.mail_sink import Mailbox, free_port
+from tests.mail_sink import message_ids
 from tests.notifications.conftest import warning
-from tests.notifications.crowd import residents_wanting_warnings
+from tests.notifications.crowd import (
+    every_row_sent,
+    residents_wanting_warnings,
+    sent_message_ids,
+)
 from tests.resilience.processes import Browser, Site, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -26,23 +27,15 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 RESIDENTS = 1000
 
 
-@pytest.fixture
-def sink() -> Iterator[Controller]:
-    controller = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller
-    controller.stop()
-
-
 def test_a_fan_out_cut_by_a_redis_restart_completes_once_redis_is_back(
-    site: Site, own_redis, sink, monkeypatch
+    site: Site, own_redis, smtp_server, monkeypatch
 ) -> None:
     city = MunicipalityFactory.create(code="072028", name_ja="会津若松市")
     district = DistrictFactory.create(code="072028-kita", name_ja="北町", parent=city)
     residents_wanting_warnings(RESIDENTS, district)
     site.extra_env.update(
         {
-            "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
             "NOTIFY_LEASE_SECONDS": "4",
             "NOTIFY_TASK_GRACE_SECONDS": "8",
             "NOTIFY_SWEEP_SECONDS": "1",
@@ -56,7 +49,8 @@ def test_a_fan_out_cut_by_a_redis_restart_completes_once_redis_is_back(
     monkeypatch.setattr(task_outbox, "_send_now", lambda entry_id: None)
 
     notice_ingest(version=warning(area_ids=[district.pk]))
-    messages = sink.handler.messages
+    mailbox = smtp_server.handler
+    messages = mailbox.messages
     wait_for(lambda: len(messages) >= 100, timeout=120, what="the first messages to arrive")
     own_redis.kill()
     sent_when_cut = len(messages)
@@ -69,19 +63,12 @@ def test_a_fan_out_cut_by_a_redis_restart_completes_once_redis_is_back(
 
     own_redis.start()
     try:
-        wait_for(
-            lambda: (
-                Delivery.objects.count() == RESIDENTS
-                and not Delivery.objects.exclude(status=DeliveryStatus.SENT).exists()
-            ),
-            timeout=240,
-            what="every message to be sent after Redis came back",
-        )
+        wait_for(lambda: every_row_sent(RESIDENTS), timeout=240, what="every row to be sent")
     except AssertionError as error:
         raise AssertionError(site.logs()[-8000:]) from error
 
-    received = Counter(str(message["Message-ID"]) for message in messages)
+    received = message_ids(mailbox)
     assert len(received) == RESIDENTS
-    assert set(received) == set(Delivery.objects.values_list("provider_id", flat=True))
+    assert set(received) == sent_message_ids()
     assert sum(received.values()) == RESIDENTS, "a message arrived twice"
     assert sent_when_cut < RESIDENTS
