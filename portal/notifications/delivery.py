@@ -124,6 +124,7 @@ def deliveries_send(*, delivery_ids: Sequence[int], now: datetime | None = None)
     deadline = _clock() + lease().total_seconds() / 2
     for channel, batch in by_channel.items():
         with sender_for(channel) as sender:
+            sender.prepare([row for row, _go in batch])
             for position, (row, go) in enumerate(batch):
                 if _clock() > deadline:
                     counts["handed_back"] += _hand_back([r for r, _go in batch[position:]])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -72,15 +74,55 @@ def compose_warning(
 ) -> Message:
     """An alert, update or cancellation of ``notice``."""
     language = language if language in LANGUAGES else settings.LANGUAGE_CODE
+    parts = _warning_parts(
+        notice.pk, notice.updated_at, delivery.kind, language, ending, settings.SITE_URL
+    )
+    unsubscribe_url = _unsubscribe_url(delivery)
+    return Message(
+        delivery_id=delivery.pk,
+        kind=delivery.kind,
+        language=language,
+        subject=parts.subject,
+        summary=parts.summary,
+        text=parts.text.replace(_UNSUBSCRIBE, unsubscribe_url),
+        html=parts.html.replace(_UNSUBSCRIBE, unsubscribe_url),
+        url=parts.url,
+        unsubscribe_url=unsubscribe_url,
+        message_id=message_id_for(delivery.pk),
+        notice_id=notice.pk,
+        urgency=notice.urgency,
+        data={"exercise": notice.is_exercise, "ending": ending or None, "areas": parts.areas},
+    )
+
+
+# Where each message's own unsubscribe link goes in the parts every message of a warning shares.
+_UNSUBSCRIBE = "urn:machiplus:unsubscribe-link"
+
+
+@dataclass(frozen=True)
+class _Parts:
+    subject: str
+    summary: str
+    text: str
+    html: str
+    url: str
+    areas: list[str]
+
+
+@lru_cache(maxsize=64)
+def _warning_parts(
+    notice_id: int, version: datetime, kind: str, language: str, ending: str, site_url: str
+) -> _Parts:
+    """What every message of one warning, kind and language says, rendered once per worker
+    process (a warning for a city is tens of thousands of the same message): keyed by the
+    notice's last change, so that an edit is never sent in its old words."""
+    notice = Notice.objects.get(pk=notice_id)
     with translation.override(language):
-        heading = _heading(delivery.kind, notice, ending)
+        heading = _heading(kind, notice, ending)
         title = notice.title
-        # One line: a feed's title may hold line breaks, which no mail header may.
-        subject = " ".join(f"{heading}{title}".split())
-        url = _absolute(reverse("notices:detail", args=[notice.pk]))
-        unsubscribe_url = _unsubscribe_url(delivery)
-        ended = _ended_text(delivery.kind, ending)
+        ended = _ended_text(kind, ending)
         areas = [area.name for area in notice.areas.all()]
+        url = _absolute(reverse("notices:detail", args=[notice.pk]))
         context = {
             "heading": heading,
             "notice": notice,
@@ -90,34 +132,22 @@ def compose_warning(
             "body_html": render_markdown(notice.body),
             "areas": areas,
             "url": url,
-            "kind": delivery.kind,
+            "kind": kind,
             # A cancellation says so instead of repeating the warning's text.
             "ended": ended,
             "preferences_url": _absolute(reverse("notifications:preferences")),
-            "unsubscribe_url": unsubscribe_url,
+            "unsubscribe_url": _UNSUBSCRIBE,
             "site_name": settings.SITE_NAME,
         }
-        text = render_to_string("notifications/messages/warning.txt", context)
-        html = render_to_string("notifications/messages/warning.html", context)
-    return Message(
-        delivery_id=delivery.pk,
-        kind=delivery.kind,
-        language=language,
-        subject=subject,
-        summary=_summary(ended or notice.body),
-        text=text,
-        html=html,
-        url=url,
-        unsubscribe_url=unsubscribe_url,
-        message_id=message_id_for(delivery.pk),
-        notice_id=notice.pk,
-        urgency=notice.urgency,
-        data={
-            "exercise": notice.is_exercise,
-            "ending": ending or None,
-            "areas": areas,
-        },
-    )
+        return _Parts(
+            # One line: a feed's title may hold line breaks, which no mail header may.
+            subject=" ".join(f"{heading}{title}".split()),
+            summary=_summary(ended or notice.body),
+            text=render_to_string("notifications/messages/warning.txt", context),
+            html=render_to_string("notifications/messages/warning.html", context),
+            url=url,
+            areas=areas,
+        )
 
 
 def compose_digest(delivery: Delivery, notices: Sequence[Notice], *, language: str) -> Message:

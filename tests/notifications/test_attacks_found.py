@@ -133,6 +133,9 @@ def test_a_withdrawal_while_a_batch_is_sending_stops_its_messages_not_yet_sent(
         def __exit__(self, *exc: object) -> None:
             self._inner.__exit__(*exc)
 
+        def prepare(self, rows: Any) -> None:
+            self._inner.prepare(rows)
+
         def send(self, row: Delivery, message: Any) -> Any:
             outcome = self._inner.send(row, message)
             self._sent += 1

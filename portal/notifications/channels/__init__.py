@@ -9,6 +9,7 @@ SMTP connection, one HTTP client), sends one message at a time and says what bec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,6 +37,9 @@ Outcome = Sent | Retry | Gone
 
 class Sender(Protocol):
     def __enter__(self) -> Sender: ...
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> None:
+        """Read what the batch's messages need at once (their addresses), before sending."""
 
     def __exit__(self, *exc: object) -> None: ...
 

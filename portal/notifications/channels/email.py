@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.message
 import email.policy
 import smtplib
+from collections.abc import Sequence
 from email.policy import Policy
 
 from allauth.account.models import EmailAddress
@@ -49,6 +50,8 @@ class _NotificationEmail(EmailMultiAlternatives):
 class EmailSender:
     def __init__(self) -> None:
         self._backend: BaseEmailBackend | None = None
+        # Each resident's confirmed primary address, read for the batch (``prepare``).
+        self._addresses: dict[int, str] = {}
 
     def __enter__(self) -> EmailSender:
         self._backend = mailers.default
@@ -58,12 +61,17 @@ class EmailSender:
         if self._backend is not None:
             self._backend.close()
 
-    def send(self, delivery: Delivery, message: Message) -> Outcome:
-        address = (
-            EmailAddress.objects.filter(user_id=delivery.resident_id, primary=True, verified=True)
-            .values_list("email", flat=True)
-            .first()
+    def prepare(self, deliveries: Sequence[Delivery]) -> None:
+        self._addresses = dict(
+            EmailAddress.objects.filter(
+                user_id__in={delivery.resident_id for delivery in deliveries},
+                primary=True,
+                verified=True,
+            ).values_list("user_id", "email")
         )
+
+    def send(self, delivery: Delivery, message: Message) -> Outcome:
+        address = self._addresses.get(delivery.resident_id) or _address_of(delivery.resident_id)
         if address is None:
             return Gone("no verified email address")
         mail = _NotificationEmail(
@@ -95,3 +103,13 @@ class EmailSender:
             self._backend.close()
             return Retry(described(error))
         return Sent(message.message_id)
+
+
+def _address_of(resident_id: int) -> str | None:
+    """For a message the batch did not prepare: its resident's address, read now."""
+    address: str | None = (
+        EmailAddress.objects.filter(user_id=resident_id, primary=True, verified=True)
+        .values_list("email", flat=True)
+        .first()
+    )
+    return address

@@ -22,6 +22,7 @@ import base64
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -119,6 +120,9 @@ class PushSender:
         if self._session is not None:
             self._session.close()
             self._session = None
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> None:
+        """Each message reads its own subscriptions or gateway as it is sent (they change)."""
 
     def send(self, delivery: Delivery, message: Message) -> Outcome:
         if self._vapid is None:

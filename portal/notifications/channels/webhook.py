@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -70,6 +71,9 @@ class WebhookSender:
             self._loop.close()
         self._client = None
         self._loop = None
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> None:
+        """Each message reads its own subscriptions or gateway as it is sent (they change)."""
 
     def send(self, delivery: Delivery, message: Message) -> Outcome:
         assert self._client is not None, "use the sender as a context manager"
