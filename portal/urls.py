@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.home import views as home_views
 from portal.infra import views as infra_views
-from portal.notifications import views as notification_views
+from portal.notifications.views import resident as notification_views
 from portal.staff.gate import (
     mailbox_proof_for_a_first_staff_authenticator,
     recent_mfa_required,

@@ -160,7 +160,7 @@ def _send_one(entry_id: int) -> str:
             _publish(entry)
         except PUBLISH_FAILURES as error:
             _broker.failed(error)
-            entry.last_error = _described(error)
+            entry.last_error = described(error)
             entry.save(update_fields=["last_error"])
             return "broker-away"
         except Exception as error:  # the task itself: recorded, and tried again up to a limit
@@ -180,7 +180,7 @@ def _publish(entry: OutboxTask) -> None:
 
 def _task_failed(entry: OutboxTask, error: BaseException) -> None:
     entry.attempts += 1
-    entry.last_error = _described(error)
+    entry.last_error = described(error)
     fields = ["attempts", "last_error"]
     if entry.attempts >= MAX_TASK_FAILURES:
         entry.gave_up_at = timezone.now()
@@ -197,8 +197,9 @@ def _task_failed(entry: OutboxTask, error: BaseException) -> None:
     entry.save(update_fields=fields)
 
 
-def _described(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:1000]
+def described(error: BaseException, limit: int = 1000) -> str:
+    """An error as a line for a row's last error: its type and message, cut at ``limit``."""
+    return f"{type(error).__name__}: {error}"[:limit]
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,6 @@ from django.utils.translation import gettext_noop
 
 from consent import policy
 from consent.catalogue import Category, PurposeCode, RecipientCode
-from portal.models import Area
 from portal.notices.models import Notice
 from portal.notices.selectors import published_notices
 from portal.notifications.channels import Gone, Outcome, Retry, Sent, described, sender_for
@@ -48,6 +47,7 @@ from portal.notifications.fanout import (
     enqueue_sending,
     first_usable_channels,
     lease,
+    reach_of,
     task_grace,
 )
 from portal.notifications.messages import Message, compose_digest, compose_warning
@@ -256,8 +256,13 @@ def _warning_verdicts(
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .values_list("pk", flat=True)
     )
-    reaches = _reaches(notices.values())
-    endings = _endings([row for row in rows if row.kind == Kind.CANCELLATION], notices)
+    reaches = {notice_id: reach_of(notice_id) for notice_id in notices}
+    # How each cancelled warning ended, once per notice (a batch is one warning's rows).
+    endings = {
+        notice_id: ending_of(notices[notice_id])
+        for notice_id in {row.notice_id for row in rows if row.kind == Kind.CANCELLATION}
+        if notice_id in notices
+    }
     return {
         row.pk: _verdict(
             row,
@@ -266,7 +271,7 @@ def _warning_verdicts(
             notice=notices.get(row.notice_id or 0),
             in_force=in_force,
             reach=reaches.get(row.notice_id or 0),
-            ending=endings.get(row.pk, ""),
+            ending=endings.get(row.notice_id or 0, "") if row.kind == Kind.CANCELLATION else "",
             now=now,
         )
         for row in rows
@@ -355,23 +360,6 @@ def _verdict(
     if notice.is_exercise and preference.is_quiet_at(timezone.localtime(now).time()):
         return _Wait(until=_quiet_hours_end(preference, now))
     return _Go(language=shared.preferred_language or "", notice=notice, ending=ending)
-
-
-def _reaches(notices: object) -> dict[int, set[int] | None]:
-    found: dict[int, set[int] | None] = {}
-    for notice in notices:  # type: ignore[attr-defined]
-        area_ids = [area.pk for area in notice.areas.all()]
-        found[notice.pk] = Area.objects.ids_with_descendants(area_ids) if area_ids else None
-    return found
-
-
-def _endings(rows: list[Delivery], notices: dict[int, Notice]) -> dict[int, str]:
-    """A cancellation says whether the warning was cancelled or lifted by its source."""
-    return {
-        row.pk: ending_of(notices[row.notice_id])
-        for row in rows
-        if row.notice_id is not None and row.notice_id in notices
-    }
 
 
 def _quiet_hours_end(preference: NotificationPreference, now: datetime) -> datetime:

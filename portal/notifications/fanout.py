@@ -220,7 +220,7 @@ def deliveries_fan_out(
         reader=WARNINGS_READER,
         categories=WARNINGS_CATEGORIES,
     )
-    reach = _reach(announcement.notice_id)
+    reach = reach_of(announcement.notice_id)
     kinds: dict[int, Kind] = {}
     for resident_id in sorted(candidates):
         projection = shared[resident_id]
@@ -263,7 +263,7 @@ def _told(notice_ids: Sequence[int], id_range: tuple[int, int]) -> set[int]:
     )
 
 
-def _reach(notice_id: int) -> set[int] | None:
+def reach_of(notice_id: int) -> set[int] | None:
     """The areas a notice reaches (its areas and every area within them), None for everyone."""
     area_ids = list(
         Notice.areas.through.objects.filter(notice_id=notice_id).values_list("area_id", flat=True)

@@ -135,19 +135,18 @@ class Readiness:
     nothing_can_be_sent: bool
 
 
-def readiness_of(preference: NotificationPreference) -> Readiness:
-    from portal.notifications.fanout import usable_channels
-
-    usable = usable_channels({preference.resident_id: list(preference.channels)}).get(
-        preference.resident_id, set()
-    )
+def readiness_of(preference: NotificationPreference, means: Means) -> Readiness:
+    """From what the page has read already (``means_of``): no query of its own."""
+    usable = {
+        Channel.EMAIL: means.email is not None,
+        Channel.PUSH: bool(means.push_subscriptions),
+        Channel.WEBHOOK: means.webhook is not None,
+    }
+    chosen = [channel for channel in preference.channels if channel in Channel.values]
     return Readiness(
-        without_means=[
-            str(Channel(channel).label)
-            for channel in preference.channels
-            if channel in Channel.values and channel not in usable
-        ],
-        nothing_can_be_sent=preference.wants_something and not usable,
+        without_means=[str(Channel(c).label) for c in chosen if not usable[Channel(c)]],
+        nothing_can_be_sent=preference.wants_something
+        and not any(usable[Channel(c)] for c in chosen),
     )
 
 

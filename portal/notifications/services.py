@@ -42,6 +42,10 @@ class Preferences:
     quiet_from: time | None = None
     quiet_until: time | None = None
 
+    @property
+    def wants_something(self) -> bool:
+        return self.warnings or self.drills or self.digest != Digest.OFF
+
 
 def preferences_of(*, resident_id: int) -> NotificationPreference:
     """The resident's preferences; everything off for one who never set them (not saved)."""
@@ -88,8 +92,7 @@ def _check(preferences: Preferences) -> None:
         ]
     elif preferences.quiet_from is not None and preferences.quiet_from == preferences.quiet_until:
         errors["quiet_until"] = [_("Quiet hours must end at another time than they start.")]
-    wants_something = preferences.warnings or preferences.drills or preferences.digest != Digest.OFF
-    if wants_something and not preferences.channels:
+    if preferences.wants_something and not preferences.channels:
         errors["channels"] = [_("Choose at least one channel to be sent notifications on.")]
     if errors:
         raise ValidationError(errors)

@@ -3,10 +3,10 @@ pages (namespace "notifications_staff")."""
 
 from django.urls import path
 
-from portal.notifications import staff_views
+from portal.notifications.views import staff
 
 app_name = "notifications_staff"
 
 urlpatterns = [
-    path("<int:notice_id>/deliveries/", staff_views.deliveries, name="deliveries"),
+    path("<int:notice_id>/deliveries/", staff.deliveries, name="deliveries"),
 ]

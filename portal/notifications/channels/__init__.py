@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+# An error as a row's last error (rows keep its first 500 characters).
+from portal.infra.task_outbox import described as described
 from portal.notifications.messages import Message
 from portal.notifications.models import Channel, Delivery
 
@@ -57,7 +59,3 @@ def sender_for(channel: str) -> Sender:
         Channel.WEBHOOK: WebhookSender,
     }
     return senders[channel]()
-
-
-def described(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:480]

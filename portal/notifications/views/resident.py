@@ -89,7 +89,7 @@ def _page(
                 recipient=RecipientCode.CITY,
             ),
             "push_key": settings.VAPID_PUBLIC_KEY if push_is_offered() else "",
-            "readiness": readiness_of(preference),
+            "readiness": readiness_of(preference, means),
         },
         status=status,
     )
